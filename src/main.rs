@@ -1,1 +1,78 @@
-fn main() {}
+//! `brainsim`: the thin command-line front end. Parses arguments, calls the
+//! library crates, prints. Exit codes: 0 success, 1 failure while running,
+//! 2 bad input (configuration or arguments).
+
+mod analyze;
+mod progress;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "brainsim", version, about = "Simulate large spiking neural networks (TOML in, SONATA HDF5 out)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build and simulate the network of CONFIG, writing spikes, reports and metadata to --out.
+    Run {
+        /// Network description (TOML).
+        config: PathBuf,
+        /// Output directory (default: out/<config name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: config `threads`, else RAYON_NUM_THREADS, else all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Override `simulation.t_stop` (ms).
+        #[arg(long = "t-stop")]
+        t_stop: Option<f64>,
+        /// Override `simulation.seed`.
+        #[arg(long)]
+        seed: Option<u32>,
+        /// Do not draw the progress bar even on a terminal.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
+    Analyze {
+        /// Output directory of a run.
+        dir: PathBuf,
+        /// Start of the analysis window (ms).
+        #[arg(long = "t-start", default_value_t = 0.0)]
+        t_start: f64,
+        /// End of the analysis window (ms; default: the run's t_stop).
+        #[arg(long = "t-stop")]
+        t_stop: Option<f64>,
+        /// Bin width for the Fano factor (ms).
+        #[arg(long, default_value_t = 10.0)]
+        bin: f64,
+        /// Raster plot file (default: DIR/raster.png).
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Neurons drawn per population in the raster plot.
+        #[arg(long, default_value_t = 200)]
+        raster_neurons: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Run { config, out, threads, t_stop, seed, quiet } => run::main(run::Args { config, out, threads, t_stop, seed, quiet }),
+        Command::Analyze { dir, t_start, t_stop, bin, png, raster_neurons } => analyze::main(&dir, t_start, t_stop, bin, png, raster_neurons),
+    }
+}

@@ -1,1 +1,263 @@
-//! (to be written)
+//! Streaming reader of SONATA spike files (`/spikes/<population>/{timestamps,node_ids}`).
+//!
+//! Never loads a whole dataset: spikes are delivered in hyperslab chunks, in file
+//! order, to a callback. For time-sorted populations (`sorting` = by_time) a time
+//! window can be located by bisection (`time_index`) so only the window is read. Works
+//! on files from other writers too: `sorting` may be the libsonata enum or a string
+//! (bmtk), and `n_nodes` (our extension) may be missing.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use hdf5::types::{VarLenAscii, VarLenUnicode};
+use hdf5::{Dataset, File, Group};
+
+use crate::sonata_spikes::{open_input_file, H5Context};
+pub use crate::sonata_spikes::{IoError, Sorting};
+
+/// An open spike file.
+pub struct SpikeFile {
+    path: PathBuf,
+    file: File,
+}
+
+/// The two datasets of one population, checked to have equal lengths.
+struct PopulationData {
+    timestamps: Dataset,
+    node_ids: Dataset,
+    len: u64,
+}
+
+impl SpikeFile {
+    /// Opens `path` read-only.
+    pub fn open(path: &Path) -> Result<Self, IoError> {
+        let file = open_input_file(path)?;
+        Ok(SpikeFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Population names under `/spikes` (HDF5 name order); empty if there is none.
+    pub fn populations(&self) -> Vec<String> {
+        self.file
+            .group("spikes")
+            .and_then(|g| g.member_names())
+            .unwrap_or_default()
+    }
+
+    fn group(&self, pop: &str) -> Result<Group, IoError> {
+        self.file
+            .group(&format!("spikes/{pop}"))
+            .ctx(&self.path, format!("opening /spikes/{pop}"))
+    }
+
+    /// Population size from the `n_nodes` attribute, if present.
+    pub fn n_nodes(&self, pop: &str) -> Option<u64> {
+        let g = self.file.group(&format!("spikes/{pop}")).ok()?;
+        g.attr("n_nodes").ok()?.read_scalar::<u64>().ok()
+    }
+
+    /// Number of spikes of a population (0 if it does not exist).
+    pub fn n_spikes(&self, pop: &str) -> u64 {
+        self.population_data(pop).map_or(0, |d| d.len)
+    }
+
+    /// The population's `sorting` attribute (enum or string), if present and readable.
+    pub fn sorting(&self, pop: &str) -> Option<Sorting> {
+        let attr = self
+            .file
+            .group(&format!("spikes/{pop}"))
+            .ok()?
+            .attr("sorting")
+            .ok()?;
+        if let Ok(s) = attr.read_scalar::<Sorting>() {
+            return Some(s);
+        }
+        if let Ok(s) = attr.read_scalar::<VarLenUnicode>() {
+            return Sorting::from_name(s.as_str());
+        }
+        Sorting::from_name(attr.read_scalar::<VarLenAscii>().ok()?.as_str())
+    }
+
+    /// The root attribute `finished` (None if absent: the file is not ours).
+    pub fn finished(&self) -> Option<bool> {
+        Some(self.file.attr("finished").ok()?.read_scalar::<u8>().ok()? != 0)
+    }
+
+    fn population_data(&self, pop: &str) -> Result<PopulationData, IoError> {
+        let g = self.group(pop)?;
+        let what = |d: &str| format!("opening /spikes/{pop}/{d}");
+        let timestamps = g
+            .dataset("timestamps")
+            .ctx(&self.path, what("timestamps"))?;
+        let node_ids = g.dataset("node_ids").ctx(&self.path, what("node_ids"))?;
+        let (nt, ni) = (timestamps.shape(), node_ids.shape());
+        if nt.len() != 1 || nt != ni {
+            let msg = format!("/spikes/{pop}: timestamps {nt:?} and node_ids {ni:?} differ");
+            return Err(IoError::invalid(&self.path, msg));
+        }
+        Ok(PopulationData {
+            timestamps,
+            node_ids,
+            len: nt[0] as u64,
+        })
+    }
+
+    /// Calls `f` on consecutive chunks (at most `chunk_len` spikes) of the whole
+    /// population, in file order.
+    pub fn for_each_chunk(
+        &self,
+        pop: &str,
+        chunk_len: usize,
+        f: impl FnMut(&[f64], &[u64]) -> Result<(), IoError>,
+    ) -> Result<(), IoError> {
+        self.for_each_chunk_in(pop, 0..u64::MAX, chunk_len, f)
+    }
+
+    /// Like `for_each_chunk`, restricted to the spike index range `range` (clamped to
+    /// the population's length).
+    pub fn for_each_chunk_in(
+        &self,
+        pop: &str,
+        range: Range<u64>,
+        chunk_len: usize,
+        mut f: impl FnMut(&[f64], &[u64]) -> Result<(), IoError>,
+    ) -> Result<(), IoError> {
+        let d = self.population_data(pop)?;
+        let chunk_len = chunk_len.max(1) as u64;
+        let (mut lo, hi) = (range.start.min(d.len), range.end.min(d.len));
+        while lo < hi {
+            let end = hi.min(lo + chunk_len);
+            let sel = lo as usize..end as usize;
+            let what = || format!("reading /spikes/{pop} [{lo}, {end})");
+            let t = d
+                .timestamps
+                .read_slice_1d::<f64, _>(sel.clone())
+                .ctx(&self.path, what())?;
+            let id = d
+                .node_ids
+                .read_slice_1d::<u64, _>(sel)
+                .ctx(&self.path, what())?;
+            let (t, id) = (
+                t.into_raw_vec_and_offset().0,
+                id.into_raw_vec_and_offset().0,
+            );
+            f(&t, &id)?;
+            lo = end;
+        }
+        Ok(())
+    }
+
+    /// Index of the first spike with timestamp >= `t` (bisection, O(log N) single
+    /// reads). Requires `sorting` = by_time; an error otherwise.
+    pub fn time_index(&self, pop: &str, t: f64) -> Result<u64, IoError> {
+        if self.sorting(pop) != Some(Sorting::ByTime) {
+            let msg = format!("/spikes/{pop}: not sorted by time, cannot bisect");
+            return Err(IoError::invalid(&self.path, msg));
+        }
+        let d = self.population_data(pop)?;
+        let (mut lo, mut hi) = (0u64, d.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let v = d
+                .timestamps
+                .read_slice_1d::<f64, _>(mid as usize..mid as usize + 1)
+                .ctx(
+                    &self.path,
+                    format!("reading /spikes/{pop}/timestamps[{mid}]"),
+                )?;
+            if v[0] < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// The index range holding the spikes with t in [t_start, t_stop): bisected when
+    /// the population is sorted by time, else the whole population (callers filter).
+    pub fn window(&self, pop: &str, t_start: f64, t_stop: f64) -> Result<Range<u64>, IoError> {
+        if self.sorting(pop) == Some(Sorting::ByTime) {
+            Ok(self.time_index(pop, t_start)?..self.time_index(pop, t_stop)?)
+        } else {
+            Ok(0..self.n_spikes(pop))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sonata_spikes::test_util::{synthetic_spikes, test_dir};
+    use crate::sonata_spikes::SpikeWriter;
+
+    #[test]
+    fn streams_chunks_in_order() {
+        let dir = test_dir("reader");
+        let path = dir.join("spikes.h5");
+        let spikes = synthetic_spikes(150_000, 300);
+        let pops = vec![("a".to_string(), 0, 100), ("b".to_string(), 100, 200)];
+        let mut w = SpikeWriter::create(&path, &pops).unwrap();
+        w.append(&spikes).unwrap();
+        w.finish().unwrap();
+
+        let f = SpikeFile::open(&path).unwrap();
+        assert_eq!(f.populations(), ["a", "b"]);
+        assert_eq!(f.n_nodes("a"), Some(100));
+        assert_eq!(f.n_nodes("b"), Some(200));
+        assert_eq!(f.n_nodes("zzz"), None);
+        assert_eq!(f.sorting("a"), Some(Sorting::ByTime));
+        assert_eq!(f.finished(), Some(true));
+        assert_eq!(f.n_spikes("zzz"), 0);
+        for (pop, first, size) in [("a", 0u32, 100u32), ("b", 100, 200)] {
+            let want: Vec<(f64, u64)> = spikes
+                .iter()
+                .filter(|s| s.1 >= first && s.1 < first + size)
+                .map(|&(t, g)| (t, u64::from(g - first)))
+                .collect();
+            assert_eq!(f.n_spikes(pop), want.len() as u64);
+            let mut got = Vec::new();
+            let mut calls = 0;
+            f.for_each_chunk(pop, 10_000, |t, id| {
+                assert!(t.len() <= 10_000 && t.len() == id.len());
+                calls += 1;
+                got.extend(t.iter().copied().zip(id.iter().copied()));
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(calls, want.len().div_ceil(10_000));
+            assert_eq!(got, want, "{pop}");
+
+            // Windows by bisection.
+            let r = f.window(pop, 100.0, 250.05).unwrap();
+            let lo = want.iter().position(|s| s.0 >= 100.0).unwrap() as u64;
+            let hi = want.iter().position(|s| s.0 >= 250.05).unwrap() as u64;
+            assert_eq!(r, lo..hi);
+            let mut n = 0u64;
+            f.for_each_chunk_in(pop, r, 777, |t, _| {
+                n += t.len() as u64;
+                assert!(t.iter().all(|&t| (100.0..250.05).contains(&t)));
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(n, hi - lo);
+            assert_eq!(f.time_index(pop, -1.0).unwrap(), 0);
+            assert_eq!(f.time_index(pop, 1e12).unwrap(), want.len() as u64);
+        }
+        // Callback errors propagate.
+        let err = f
+            .for_each_chunk("a", 10, |_, _| Err(IoError::invalid(&path, "stop")))
+            .unwrap_err();
+        assert!(err.to_string().ends_with("stop"));
+        assert!(f.for_each_chunk("zzz", 10, |_, _| Ok(())).is_err());
+        drop(f);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -3,6 +3,20 @@
 //! stimulus devices and the epoch loop behind the `Exchange` trait.
 //! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
 
+pub mod chunk;
+pub mod connect;
+pub mod dist;
+pub mod estimate;
+pub mod exchange;
+pub mod layout;
 pub mod model;
+pub mod network;
 pub mod philox;
+pub mod rng;
 pub mod spec;
+pub mod stimulus;
+pub mod synapse;
+
+pub use exchange::{Exchange, InProcess, Spike};
+pub use network::{EpochOutput, Network, Timers};
+pub use spec::NetworkSpec;

@@ -2,7 +2,7 @@
 //!
 //! A `NetworkSpec` can only be obtained through validation (see `io::config`),
 //! so every value here is already checked: sizes > 0, times on the grid, delays
-//! >= dt, parameters finite and in range. Units are NEST's: ms, mV, pA, pF, Hz.
+//! at least dt, parameters finite and in range. Units are NEST's: ms, mV, pA, pF, Hz.
 //! gids are assigned population by population in file order, starting at 0.
 
 use std::collections::BTreeMap;

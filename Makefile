@@ -1,0 +1,28 @@
+# brainsim — the two set-up commands of the README are `make run` and `make test`.
+CARGO ?= cargo
+export BRAINSIM_PYTHON := $(CURDIR)/.venv/bin/python
+
+.PHONY: run test bench setup build lint
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+# Install what is missing, build, run the default example (Brunel 2000, 1 s) and analyse it.
+run: build
+	target/release/brainsim run configs/brunel.toml --out out/brunel
+	target/release/brainsim analyze out/brunel --t-start 100
+
+# The whole test suite: unit tests of every crate, whole-program tests, lints.
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) test --release --workspace
+
+# Speed and memory figures (medians of several runs), with NEST 3.10 side by side.
+bench:
+	@scripts/setup.sh --bench
+	$(CARGO) build --release
+	bench/run.sh

@@ -1,0 +1,203 @@
+//! The serde mirror of the TOML file: one struct per table, field names exactly
+//! as written in the file, `deny_unknown_fields` everywhere so a misspelt key is
+//! an error rather than a silently ignored line. Nothing is checked here beyond
+//! TOML types and required keys; integers are read as `i64` so that a negative
+//! size gets a clear message from `validate` instead of a serde range error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub simulation: RawSimulation,
+    #[serde(default)]
+    pub population: Vec<RawPopulation>,
+    #[serde(default)]
+    pub projection: Vec<RawProjection>,
+    #[serde(default)]
+    pub stimulus: Vec<RawStimulus>,
+    #[serde(default)]
+    pub record: Vec<RawRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSimulation {
+    pub dt: f64,
+    pub t_stop: f64,
+    pub seed: Option<i64>,
+    pub threads: Option<i64>,
+    pub chunk_size: Option<i64>,
+    pub scale: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPopulation {
+    pub name: String,
+    pub size: i64,
+    pub model: String,
+    pub expected_rate: Option<f64>,
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub initial: BTreeMap<String, NumberOrDist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProjection {
+    pub source: String,
+    pub target: String,
+    pub rule: String,
+    pub indegree: Option<i64>,
+    pub outdegree: Option<i64>,
+    #[serde(rename = "N")]
+    pub n: Option<i64>,
+    pub p: Option<f64>,
+    pub allow_autapses: Option<bool>,
+    pub allow_multapses: Option<bool>,
+    pub weight: NumberOrDist,
+    pub delay: Option<NumberOrDist>,
+    pub receptor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStimulus {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+    pub node_ids: Option<Vec<i64>>,
+    pub rate: Option<f64>,
+    pub weight: Option<f64>,
+    pub delay: Option<f64>,
+    pub amplitude: Option<f64>,
+    pub start: Option<f64>,
+    pub stop: Option<f64>,
+    pub spike_times: Option<Vec<f64>>,
+    pub receptor: Option<String>,
+}
+
+impl RawStimulus {
+    /// The type-specific keys present in the file, by TOML name.
+    pub fn present_keys(&self) -> Vec<&'static str> {
+        let flags = [
+            ("rate", self.rate.is_some()),
+            ("weight", self.weight.is_some()),
+            ("delay", self.delay.is_some()),
+            ("amplitude", self.amplitude.is_some()),
+            ("start", self.start.is_some()),
+            ("stop", self.stop.is_some()),
+            ("spike_times", self.spike_times.is_some()),
+            ("receptor", self.receptor.is_some()),
+        ];
+        flags
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecord {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub populations: Option<Vec<String>>,
+    pub name: Option<String>,
+    pub population: Option<String>,
+    pub variables: Option<Vec<String>>,
+    pub node_ids: Option<Vec<i64>>,
+    pub interval: Option<f64>,
+}
+
+impl RawRecord {
+    /// The type-specific keys present in the file, by TOML name.
+    pub fn present_keys(&self) -> Vec<&'static str> {
+        let flags = [
+            ("populations", self.populations.is_some()),
+            ("name", self.name.is_some()),
+            ("population", self.population.is_some()),
+            ("variables", self.variables.is_some()),
+            ("node_ids", self.node_ids.is_some()),
+            ("interval", self.interval.is_some()),
+        ];
+        flags
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+/// A value given either as a plain number or as a distribution table
+/// (`{ distribution = "normal", mean = 1.0, std = 0.1 }`).
+#[derive(Debug)]
+pub(crate) enum NumberOrDist {
+    Number(f64),
+    Dist(RawDist),
+}
+
+/// A distribution table; which keys are required depends on `distribution`
+/// and is checked by `validate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDist {
+    pub distribution: String,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub mu: Option<f64>,
+    pub sigma: Option<f64>,
+}
+
+impl RawDist {
+    /// The parameter keys present in the table, by TOML name.
+    pub fn present_keys(&self) -> Vec<(&'static str, f64)> {
+        let all = [
+            ("mean", self.mean),
+            ("std", self.std),
+            ("low", self.low),
+            ("high", self.high),
+            ("mu", self.mu),
+            ("sigma", self.sigma),
+        ];
+        all.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for NumberOrDist {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberOrDistVisitor;
+
+        impl<'de> Visitor<'de> for NumberOrDistVisitor {
+            type Value = NumberOrDist;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a distribution table")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumberOrDist, E> {
+                Ok(NumberOrDist::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumberOrDist, E> {
+                Ok(NumberOrDist::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumberOrDist, E> {
+                Ok(NumberOrDist::Number(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NumberOrDist, A::Error> {
+                let table = RawDist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(NumberOrDist::Dist(table))
+            }
+        }
+
+        deserializer.deserialize_any(NumberOrDistVisitor)
+    }
+}

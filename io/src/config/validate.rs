@@ -1,0 +1,259 @@
+//! Raw config -> validated `NetworkSpec`: the entry point, the `[simulation]`
+//! table (including `scale`), populations (names, sizes, models, parameters
+//! merged with the model defaults and checked by the model, initial values),
+//! and the shared context (population lookup, receptors, node ids) that
+//! `inputs` and `records` use for projections, stimuli and records. The first failed check wins; it is returned with
+//! its field path for `mod.rs` to locate.
+
+use std::collections::BTreeMap;
+
+use brainsim_sim::model::{self, ModelInfo};
+use brainsim_sim::spec::{
+    Distribution, InitialValue, NetworkSpec, ParamMap, PopulationSpec, Receptor, SimulationSpec,
+};
+
+use super::raw::{RawConfig, RawPopulation, RawSimulation};
+use super::values::{self, finite, int_in, invalid, join, positive, Check};
+use super::{inputs, records};
+
+/// What checks of projections, stimuli and records need to know.
+pub(crate) struct Ctx<'a> {
+    pub sim: &'a SimulationSpec,
+    pub scale: f64,
+    pub pops: &'a [PopulationSpec],
+}
+
+impl Ctx<'_> {
+    /// Index of the population called `name`.
+    pub fn population(&self, field: &str, name: &str) -> Check<usize> {
+        match self.pops.iter().position(|p| p.name == name) {
+            Some(i) => Ok(i),
+            None => {
+                let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
+                invalid(
+                    field,
+                    format!(
+                        "no population named {name:?} (populations: {})",
+                        names.join(", ")
+                    ),
+                )
+            }
+        }
+    }
+
+    pub fn model(&self, pop: usize) -> &'static ModelInfo {
+        model::lookup(&self.pops[pop].model).expect("population models were checked")
+    }
+
+    /// The receptor named at `field` (absent: by sign, if the model allows it).
+    pub fn receptor(&self, field: &str, target: usize, name: Option<&str>) -> Check<Receptor> {
+        let info = self.model(target);
+        let list = info.receptors.join(", ");
+        match name {
+            Some(name) => match info.receptor_index(name) {
+                Some(i) => Ok(Receptor::Index(i)),
+                None => invalid(
+                    field,
+                    format!("model {} has no receptor {name:?} (receptors: {list})", info.name),
+                ),
+            },
+            None if info.receptors == ["ex", "in"] => Ok(Receptor::BySign),
+            None => invalid(
+                field,
+                format!(
+                    "model {} has receptors [{list}], so the sign of the weight cannot choose one; set `receptor`",
+                    info.name
+                ),
+            ),
+        }
+    }
+
+    /// Node ids within population `pop` (see `values::node_ids`).
+    pub fn node_ids(&self, field: &str, pop: usize, ids: &[i64]) -> Check<Vec<u32>> {
+        let p = &self.pops[pop];
+        values::node_ids(field, ids, p.size, &p.name, self.scale != 1.0)
+    }
+}
+
+pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
+    let (simulation, scale) = simulation(&raw.simulation)?;
+    let populations = populations(&raw.population, simulation.dt, scale)?;
+    let ctx = Ctx {
+        sim: &simulation,
+        scale,
+        pops: &populations,
+    };
+    let projections = raw
+        .projection
+        .iter()
+        .enumerate()
+        .map(|(i, p)| inputs::projection(&ctx, &format!("projection[{i}]"), p))
+        .collect::<Check<Vec<_>>>()?;
+    let stimuli = raw
+        .stimulus
+        .iter()
+        .enumerate()
+        .map(|(i, s)| inputs::stimulus(&ctx, &format!("stimulus[{i}]"), s))
+        .collect::<Check<Vec<_>>>()?;
+    let records = records::records(&ctx, &raw.record)?;
+    Ok(NetworkSpec {
+        simulation,
+        populations,
+        projections,
+        stimuli,
+        records,
+    })
+}
+
+fn simulation(raw: &RawSimulation) -> Check<(SimulationSpec, f64)> {
+    let dt = positive("simulation.dt", raw.dt)?;
+    let t_stop = positive("simulation.t_stop", raw.t_stop)?;
+    let steps = (t_stop / dt).round();
+    if steps < 1.0 {
+        return invalid(
+            "simulation.t_stop",
+            format!("{t_stop} ms is shorter than dt = {dt} ms"),
+        );
+    }
+    // Keep the value as written when it is already on the grid (no 0.1 * n noise).
+    let t_stop = if values::on_grid(t_stop, dt) {
+        t_stop
+    } else {
+        steps * dt
+    };
+    let seed = int_in(
+        "simulation.seed",
+        raw.seed.unwrap_or(1),
+        0,
+        i64::from(u32::MAX),
+    )? as u32;
+    let threads = match raw.threads {
+        Some(t) => Some(int_in("simulation.threads", t, 1, i64::MAX)? as usize),
+        None => None,
+    };
+    let chunk_size = int_in(
+        "simulation.chunk_size",
+        raw.chunk_size.unwrap_or(512),
+        1,
+        65536,
+    )? as usize;
+    let scale = finite("simulation.scale", raw.scale.unwrap_or(1.0))?;
+    if !(scale > 0.0 && scale <= 1.0) {
+        return invalid(
+            "simulation.scale",
+            format!("must be in (0, 1], got {scale}"),
+        );
+    }
+    Ok((
+        SimulationSpec {
+            dt,
+            t_stop,
+            seed,
+            threads,
+            chunk_size,
+        },
+        scale,
+    ))
+}
+
+fn populations(raw: &[RawPopulation], dt: f64, scale: f64) -> Check<Vec<PopulationSpec>> {
+    if raw.is_empty() {
+        return invalid(
+            "population",
+            "the network needs at least one [[population]] table",
+        );
+    }
+    let mut out: Vec<PopulationSpec> = Vec::with_capacity(raw.len());
+    let mut next_gid: u64 = 0;
+    for (i, r) in raw.iter().enumerate() {
+        let at = format!("population[{i}]");
+        let name = values::name(&join(&at, "name"), &r.name)?;
+        if let Some(j) = out.iter().position(|p| p.name == name) {
+            return invalid(
+                join(&at, "name"),
+                format!("duplicate population name {name:?} (also population[{j}])"),
+            );
+        }
+        let size = int_in(&join(&at, "size"), r.size, 1, i64::from(u32::MAX))? as f64;
+        let size = ((size * scale).round() as u32).max(1);
+        if next_gid + u64::from(size) > u64::from(u32::MAX) {
+            return invalid(
+                join(&at, "size"),
+                format!(
+                    "the network would have more than {} neurons (gids are u32)",
+                    u32::MAX
+                ),
+            );
+        }
+        let Some(info) = model::lookup(&r.model) else {
+            return invalid(
+                join(&at, "model"),
+                format!(
+                    "unknown model {:?} (models: {})",
+                    r.model,
+                    model::model_names().join(", ")
+                ),
+            );
+        };
+        let expected_rate = match r.expected_rate {
+            Some(v) => Some(values::non_negative(&join(&at, "expected_rate"), v)?),
+            None => None,
+        };
+        let params = params(&at, info, &r.params, dt)?;
+        let mut initial = BTreeMap::new();
+        for (var, value) in &r.initial {
+            let field = format!("{at}.initial.{var}");
+            if info.state_index(var).is_none() {
+                return invalid(
+                    field,
+                    format!(
+                        "model {} has no state variable {var:?} (state variables: {})",
+                        info.name,
+                        info.state_vars.join(", ")
+                    ),
+                );
+            }
+            let v = match values::distribution(&field, value, &["uniform", "normal"])? {
+                Distribution::Constant(v) => InitialValue::Constant(v),
+                Distribution::Uniform { low, high } => InitialValue::Uniform { low, high },
+                Distribution::Normal { mean, std } => InitialValue::Normal { mean, std },
+                Distribution::Lognormal { .. } => unreachable!("lognormal is not offered"),
+            };
+            initial.insert(var.clone(), v);
+        }
+        out.push(PopulationSpec {
+            name,
+            size,
+            first_gid: next_gid as u32,
+            model: info.name.to_string(),
+            params,
+            initial,
+            expected_rate,
+        });
+        next_gid += u64::from(size);
+    }
+    Ok(out)
+}
+
+/// The file's parameters merged with the model's defaults, checked by the model.
+fn params(at: &str, info: &ModelInfo, given: &BTreeMap<String, f64>, dt: f64) -> Check<ParamMap> {
+    for (k, v) in given {
+        finite(&format!("{at}.params.{k}"), *v)?;
+    }
+    let located = |e: model::ParamError| {
+        let mut message = e.message;
+        if !given.contains_key(&e.param) {
+            message += &format!(
+                "; {} is not set here, so the model default applies",
+                e.param
+            );
+        }
+        values::Invalid {
+            field: format!("{at}.params.{}", e.param),
+            message,
+        }
+    };
+    let merged = info.with_defaults(given).map_err(located)?;
+    (info.check)(&merged, dt).map_err(located)?;
+    Ok(merged)
+}

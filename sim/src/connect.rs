@@ -1,0 +1,210 @@
+//! Connection rules (NEST's `conn_spec`): generate the incoming synapses of one
+//! target chunk for one projection.
+//!
+//! Invariant: every random draw is keyed by what it decides — (projection,
+//! target gid) for in-degree, Bernoulli and all-to-all rules, (projection,
+//! source gid) for out-degree, (projection, target chunk) for a fixed total
+//! number after a multinomial split among chunks keyed by the projection alone.
+//! So the synapses of a chunk are the same whichever rank or thread builds it.
+
+use std::collections::HashSet;
+
+use crate::dist::{DelaySampler, WeightSampler};
+use crate::layout::ChunkInfo;
+use crate::rng::{stream_id, Purpose, Stream};
+use crate::spec::{ConnRule, NetworkSpec, ProjectionSpec, Receptor};
+
+/// A synapse before it is packed into the store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RawSynapse {
+    pub source: u32,
+    /// Target index within the chunk.
+    pub target: u32,
+    pub receptor: u8,
+    pub delay_steps: u32,
+    pub weight: f32,
+}
+
+/// Sub-stream tags so that the rules of one projection never share counters.
+const SUB_TARGET: u32 = 0;
+const SUB_SOURCE: u32 = 1;
+const SUB_CHUNK: u32 = 2;
+
+struct Ctx<'a> {
+    seed: u32,
+    stream: u32,
+    weight: WeightSampler,
+    delay: DelaySampler,
+    receptor: &'a Receptor,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    fn synapse(&self, s: &mut Stream, source: u32, target: u32) -> RawSynapse {
+        let w = self.weight.sample(s);
+        let d = self.delay.sample_steps(s);
+        let receptor = match self.receptor {
+            Receptor::BySign => u8::from(w < 0.0),
+            Receptor::Index(i) => *i as u8,
+        };
+        RawSynapse { source, target, receptor, delay_steps: d, weight: w as f32 }
+    }
+}
+
+/// How a fixed total number of synapses is split among the target chunks:
+/// sequential conditional binomials keyed by the projection (a multinomial with
+/// probabilities proportional to chunk size). Same on every rank.
+pub fn split_total(spec: &NetworkSpec, proj: usize, chunks: &[ChunkInfo]) -> Vec<u64> {
+    let p = &spec.projections[proj];
+    let ConnRule::FixedTotalNumber { n } = p.rule else { return Vec::new() };
+    let target_chunks: Vec<&ChunkInfo> = chunks.iter().filter(|c| c.population == p.target).collect();
+    let mut s = Stream::new(spec.simulation.seed, stream_id(Purpose::Split, proj), 0, 0);
+    let mut remaining = n;
+    let mut remaining_size: u64 = target_chunks.iter().map(|c| u64::from(c.len)).sum();
+    let mut out = Vec::with_capacity(target_chunks.len());
+    for c in target_chunks {
+        let k = if remaining_size == u64::from(c.len) {
+            remaining
+        } else {
+            s.binomial(remaining, c.len as f64 / remaining_size as f64)
+        };
+        out.push(k);
+        remaining -= k;
+        remaining_size -= u64::from(c.len);
+    }
+    out
+}
+
+/// Appends the synapses of projection `proj` onto `chunk` to `out`.
+/// `chunk_share` is this chunk's entry of `split_total` (fixed_total_number only).
+pub fn generate(spec: &NetworkSpec, proj: usize, chunk: &ChunkInfo, chunk_share: u64, out: &mut Vec<RawSynapse>) {
+    let p: &ProjectionSpec = &spec.projections[proj];
+    debug_assert_eq!(p.target, chunk.population);
+    let src = &spec.populations[p.source];
+    let tgt = &spec.populations[p.target];
+    let ctx = Ctx {
+        seed: spec.simulation.seed,
+        stream: stream_id(Purpose::Connect, proj),
+        weight: WeightSampler::new(&p.weight),
+        delay: DelaySampler::new(&p.delay, spec.simulation.dt),
+        receptor: &p.receptor,
+    };
+    let same = p.source == p.target;
+    let autapse_ok = |s: u32, t: u32| p.allow_autapses || !same || s != t;
+    let (s0, ns) = (src.first_gid, src.size);
+    match p.rule {
+        ConnRule::AllToAll => {
+            for (ti, t) in chunk.gids().enumerate() {
+                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
+                for sg in s0..s0 + ns {
+                    if autapse_ok(sg, t) {
+                        out.push(ctx.synapse(&mut s, sg, ti as u32));
+                    }
+                }
+            }
+        }
+        ConnRule::OneToOne => {
+            for (ti, t) in chunk.gids().enumerate() {
+                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
+                let sg = s0 + (t - tgt.first_gid);
+                if autapse_ok(sg, t) {
+                    out.push(ctx.synapse(&mut s, sg, ti as u32));
+                }
+            }
+        }
+        ConnRule::FixedIndegree { indegree } => {
+            let mut chosen = HashSet::new();
+            for (ti, t) in chunk.gids().enumerate() {
+                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
+                chosen.clear();
+                let mut made = 0;
+                while made < indegree {
+                    let sg = s0 + s.below(ns);
+                    if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert(sg)) {
+                        continue;
+                    }
+                    out.push(ctx.synapse(&mut s, sg, ti as u32));
+                    made += 1;
+                }
+            }
+        }
+        ConnRule::FixedOutdegree { outdegree } => {
+            // Every chunk replays each source's full draw and keeps its own
+            // targets: O(sources x outdegree) per chunk (see DESIGN.md).
+            let mut chosen = HashSet::new();
+            for sg in s0..s0 + ns {
+                let mut s = Stream::new(ctx.seed, ctx.stream, sg, SUB_SOURCE);
+                chosen.clear();
+                let mut made = 0;
+                while made < outdegree {
+                    let t = tgt.first_gid + s.below(tgt.size);
+                    if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert(t)) {
+                        continue;
+                    }
+                    // Draw weight and delay for every synapse so the stream
+                    // position does not depend on which chunk is asking.
+                    let syn = ctx.synapse(&mut s, sg, t.wrapping_sub(chunk.first_gid));
+                    if chunk.gids().contains(&t) {
+                        out.push(syn);
+                    }
+                    made += 1;
+                }
+            }
+        }
+        ConnRule::FixedTotalNumber { .. } => {
+            let mut s = Stream::new(ctx.seed, ctx.stream, chunk.first_gid, SUB_CHUNK);
+            let mut chosen = HashSet::new();
+            let mut made = 0;
+            while made < chunk_share {
+                let ti = s.below(chunk.len);
+                let sg = s0 + s.below(ns);
+                let t = chunk.first_gid + ti;
+                if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert((sg, ti))) {
+                    continue;
+                }
+                out.push(ctx.synapse(&mut s, sg, ti));
+                made += 1;
+            }
+        }
+        ConnRule::PairwiseBernoulli { p: prob } => {
+            if prob <= 0.0 {
+                return;
+            }
+            let log_q = (1.0 - prob).ln();
+            for (ti, t) in chunk.gids().enumerate() {
+                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
+                // Geometric skips between successes: one draw per synapse, not per pair.
+                let mut i: u64 = 0;
+                loop {
+                    if prob < 1.0 {
+                        i += (s.uniform_open32().ln() / log_q).floor() as u64;
+                    }
+                    if i >= u64::from(ns) {
+                        break;
+                    }
+                    let sg = s0 + i as u32;
+                    if autapse_ok(sg, t) {
+                        out.push(ctx.synapse(&mut s, sg, ti as u32));
+                    }
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Expected number of synapses of a projection (for estimates and partitioning).
+pub fn expected_synapses(spec: &NetworkSpec, proj: usize) -> f64 {
+    let p = &spec.projections[proj];
+    let ns = f64::from(spec.populations[p.source].size);
+    let nt = f64::from(spec.populations[p.target].size);
+    let autapses = if p.source == p.target && !p.allow_autapses { nt } else { 0.0 };
+    match p.rule {
+        ConnRule::AllToAll => ns * nt - autapses,
+        ConnRule::OneToOne => nt - autapses,
+        ConnRule::FixedIndegree { indegree } => indegree as f64 * nt,
+        ConnRule::FixedOutdegree { outdegree } => outdegree as f64 * ns,
+        ConnRule::FixedTotalNumber { n } => n as f64,
+        ConnRule::PairwiseBernoulli { p: prob } => prob * (ns * nt - autapses),
+    }
+}

@@ -1,0 +1,126 @@
+//! Per-synapse draws of weights and delays from a `Distribution`.
+//!
+//! NEST-user expectations written as rules: a weight is redrawn until it has
+//! the sign of its distribution's location (mean, midpoint; lognormal is
+//! positive), so an excitatory projection never yields an inhibitory synapse;
+//! a delay is redrawn until it is >= dt, then rounded to whole steps.
+//! Constant values consume no random numbers.
+
+use crate::rng::Stream;
+use crate::spec::Distribution;
+
+/// Redraws before giving up and clamping (only reachable with absurd parameters).
+const MAX_REDRAWS: usize = 1000;
+
+fn draw(dist: &Distribution, s: &mut Stream) -> f64 {
+    match *dist {
+        Distribution::Constant(v) => v,
+        Distribution::Normal { mean, std } => mean + std * s.normal(),
+        Distribution::Uniform { low, high } => low + (high - low) * s.uniform(),
+        Distribution::Lognormal { mu, sigma } => (mu + sigma * s.normal()).exp(),
+    }
+}
+
+/// Draws weights (pA) keeping the sign of the distribution's location.
+#[derive(Clone, Debug)]
+pub struct WeightSampler {
+    dist: Distribution,
+    /// +1, -1, or 0 when no sign constraint applies.
+    sign: f64,
+}
+
+impl WeightSampler {
+    pub fn new(dist: &Distribution) -> Self {
+        let location = match *dist {
+            Distribution::Constant(_) | Distribution::Lognormal { .. } => 0.0,
+            Distribution::Normal { mean, .. } => mean,
+            Distribution::Uniform { low, high } => 0.5 * (low + high),
+        };
+        Self { dist: dist.clone(), sign: if location == 0.0 { 0.0 } else { location.signum() } }
+    }
+
+    #[inline]
+    pub fn sample(&self, s: &mut Stream) -> f64 {
+        if let Distribution::Constant(v) = self.dist {
+            return v;
+        }
+        let mut w = draw(&self.dist, s);
+        let mut tries = 0;
+        while self.sign != 0.0 && w * self.sign < 0.0 && tries < MAX_REDRAWS {
+            w = draw(&self.dist, s);
+            tries += 1;
+        }
+        if self.sign != 0.0 && w * self.sign < 0.0 {
+            0.0
+        } else {
+            w
+        }
+    }
+
+    pub fn is_constant(&self) -> bool {
+        matches!(self.dist, Distribution::Constant(_))
+    }
+}
+
+/// Draws delays in whole steps (>= 1).
+#[derive(Clone, Debug)]
+pub struct DelaySampler {
+    dist: Distribution,
+    dt: f64,
+}
+
+impl DelaySampler {
+    pub fn new(dist: &Distribution, dt: f64) -> Self {
+        Self { dist: dist.clone(), dt }
+    }
+
+    #[inline]
+    pub fn sample_steps(&self, s: &mut Stream) -> u32 {
+        let mut d = draw(&self.dist, s);
+        let mut tries = 0;
+        while d < self.dt && tries < MAX_REDRAWS && !matches!(self.dist, Distribution::Constant(_)) {
+            d = draw(&self.dist, s);
+            tries += 1;
+        }
+        ((d / self.dt).round() as u32).max(1)
+    }
+
+    /// Smallest and largest delay (steps) the distribution can produce, when bounded.
+    pub fn bounds_steps(&self) -> (u32, Option<u32>) {
+        let steps = |d: f64| ((d / self.dt).round() as u32).max(1);
+        match self.dist {
+            Distribution::Constant(v) => (steps(v), Some(steps(v))),
+            Distribution::Uniform { low, high } => (steps(low), Some(steps(high))),
+            _ => (1, None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_weights_keep_their_sign_and_mean() {
+        let w = WeightSampler::new(&Distribution::Normal { mean: -10.0, std: 10.0 });
+        let mut s = Stream::new(3, 1, 1, 1);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| w.sample(&mut s)).collect();
+        assert!(xs.iter().all(|&x| x <= 0.0));
+        // Mean of a normal(-10, 10) truncated to x <= 0: mu - sigma*phi(1)/Phi(1).
+        let phi1 = (-0.5f64).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let expected = -10.0 - 10.0 * phi1 / 0.841_344_746_068_543;
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        assert!((mean - expected).abs() < 0.05, "{mean} vs {expected}");
+    }
+
+    #[test]
+    fn delays_are_at_least_one_step_and_rounded() {
+        let d = DelaySampler::new(&Distribution::Normal { mean: 0.75, std: 0.375 }, 0.1);
+        let mut s = Stream::new(3, 1, 1, 2);
+        let steps: Vec<u32> = (0..100_000).map(|_| d.sample_steps(&mut s)).collect();
+        assert!(steps.iter().all(|&k| k >= 1));
+        let c = DelaySampler::new(&Distribution::Constant(1.5), 0.1);
+        assert_eq!(c.sample_steps(&mut s), 15);
+    }
+}

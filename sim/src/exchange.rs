@@ -1,0 +1,44 @@
+//! The `Exchange` trait: how a rank hands its spikes of an epoch to the others
+//! and receives theirs. The in-process implementation (one rank) is here; the
+//! MPI one lives in `cluster/`.
+
+/// A spike: the step in which the neuron crossed threshold (its timestamp is
+/// `(step + 1) * dt`, the end of that step) and the neuron's gid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Spike {
+    pub step: u64,
+    pub gid: u32,
+}
+
+pub trait Exchange {
+    /// Sends this rank's spikes of one epoch (sorted by (step, gid)) and fills
+    /// `received` with every spike, from any rank, that has targets on this
+    /// rank, sorted by (step, gid).
+    fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>);
+    /// The minimum of `value` over all ranks.
+    fn all_min(&mut self, value: u64) -> u64;
+    /// The maximum of `value` over all ranks.
+    fn all_max(&mut self, value: u64) -> u64;
+    /// This rank and the number of ranks.
+    fn rank(&self) -> (usize, usize);
+}
+
+/// One rank: every spike stays here.
+#[derive(Debug, Default)]
+pub struct InProcess;
+
+impl Exchange for InProcess {
+    fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>) {
+        received.clear();
+        received.extend_from_slice(local);
+    }
+    fn all_min(&mut self, value: u64) -> u64 {
+        value
+    }
+    fn all_max(&mut self, value: u64) -> u64 {
+        value
+    }
+    fn rank(&self) -> (usize, usize) {
+        (0, 1)
+    }
+}

@@ -1,0 +1,84 @@
+//! The synapse store of one chunk: incoming synapses grouped by source gid,
+//! 8 bytes per synapse.
+//!
+//! Each synapse holds `offset` = (delay * R + receptor) * n + target, its
+//! position in the chunk's ring buffer relative to the slot of the spike's step
+//! (R receptors, n neurons), and the weight as f32. Delivery is one add and one
+//! conditional wrap per synapse: no unpacking. Rows are indexed by global
+//! source gid (`row_start` has n_global + 1 entries; see DESIGN.md).
+
+use crate::connect::RawSynapse;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct Synapse {
+    pub offset: u32,
+    pub weight: f32,
+}
+
+const _: () = assert!(std::mem::size_of::<Synapse>() == 8);
+
+#[derive(Debug, Default)]
+pub struct SynapseStore {
+    row_start: Vec<u32>,
+    synapses: Vec<Synapse>,
+    pub min_delay: u32,
+    pub max_delay: u32,
+}
+
+impl SynapseStore {
+    /// Packs `raw` (consumed) into rows by source. `n_sources` = number of gids.
+    pub fn build(raw: Vec<RawSynapse>, n_sources: usize, n_targets: u32, n_receptors: u32) -> Self {
+        let mut row_start = vec![0u32; n_sources + 1];
+        for s in &raw {
+            row_start[s.source as usize + 1] += 1;
+        }
+        for i in 0..n_sources {
+            row_start[i + 1] += row_start[i];
+        }
+        let mut fill: Vec<u32> = row_start[..n_sources].to_vec();
+        let mut synapses = vec![Synapse { offset: 0, weight: 0.0 }; raw.len()];
+        let (mut min_delay, mut max_delay) = (u32::MAX, 0);
+        for s in &raw {
+            min_delay = min_delay.min(s.delay_steps);
+            max_delay = max_delay.max(s.delay_steps);
+            let offset = (u64::from(s.delay_steps) * u64::from(n_receptors) + u64::from(s.receptor))
+                * u64::from(n_targets)
+                + u64::from(s.target);
+            let pos = &mut fill[s.source as usize];
+            synapses[*pos as usize] = Synapse { offset: offset as u32, weight: s.weight };
+            *pos += 1;
+        }
+        Self { row_start, synapses, min_delay, max_delay }
+    }
+
+    #[inline]
+    pub fn row(&self, source: u32) -> &[Synapse] {
+        let s = source as usize;
+        &self.synapses[self.row_start[s] as usize..self.row_start[s + 1] as usize]
+    }
+
+    /// Positions of `source`'s row in `synapses()`.
+    #[inline]
+    pub fn row_range(&self, source: u32) -> (u32, u32) {
+        let s = source as usize;
+        (self.row_start[s], self.row_start[s + 1])
+    }
+
+    pub fn synapses(&self) -> &[Synapse] {
+        &self.synapses
+    }
+
+    pub fn len(&self) -> usize {
+        self.synapses.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.synapses.is_empty()
+    }
+
+    /// Bytes held (synapses plus the row index).
+    pub fn bytes(&self) -> usize {
+        self.synapses.capacity() * 8 + self.row_start.capacity() * 4
+    }
+}

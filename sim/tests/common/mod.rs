@@ -1,0 +1,54 @@
+//! Spec builders for the sim crate's tests (no config files: sim has no io).
+#![allow(dead_code)]
+
+use brainsim_sim::model;
+use brainsim_sim::spec::*;
+use brainsim_sim::{EpochOutput, InProcess, Network, Spike};
+use std::collections::BTreeMap;
+
+pub fn simulation(dt: f64, t_stop: f64) -> SimulationSpec {
+    SimulationSpec { dt, t_stop, seed: 12345, threads: None, chunk_size: 64 }
+}
+
+pub fn population(name: &str, size: u32, model_name: &str, params: &[(&str, f64)]) -> PopulationSpec {
+    let m = model::lookup(model_name).unwrap();
+    let given: ParamMap = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    PopulationSpec {
+        name: name.into(),
+        size,
+        first_gid: 0,
+        model: model_name.into(),
+        params: m.with_defaults(&given).unwrap(),
+        initial: BTreeMap::new(),
+        expected_rate: None,
+    }
+}
+
+pub fn network(sim: SimulationSpec, mut pops: Vec<PopulationSpec>) -> NetworkSpec {
+    let mut first = 0;
+    for p in &mut pops {
+        p.first_gid = first;
+        first += p.size;
+    }
+    NetworkSpec { simulation: sim, populations: pops, projections: vec![], stimuli: vec![], records: vec![] }
+}
+
+pub fn projection(source: usize, target: usize, rule: ConnRule, weight: Distribution, delay: Distribution) -> ProjectionSpec {
+    ProjectionSpec { source, target, rule, allow_autapses: true, allow_multapses: true, weight, delay, receptor: Receptor::BySign }
+}
+
+/// Runs the whole simulation in one process; returns spikes and samples.
+pub fn run(spec: &NetworkSpec, threads: usize) -> (Vec<Spike>, Vec<brainsim_sim::chunk::Sample>) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let mut ex = InProcess;
+        let mut net = Network::build(spec, &|_| true, &mut ex);
+        let mut out = EpochOutput::default();
+        let (mut spikes, mut samples) = (Vec::new(), Vec::new());
+        while net.run_epoch(&mut ex, &mut out) {
+            spikes.extend_from_slice(&out.spikes);
+            samples.extend_from_slice(&out.samples);
+        }
+        (spikes, samples)
+    })
+}
