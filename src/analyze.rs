@@ -7,10 +7,20 @@ use brainsim_io::analyze::{analyze_spikes, format_table};
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::raster::raster_png;
 
-pub fn main(dir: &Path, t_start: f64, t_stop: Option<f64>, bin: f64, png: Option<PathBuf>, raster_neurons: u64) -> ExitCode {
+pub fn main(
+    dir: &Path,
+    t_start: f64,
+    t_stop: Option<f64>,
+    bin: f64,
+    png: Option<PathBuf>,
+    raster_neurons: u64,
+) -> ExitCode {
     let spikes = dir.join("spikes.h5");
     if !spikes.exists() {
-        eprintln!("brainsim: {}: no spikes.h5 (is this a run's output directory?)", dir.display());
+        eprintln!(
+            "brainsim: {}: no spikes.h5 (is this a run's output directory?)",
+            dir.display()
+        );
         return ExitCode::from(2);
     }
     let meta = RunMetadata::read(dir).ok();
@@ -20,11 +30,16 @@ pub fn main(dir: &Path, t_start: f64, t_stop: Option<f64>, bin: f64, png: Option
         }
     }
     let Some(t_stop) = t_stop.or(meta.as_ref().map(|m| m.t_stop_ms)) else {
-        eprintln!("brainsim: {}: no metadata.json to take t_stop from; pass --t-stop", dir.display());
+        eprintln!(
+            "brainsim: {}: no metadata.json to take t_stop from; pass --t-stop",
+            dir.display()
+        );
         return ExitCode::from(2);
     };
     if !(t_start.is_finite() && t_stop.is_finite() && t_start < t_stop && bin > 0.0) {
-        eprintln!("brainsim: need --t-start < --t-stop and --bin > 0 (got {t_start}, {t_stop}, {bin})");
+        eprintln!(
+            "brainsim: need --t-start < --t-stop and --bin > 0 (got {t_start}, {t_stop}, {bin})"
+        );
         return ExitCode::from(2);
     }
     let stats = match analyze_spikes(&spikes, t_start, t_stop, bin) {

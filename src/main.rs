@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "brainsim", version, about = "Simulate large spiking neural networks (TOML in, SONATA HDF5 out)")]
+#[command(
+    name = "brainsim",
+    version,
+    about = "Simulate large spiking neural networks (TOML in, SONATA HDF5 out)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,28 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run { config, out, threads, t_stop, seed, quiet } => run::main(run::Args { config, out, threads, t_stop, seed, quiet }),
-        Command::Analyze { dir, t_start, t_stop, bin, png, raster_neurons } => analyze::main(&dir, t_start, t_stop, bin, png, raster_neurons),
+        Command::Run {
+            config,
+            out,
+            threads,
+            t_stop,
+            seed,
+            quiet,
+        } => run::main(run::Args {
+            config,
+            out,
+            threads,
+            t_stop,
+            seed,
+            quiet,
+        }),
+        Command::Analyze {
+            dir,
+            t_start,
+            t_stop,
+            bin,
+            png,
+            raster_neurons,
+        } => analyze::main(&dir, t_start, t_stop, bin, png, raster_neurons),
     }
 }

@@ -12,18 +12,34 @@ pub struct Bar {
 
 impl Bar {
     pub fn new(quiet: bool) -> Self {
-        Self { enabled: !quiet && std::io::stderr().is_terminal(), last: None }
+        Self {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            last: None,
+        }
     }
 
     pub fn update(&mut self, p: Progress) {
-        if !self.enabled || self.last.is_some_and(|t| t.elapsed() < Duration::from_millis(200)) && p.step < p.n_steps {
+        if !self.enabled
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
+                && p.step < p.n_steps
+        {
             return;
         }
         self.last = Some(Instant::now());
         let bio_ms = p.step as f64 * p.dt;
         let frac = p.step as f64 / p.n_steps.max(1) as f64;
-        let rtf = if bio_ms > 0.0 { p.wall_seconds / (bio_ms / 1000.0) } else { 0.0 };
-        let eta = if frac > 0.0 { p.wall_seconds * (1.0 - frac) / frac } else { 0.0 };
+        let rtf = if bio_ms > 0.0 {
+            p.wall_seconds / (bio_ms / 1000.0)
+        } else {
+            0.0
+        };
+        let eta = if frac > 0.0 {
+            p.wall_seconds * (1.0 - frac) / frac
+        } else {
+            0.0
+        };
         let width = 30;
         let filled = (frac * width as f64) as usize;
         let mut err = std::io::stderr();

@@ -64,12 +64,18 @@ fn failed(what: impl std::fmt::Display) -> RunError {
 /// Refuses a network whose estimated memory exceeds what is available.
 pub fn check_memory(req: &RunRequest) -> Result<(), RunError> {
     let est = estimate(&req.spec, 1.0, req.threads);
-    let Some(available) = memory::available_bytes() else { return Ok(()) };
+    let Some(available) = memory::available_bytes() else {
+        return Ok(());
+    };
     if est.bytes > available as f64 {
         // Name the projection that contributes most synapses.
-        let biggest = (0..req.spec.projections.len())
-            .max_by(|&a, &b| connect::expected_synapses(&req.spec, a).total_cmp(&connect::expected_synapses(&req.spec, b)));
-        let field = biggest.map(|p| format!("projection[{p}]")).unwrap_or_else(|| "population[0].size".into());
+        let biggest = (0..req.spec.projections.len()).max_by(|&a, &b| {
+            connect::expected_synapses(&req.spec, a)
+                .total_cmp(&connect::expected_synapses(&req.spec, b))
+        });
+        let field = biggest
+            .map(|p| format!("projection[{p}]"))
+            .unwrap_or_else(|| "population[0].size".into());
         let gib = |b: f64| b / (1u64 << 30) as f64;
         return Err(RunError::Config(req.config.error_at(
             &field,
@@ -89,12 +95,18 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     check_memory(&req)?;
     let spec = &req.spec;
     let dir = &req.out_dir;
-    fs::create_dir_all(dir).map_err(|e| failed(format!("{}: cannot create output directory: {e}", dir.display())))?;
+    fs::create_dir_all(dir).map_err(|e| {
+        failed(format!(
+            "{}: cannot create output directory: {e}",
+            dir.display()
+        ))
+    })?;
     // A previous run's results must not survive looking like this run's.
     for stale in ["metadata.json", "spikes.h5"] {
         let _ = fs::remove_file(dir.join(stale));
     }
-    fs::write(dir.join("config.toml"), &req.config.text).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+    fs::write(dir.join("config.toml"), &req.config.text)
+        .map_err(|e| failed(format!("{}: {e}", dir.display())))?;
 
     let mut meta = RunMetadata {
         status: "running".into(),
@@ -108,7 +120,8 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         neurons: spec.n_neurons(),
         ..Default::default()
     };
-    meta.write(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+    meta.write(dir)
+        .map_err(|e| failed(format!("{}: {e}", dir.display())))?;
 
     let recorded: Vec<usize> = spec
         .records
@@ -119,9 +132,21 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         })
         .unwrap_or_default();
     let spikes_path = dir.join("spikes.h5");
-    let pops: Vec<(String, u32, u32)> =
-        recorded.iter().map(|&p| (spec.populations[p].name.clone(), spec.populations[p].first_gid, spec.populations[p].size)).collect();
-    let mut spike_writer = if recorded.is_empty() { None } else { Some(SpikeWriter::create(&spikes_path, &pops).map_err(failed)?) };
+    let pops: Vec<(String, u32, u32)> = recorded
+        .iter()
+        .map(|&p| {
+            (
+                spec.populations[p].name.clone(),
+                spec.populations[p].first_gid,
+                spec.populations[p].size,
+            )
+        })
+        .collect();
+    let mut spike_writer = if recorded.is_empty() {
+        None
+    } else {
+        Some(SpikeWriter::create(&spikes_path, &pops).map_err(failed)?)
+    };
     let mut is_recorded = vec![false; spec.populations.len()];
     for &p in &recorded {
         is_recorded[p] = true;
@@ -138,8 +163,22 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         let file = format!("{}_{}.h5", rep.name, rep.variable);
         let ids: Vec<u64> = rep.node_ids.iter().map(|&i| u64::from(i)).collect();
         let interval = rep.interval_steps as f64 * dt;
-        let units = if rep.variable == "V_m" { "mV" } else if rep.variable.starts_with("I_") { "pA" } else { "1" };
-        let w = ReportWriter::create(&dir.join(&file), &spec.populations[rep.population].name, &ids, interval, interval, units).map_err(failed)?;
+        let units = if rep.variable == "V_m" {
+            "mV"
+        } else if rep.variable.starts_with("I_") {
+            "pA"
+        } else {
+            "1"
+        };
+        let w = ReportWriter::create(
+            &dir.join(&file),
+            &spec.populations[rep.population].name,
+            &ids,
+            interval,
+            interval,
+            units,
+        )
+        .map_err(failed)?;
         meta.outputs.push(file);
         report_writers.push(w);
     }
@@ -170,11 +209,14 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         while i < out.samples.len() {
             let (r, step) = (out.samples[i].record, out.samples[i].step);
             frame.clear();
-            while i < out.samples.len() && out.samples[i].record == r && out.samples[i].step == step {
+            while i < out.samples.len() && out.samples[i].record == r && out.samples[i].step == step
+            {
                 frame.push(out.samples[i].value as f32);
                 i += 1;
             }
-            report_writers[r as usize].append_frame(&frame).map_err(failed)?;
+            report_writers[r as usize]
+                .append_frame(&frame)
+                .map_err(failed)?;
         }
         if last_flush.elapsed() >= FLUSH_EVERY {
             if let Some(w) = spike_writer.as_mut() {
@@ -185,7 +227,12 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
             }
             last_flush = Instant::now();
         }
-        progress(Progress { step: net.step, n_steps: net.n_steps, dt, wall_seconds: sim_start.elapsed().as_secs_f64() });
+        progress(Progress {
+            step: net.step,
+            n_steps: net.n_steps,
+            dt,
+            wall_seconds: sim_start.elapsed().as_secs_f64(),
+        });
     }
     let simulate_seconds = sim_start.elapsed().as_secs_f64();
     if let Some(w) = spike_writer.take() {
@@ -198,7 +245,11 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     let t_sec = spec.simulation.t_stop / 1000.0;
     meta.synapses = net.n_synapses();
     meta.synapses_per_rank = vec![meta.synapses];
-    meta.bytes_per_synapse = if meta.synapses > 0 { net.synapse_bytes() as f64 / meta.synapses as f64 } else { 0.0 };
+    meta.bytes_per_synapse = if meta.synapses > 0 {
+        net.synapse_bytes() as f64 / meta.synapses as f64
+    } else {
+        0.0
+    };
     meta.min_delay_steps = net.min_delay;
     meta.max_delay_steps = net.max_delay;
     meta.epoch_steps = net.epoch_steps();
@@ -208,14 +259,25 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     meta.simulate_seconds = simulate_seconds;
     meta.real_time_factor = simulate_seconds / t_sec;
     meta.peak_rss_bytes = memory::peak_rss_bytes();
-    meta.timers = net.timers.as_pairs().iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>();
+    meta.timers = net
+        .timers
+        .as_pairs()
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect::<BTreeMap<_, _>>();
     meta.populations = spec
         .populations
         .iter()
         .zip(&per_pop)
-        .map(|(p, &n)| PopulationSummary { name: p.name.clone(), size: u64::from(p.size), spikes: n, rate_hz: n as f64 / (f64::from(p.size) * t_sec) })
+        .map(|(p, &n)| PopulationSummary {
+            name: p.name.clone(),
+            size: u64::from(p.size),
+            spikes: n,
+            rate_hz: n as f64 / (f64::from(p.size) * t_sec),
+        })
         .collect();
     meta.status = "finished".into();
-    meta.write(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+    meta.write(dir)
+        .map_err(|e| failed(format!("{}: {e}", dir.display())))?;
     Ok(meta)
 }

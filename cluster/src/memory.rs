@@ -13,5 +13,7 @@ pub fn available_bytes() -> Option<u64> {
 
 /// Peak resident set size of this process so far.
 pub fn peak_rss_bytes() -> u64 {
-    proc_kib("/proc/self/status", "VmHWM:").map(|k| k * 1024).unwrap_or(0)
+    proc_kib("/proc/self/status", "VmHWM:")
+        .map(|k| k * 1024)
+        .unwrap_or(0)
 }

@@ -12,7 +12,7 @@
 use std::io::BufWriter;
 use std::path::Path;
 
-use crate::sonata_spikes::IoError;
+pub use crate::sonata_spikes::IoError;
 use crate::spike_reader::SpikeFile;
 
 pub const WIDTH: u32 = 1200;

@@ -19,8 +19,8 @@ use ndarray::ArrayView2;
 
 pub use crate::sonata_spikes::IoError;
 use crate::sonata_spikes::{
-    create_output_file, set_finished, write_root_attrs, write_scalar_attr, write_str_attr,
-    H5Context,
+    create_output_file, open_input_file, set_finished, write_root_attrs, write_scalar_attr,
+    write_str_attr, H5Context,
 };
 
 /// Target number of f32 values per HDF5 chunk (64 KiB).
@@ -219,11 +219,50 @@ impl ReportWriter {
     }
 }
 
+/// A whole report read back (for tests and small reports; the writer streams).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// (start, stop, dt) in ms, right-open.
+    pub time: [f64; 3],
+    pub node_ids: Vec<u64>,
+    /// Row-major [T x V].
+    pub data: Vec<f32>,
+}
+
+/// Reads the report of `population` in `path` entirely.
+pub fn read_report(path: &Path, population: &str) -> Result<Report, IoError> {
+    let file = open_input_file(path)?;
+    let base = format!("report/{population}");
+    let time: Vec<f64> = file
+        .dataset(&format!("{base}/mapping/time"))
+        .and_then(|d| d.read_raw())
+        .ctx(path, "reading mapping/time")?;
+    let node_ids: Vec<u64> = file
+        .dataset(&format!("{base}/mapping/node_ids"))
+        .and_then(|d| d.read_raw())
+        .ctx(path, "reading mapping/node_ids")?;
+    let data: Vec<f32> = file
+        .dataset(&format!("{base}/data"))
+        .and_then(|d| d.read_raw())
+        .ctx(path, "reading data")?;
+    if time.len() != 3 {
+        return Err(IoError::invalid(
+            path,
+            "mapping/time does not have 3 values",
+        ));
+    }
+    Ok(Report {
+        time: [time[0], time[1], time[2]],
+        node_ids,
+        data,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sonata_spikes::open_input_file;
-    use crate::sonata_spikes::test_util::test_dir;
+    use crate::sonata_spikes::test_util::{run_child, test_dir};
     use hdf5::types::VarLenUnicode;
 
     fn value(row: usize, col: usize) -> f32 {
@@ -361,7 +400,6 @@ mod tests {
         let ids: Vec<u64> = (0..1000).collect();
         let frame = |r: usize| -> Vec<f32> { (0..ids.len()).map(|c| value(r, c)).collect() };
         if let Ok(path) = std::env::var(CRASH_ENV) {
-            crate::sonata_spikes::test_util::close_inherited_h5_fds();
             let mut w = ReportWriter::create(Path::new(&path), "p", &ids, 0.0, 0.25, "mV").unwrap();
             for r in 0..2500 {
                 w.append_frame(&frame(r)).unwrap();
@@ -374,18 +412,8 @@ mod tests {
         }
         let dir = test_dir("report-crash");
         let path = dir.join("v.h5");
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "sonata_report::tests::crash_after_flush_keeps_flushed_frames",
-            ])
-            .args(["--test-threads=1", "--nocapture"])
-            .env(CRASH_ENV, &path)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(!status.success(), "child did not crash");
+        let test = "sonata_report::tests::crash_after_flush_keeps_flushed_frames";
+        assert!(!run_child(test, CRASH_ENV, &path), "child did not crash");
         let f = open_input_file(&path).unwrap();
         let t = f
             .dataset("report/p/mapping/time")

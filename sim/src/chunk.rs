@@ -2,20 +2,17 @@
 //! incoming synapses, device inputs and probes. The epoch loop hands chunks to
 //! rayon threads; a chunk is touched by one thread at a time.
 //!
-//! Ring buffer: `[slot][receptor][neuron]` of i64 in fixed point (2^-24 pA).
-//! Integer addition is associative, so the input of a step does not depend on
-//! the order in which spikes are delivered: this is what makes results
-//! bit-identical for any number of threads and ranks (see DESIGN.md).
+//! Ring buffer: `[slot][receptor][neuron]` of i32 in the fixed point of the
+//! chunk's synapse store (2^-k pA, overflow excluded by construction, see
+//! `synapse`). Integer addition is associative, so the input of a step does
+//! not depend on the order in which spikes are delivered: this is what makes
+//! results bit-identical for any number of threads and ranks (see DESIGN.md).
 
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
-
-/// Fixed-point scale of the ring buffer: 2^24 units per pA.
-pub const FIXED_SCALE: f32 = 16_777_216.0;
-const FIXED_INV: f64 = 1.0 / 16_777_216.0;
 
 /// A state variable of one neuron sampled for a report.
 #[derive(Clone, Debug)]
@@ -43,7 +40,7 @@ pub struct Chunk {
     pub synapses: SynapseStore,
     pub inputs: ChunkInputs,
     pub probes: Vec<Probe>,
-    ring: Vec<i64>,
+    ring: Vec<i32>,
     ring_slots: u64,
     input: Vec<f64>,
     i_stim: Vec<f64>,
@@ -58,7 +55,12 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    pub fn new(info: ChunkInfo, model: Box<dyn NeuronModel>, n_receptors: usize, synapses: SynapseStore) -> Self {
+    pub fn new(
+        info: ChunkInfo,
+        model: Box<dyn NeuronModel>,
+        n_receptors: usize,
+        synapses: SynapseStore,
+    ) -> Self {
         let n = info.len as usize;
         Self {
             info,
@@ -90,7 +92,7 @@ impl Chunk {
     }
 
     pub fn ring_bytes(&self) -> usize {
-        self.ring.capacity() * 8
+        self.ring.capacity() * 4
     }
 
     /// Advances every neuron through steps [s0, s1), collecting spikes and samples.
@@ -99,22 +101,32 @@ impl Chunk {
         self.out_samples.clear();
         let n = self.info.len as usize;
         let stride = self.n_receptors * n;
+        let inv_scale = 1.0 / self.synapses.fixed_scale;
         for step in s0..s1 {
             let base = (step & (self.ring_slots - 1)) as usize * stride;
             let slot = &mut self.ring[base..base + stride];
             for (x, r) in self.input.iter_mut().zip(slot.iter_mut()) {
-                *x = *r as f64 * FIXED_INV;
+                *x = f64::from(*r) * inv_scale;
                 *r = 0;
             }
             self.inputs.apply(step, &mut self.input, &mut self.i_stim);
             self.spiked.clear();
-            self.model.update(&self.input, &self.i_stim, &mut self.spiked);
+            self.model
+                .update(&self.input, &self.i_stim, &mut self.spiked);
             let first = self.info.first_gid;
-            self.out_spikes.extend(self.spiked.iter().map(|&i| Spike { step, gid: first + i }));
+            self.out_spikes.extend(self.spiked.iter().map(|&i| Spike {
+                step,
+                gid: first + i,
+            }));
             for p in &self.probes {
                 if (step + 1) % p.interval_steps == 0 {
                     let value = self.model.get(p.var, p.neuron as usize);
-                    self.out_samples.push(Sample { record: p.record, step, column: p.column, value });
+                    self.out_samples.push(Sample {
+                        record: p.record,
+                        step,
+                        column: p.column,
+                        value,
+                    });
                 }
             }
         }
@@ -152,7 +164,7 @@ impl Chunk {
                 if pos >= len {
                     pos -= len;
                 }
-                ring[pos as usize] += (syn.weight * FIXED_SCALE) as i64;
+                ring[pos as usize] += syn.weight;
             }
         }
     }

@@ -47,7 +47,13 @@ impl Ctx<'_> {
             Receptor::BySign => u8::from(w < 0.0),
             Receptor::Index(i) => *i as u8,
         };
-        RawSynapse { source, target, receptor, delay_steps: d, weight: w as f32 }
+        RawSynapse {
+            source,
+            target,
+            receptor,
+            delay_steps: d,
+            weight: w as f32,
+        }
     }
 }
 
@@ -56,8 +62,11 @@ impl Ctx<'_> {
 /// probabilities proportional to chunk size). Same on every rank.
 pub fn split_total(spec: &NetworkSpec, proj: usize, chunks: &[ChunkInfo]) -> Vec<u64> {
     let p = &spec.projections[proj];
-    let ConnRule::FixedTotalNumber { n } = p.rule else { return Vec::new() };
-    let target_chunks: Vec<&ChunkInfo> = chunks.iter().filter(|c| c.population == p.target).collect();
+    let ConnRule::FixedTotalNumber { n } = p.rule else {
+        return Vec::new();
+    };
+    let target_chunks: Vec<&ChunkInfo> =
+        chunks.iter().filter(|c| c.population == p.target).collect();
     let mut s = Stream::new(spec.simulation.seed, stream_id(Purpose::Split, proj), 0, 0);
     let mut remaining = n;
     let mut remaining_size: u64 = target_chunks.iter().map(|c| u64::from(c.len)).sum();
@@ -77,7 +86,13 @@ pub fn split_total(spec: &NetworkSpec, proj: usize, chunks: &[ChunkInfo]) -> Vec
 
 /// Appends the synapses of projection `proj` onto `chunk` to `out`.
 /// `chunk_share` is this chunk's entry of `split_total` (fixed_total_number only).
-pub fn generate(spec: &NetworkSpec, proj: usize, chunk: &ChunkInfo, chunk_share: u64, out: &mut Vec<RawSynapse>) {
+pub fn generate(
+    spec: &NetworkSpec,
+    proj: usize,
+    chunk: &ChunkInfo,
+    chunk_share: u64,
+    out: &mut Vec<RawSynapse>,
+) {
     let p: &ProjectionSpec = &spec.projections[proj];
     debug_assert_eq!(p.target, chunk.population);
     let src = &spec.populations[p.source];
@@ -198,7 +213,11 @@ pub fn expected_synapses(spec: &NetworkSpec, proj: usize) -> f64 {
     let p = &spec.projections[proj];
     let ns = f64::from(spec.populations[p.source].size);
     let nt = f64::from(spec.populations[p.target].size);
-    let autapses = if p.source == p.target && !p.allow_autapses { nt } else { 0.0 };
+    let autapses = if p.source == p.target && !p.allow_autapses {
+        nt
+    } else {
+        0.0
+    };
     match p.rule {
         ConnRule::AllToAll => ns * nt - autapses,
         ConnRule::OneToOne => nt - autapses,

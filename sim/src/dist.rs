@@ -36,7 +36,14 @@ impl WeightSampler {
             Distribution::Normal { mean, .. } => mean,
             Distribution::Uniform { low, high } => 0.5 * (low + high),
         };
-        Self { dist: dist.clone(), sign: if location == 0.0 { 0.0 } else { location.signum() } }
+        Self {
+            dist: dist.clone(),
+            sign: if location == 0.0 {
+                0.0
+            } else {
+                location.signum()
+            },
+        }
     }
 
     #[inline]
@@ -71,18 +78,24 @@ pub struct DelaySampler {
 
 impl DelaySampler {
     pub fn new(dist: &Distribution, dt: f64) -> Self {
-        Self { dist: dist.clone(), dt }
+        Self {
+            dist: dist.clone(),
+            dt,
+        }
     }
 
     #[inline]
     pub fn sample_steps(&self, s: &mut Stream) -> u32 {
         let mut d = draw(&self.dist, s);
         let mut tries = 0;
-        while d < self.dt && tries < MAX_REDRAWS && !matches!(self.dist, Distribution::Constant(_)) {
+        while d < self.dt && tries < MAX_REDRAWS && !matches!(self.dist, Distribution::Constant(_))
+        {
             d = draw(&self.dist, s);
             tries += 1;
         }
-        ((d / self.dt).round() as u32).max(1)
+        // d >= dt > 0 here (or a constant validated >= dt): adding 0.5 and
+        // truncating rounds half up without a libm call.
+        ((d / self.dt + 0.5) as u32).max(1)
     }
 
     /// Smallest and largest delay (steps) the distribution can produce, when bounded.
@@ -102,7 +115,10 @@ mod tests {
 
     #[test]
     fn normal_weights_keep_their_sign_and_mean() {
-        let w = WeightSampler::new(&Distribution::Normal { mean: -10.0, std: 10.0 });
+        let w = WeightSampler::new(&Distribution::Normal {
+            mean: -10.0,
+            std: 10.0,
+        });
         let mut s = Stream::new(3, 1, 1, 1);
         let n = 200_000;
         let xs: Vec<f64> = (0..n).map(|_| w.sample(&mut s)).collect();
@@ -116,7 +132,13 @@ mod tests {
 
     #[test]
     fn delays_are_at_least_one_step_and_rounded() {
-        let d = DelaySampler::new(&Distribution::Normal { mean: 0.75, std: 0.375 }, 0.1);
+        let d = DelaySampler::new(
+            &Distribution::Normal {
+                mean: 0.75,
+                std: 0.375,
+            },
+            0.1,
+        );
         let mut s = Stream::new(3, 1, 1, 2);
         let steps: Vec<u32> = (0..100_000).map(|_| d.sample_steps(&mut s)).collect();
         assert!(steps.iter().all(|&k| k >= 1));

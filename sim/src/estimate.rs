@@ -15,7 +15,9 @@ pub struct MemoryEstimate {
 /// Expected peak bytes on one rank holding a `fraction` of the chunks, with
 /// `threads` chunks being built at once.
 pub fn estimate(spec: &NetworkSpec, fraction: f64, threads: usize) -> MemoryEstimate {
-    let synapses: f64 = (0..spec.projections.len()).map(|p| expected_synapses(spec, p)).sum();
+    let synapses: f64 = (0..spec.projections.len())
+        .map(|p| expected_synapses(spec, p))
+        .sum();
     let n = spec.n_neurons() as f64;
     let n_chunks = layout::chunks(spec).len() as f64;
     let per_neuron: f64 = spec
@@ -30,7 +32,11 @@ pub fn estimate(spec: &NetworkSpec, fraction: f64, threads: usize) -> MemoryEsti
         .sum();
     // Synapses (8 B) + row index (4 B per gid per chunk) + build scratch of the
     // chunks in flight (12 B per synapse of a chunk).
-    let per_chunk_syn = if n_chunks > 0.0 { synapses / n_chunks } else { 0.0 };
+    let per_chunk_syn = if n_chunks > 0.0 {
+        synapses / n_chunks
+    } else {
+        0.0
+    };
     let bytes = fraction * (synapses * 8.0 + n_chunks * (n + 1.0) * 4.0 + per_neuron)
         + threads as f64 * per_chunk_syn * 12.0 * 2.0;
     MemoryEstimate { synapses, bytes }

@@ -34,7 +34,12 @@ pub fn chunks(spec: &NetworkSpec) -> Vec<ChunkInfo> {
         let mut start = 0;
         while start < pop.size {
             let len = c.min(pop.size - start);
-            out.push(ChunkInfo { index: out.len(), population: p, first_gid: pop.first_gid + start, len });
+            out.push(ChunkInfo {
+                index: out.len(),
+                population: p,
+                first_gid: pop.first_gid + start,
+                len,
+            });
             start += len;
         }
     }

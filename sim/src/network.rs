@@ -37,7 +37,10 @@ impl Timers {
             ("time_simulate", self.time_simulate),
             ("time_update", self.time_update),
             ("time_gather_spike_data", self.time_gather_spike_data),
-            ("time_communicate_spike_data", self.time_communicate_spike_data),
+            (
+                "time_communicate_spike_data",
+                self.time_communicate_spike_data,
+            ),
             ("time_deliver_spike_data", self.time_deliver_spike_data),
         ]
     }
@@ -75,7 +78,8 @@ pub struct Network {
     pub step: u64,
     pub n_steps: u64,
     pub timers: Timers,
-    received: Vec<Spike>,
+    /// Spikes of the last epoch, exchanged, waiting to be delivered.
+    pending: Vec<Spike>,
     pub spikes_total: u64,
 }
 
@@ -84,7 +88,14 @@ pub fn reports(spec: &NetworkSpec) -> Vec<ReportInfo> {
     let dt = spec.simulation.dt;
     let mut out = Vec::new();
     for r in &spec.records {
-        if let RecordSpec::State { name, population, variables, node_ids, interval } = r {
+        if let RecordSpec::State {
+            name,
+            population,
+            variables,
+            node_ids,
+            interval,
+        } = r
+        {
             for v in variables {
                 out.push(ReportInfo {
                     name: name.clone(),
@@ -119,11 +130,21 @@ fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> 
     let pop = &spec.populations[info.population];
     let m = model::lookup(&pop.model).expect("validated model name");
     let dt = spec.simulation.dt;
-    let mut chunk = Chunk::new(info.clone(), (m.build)(&pop.params, dt, info.len as usize), m.receptors.len(), Default::default());
+    let mut chunk = Chunk::new(
+        info.clone(),
+        (m.build)(&pop.params, dt, info.len as usize),
+        m.receptors.len(),
+        Default::default(),
+    );
     for (var, init) in &pop.initial {
         let vi = m.state_index(var).expect("validated state variable");
         for (i, gid) in info.gids().enumerate() {
-            let mut s = Stream::new(spec.simulation.seed, stream_id(Purpose::Initial, info.population), gid, vi as u32);
+            let mut s = Stream::new(
+                spec.simulation.seed,
+                stream_id(Purpose::Initial, info.population),
+                gid,
+                vi as u32,
+            );
             chunk.model_mut().set(vi, i, draw_initial(init, &mut s));
         }
     }
@@ -131,7 +152,11 @@ fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> 
     let local_targets = |ids: &Option<Vec<u32>>| -> Vec<u32> {
         match ids {
             None => (0..info.len).collect(),
-            Some(ids) => ids.iter().filter(|&&i| i >= lo && i < lo + info.len).map(|&i| i - lo).collect(),
+            Some(ids) => ids
+                .iter()
+                .filter(|&&i| i >= lo && i < lo + info.len)
+                .map(|&i| i - lo)
+                .collect(),
         }
     };
     let mut inputs = ChunkInputs::default();
@@ -144,24 +169,54 @@ fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> 
             continue;
         }
         match &st.kind {
-            StimulusKind::PoissonGenerator { rate, weight, delay } => {
+            StimulusKind::PoissonGenerator {
+                rate,
+                weight,
+                delay,
+            } => {
                 let lambda = rate * dt * 1e-3;
                 let delay_steps = spec.simulation.steps(*delay).max(1);
                 let r = receptor_index(&st.receptor, *weight);
-                inputs.poisson.push(PoissonInput::new(spec.simulation.seed, d, targets, info.first_gid, r, *weight, delay_steps, lambda));
+                inputs.poisson.push(PoissonInput::new(
+                    spec.simulation.seed,
+                    d,
+                    targets,
+                    info.first_gid,
+                    r,
+                    *weight,
+                    delay_steps,
+                    lambda,
+                ));
             }
-            StimulusKind::DcGenerator { amplitude, start, stop } => inputs.dc.push(DcInput {
+            StimulusKind::DcGenerator {
+                amplitude,
+                start,
+                stop,
+            } => inputs.dc.push(DcInput {
                 targets,
                 amplitude: *amplitude,
                 start_step: spec.simulation.steps(*start),
                 stop_step: spec.simulation.steps(*stop),
             }),
-            StimulusKind::SpikeGenerator { spike_times, weight, delay } => {
+            StimulusKind::SpikeGenerator {
+                spike_times,
+                weight,
+                delay,
+            } => {
                 let d = spec.simulation.steps(*delay).max(1);
                 // A spike stamped at T is consumed by the update of step T + d - 1.
-                let steps = spike_times.iter().map(|&t| (spec.simulation.steps(t) + d).saturating_sub(1)).collect();
+                let steps = spike_times
+                    .iter()
+                    .map(|&t| (spec.simulation.steps(t) + d).saturating_sub(1))
+                    .collect();
                 let receptor = receptor_index(&st.receptor, *weight);
-                inputs.trains.push(SpikeTrainInput { steps, targets, receptor, weight: *weight, next: 0 });
+                inputs.trains.push(SpikeTrainInput {
+                    steps,
+                    targets,
+                    receptor,
+                    weight: *weight,
+                    next: 0,
+                });
             }
         }
     }
@@ -188,17 +243,26 @@ fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> 
 
 impl Network {
     /// Builds the chunks for which `is_local` holds. Collective over `ex`.
-    pub fn build(spec: &NetworkSpec, is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync), ex: &mut dyn Exchange) -> Network {
+    pub fn build(
+        spec: &NetworkSpec,
+        is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync),
+        ex: &mut dyn Exchange,
+    ) -> Network {
         let mut timers = Timers::default();
         let all = layout::chunks(spec);
         let reports = reports(spec);
         let t0 = Instant::now();
         let locals: Vec<ChunkInfo> = all.iter().filter(|c| is_local(c)).cloned().collect();
-        let mut chunks: Vec<Chunk> = locals.into_par_iter().map(|info| create_chunk(spec, info, &reports)).collect();
+        let mut chunks: Vec<Chunk> = locals
+            .into_par_iter()
+            .map(|info| create_chunk(spec, info, &reports))
+            .collect();
         timers.time_construction_create = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
-        let splits: Vec<Vec<u64>> = (0..spec.projections.len()).map(|p| connect::split_total(spec, p, &all)).collect();
+        let splits: Vec<Vec<u64>> = (0..spec.projections.len())
+            .map(|p| connect::split_total(spec, p, &all))
+            .collect();
         let first_chunk_of_pop: Vec<usize> = spec
             .populations
             .iter()
@@ -211,19 +275,37 @@ impl Network {
             let mut raw: Vec<RawSynapse> = Vec::new();
             for (pi, p) in spec.projections.iter().enumerate() {
                 if p.target == info.population {
-                    let share = splits[pi].get(info.index - first_chunk_of_pop[info.population]).copied().unwrap_or(0);
+                    let share = splits[pi]
+                        .get(info.index - first_chunk_of_pop[info.population])
+                        .copied()
+                        .unwrap_or(0);
                     connect::generate(spec, pi, &info, share, &mut raw);
                 }
             }
-            let n_receptors = model::lookup(&spec.populations[info.population].model).unwrap().receptors.len() as u32;
-            chunk.synapses = crate::synapse::SynapseStore::build(raw, n_gids, info.len, n_receptors);
+            let n_receptors = model::lookup(&spec.populations[info.population].model)
+                .unwrap()
+                .receptors
+                .len() as u32;
+            chunk.synapses =
+                crate::synapse::SynapseStore::build(raw, n_gids, info.len, n_receptors);
         });
-        let local_min = chunks.iter().filter(|c| !c.synapses.is_empty()).map(|c| u64::from(c.synapses.min_delay)).min().unwrap_or(u64::MAX);
-        let local_max = chunks.iter().map(|c| u64::from(c.synapses.max_delay)).max().unwrap_or(0);
+        let local_min = chunks
+            .iter()
+            .filter(|c| !c.synapses.is_empty())
+            .map(|c| u64::from(c.synapses.min_delay))
+            .min()
+            .unwrap_or(u64::MAX);
+        let local_max = chunks
+            .iter()
+            .map(|c| u64::from(c.synapses.max_delay))
+            .max()
+            .unwrap_or(0);
         let min_delay = ex.all_min(local_min);
         let max_delay = ex.all_max(local_max);
         let ring_slots = (max_delay + 1).next_power_of_two();
-        chunks.par_iter_mut().for_each(|c| c.allocate_ring(ring_slots));
+        chunks
+            .par_iter_mut()
+            .for_each(|c| c.allocate_ring(ring_slots));
         timers.time_construction_connect = t1.elapsed().as_secs_f64();
 
         Network {
@@ -236,7 +318,7 @@ impl Network {
             ring_slots,
             step: 0,
             timers,
-            received: Vec::new(),
+            pending: Vec::new(),
             spikes_total: 0,
         }
     }
@@ -268,6 +350,13 @@ impl Network {
     }
 
     /// Runs one epoch. Returns false (and does nothing) when the run is over.
+    ///
+    /// Each chunk first delivers the spikes of the previous epoch into its own
+    /// ring buffer, then updates through this epoch's steps: one parallel
+    /// region per epoch, and the ring is hot in cache when it is read.
+    /// Invariant: every delay is >= the epoch length, so a spike of epoch e
+    /// lands at a step >= the start of epoch e + 1; delivering it before
+    /// updating epoch e + 1 is always in time.
     pub fn run_epoch(&mut self, ex: &mut dyn Exchange, out: &mut EpochOutput) -> bool {
         if self.is_done() {
             return false;
@@ -276,8 +365,19 @@ impl Network {
         let s0 = self.step;
         let s1 = (s0 + self.epoch_steps()).min(self.n_steps);
 
-        self.chunks.par_iter_mut().for_each(|c| c.update_epoch(s0, s1));
-        let t_update = Instant::now();
+        let pending = &self.pending;
+        let (deliver_ns, update_ns) = self
+            .chunks
+            .par_iter_mut()
+            .map(|c| {
+                let t0 = Instant::now();
+                c.deliver(pending);
+                let t1 = Instant::now();
+                c.update_epoch(s0, s1);
+                ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
+            })
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let t_compute = Instant::now();
 
         out.steps = (s0, s1);
         out.spikes.clear();
@@ -287,27 +387,26 @@ impl Network {
             out.samples.extend_from_slice(&c.out_samples);
         }
         out.spikes.sort_unstable();
-        out.samples.sort_unstable_by_key(|s| (s.record, s.step, s.column));
+        out.samples
+            .sort_unstable_by_key(|s| (s.record, s.step, s.column));
         self.spikes_total += out.spikes.len() as u64;
         let t_gather = Instant::now();
 
-        ex.exchange(&out.spikes, &mut self.received);
-        let t_comm = Instant::now();
-
-        // Invariant: every delay is >= the epoch length, so each spike of this
-        // epoch lands in a later epoch; delivering after the update is in time.
+        ex.exchange(&out.spikes, &mut self.pending);
         // Delivery order does not change the sums (fixed point), so visit the
         // rows in gid order: increasing addresses are kinder to caches and TLB.
-        self.received.sort_unstable_by_key(|s| s.gid);
-        let received = &self.received;
-        self.chunks.par_iter_mut().for_each(|c| c.deliver(received));
+        self.pending.sort_unstable_by_key(|s| s.gid);
         let t_end = Instant::now();
 
+        // Delivery and update run fused in one parallel region: its wall time
+        // is split between their timers in proportion to their thread time.
+        let compute = (t_compute - t_start).as_secs_f64();
+        let total_ns = (deliver_ns + update_ns).max(1) as f64;
         let tm = &mut self.timers;
-        tm.time_update += (t_update - t_start).as_secs_f64();
-        tm.time_gather_spike_data += (t_gather - t_update).as_secs_f64();
-        tm.time_communicate_spike_data += (t_comm - t_gather).as_secs_f64();
-        tm.time_deliver_spike_data += (t_end - t_comm).as_secs_f64();
+        tm.time_deliver_spike_data += compute * deliver_ns as f64 / total_ns;
+        tm.time_update += compute * update_ns as f64 / total_ns;
+        tm.time_gather_spike_data += (t_gather - t_compute).as_secs_f64();
+        tm.time_communicate_spike_data += (t_end - t_gather).as_secs_f64();
         tm.time_simulate += (t_end - t_start).as_secs_f64();
         self.step = s1;
         true

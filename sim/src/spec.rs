@@ -115,9 +115,17 @@ pub enum StimulusKind {
     /// An independent Poisson train per target neuron (as NEST's poisson_generator).
     PoissonGenerator { rate: f64, weight: f64, delay: f64 },
     /// Constant current (pA) during [start, stop) ms.
-    DcGenerator { amplitude: f64, start: f64, stop: f64 },
+    DcGenerator {
+        amplitude: f64,
+        start: f64,
+        stop: f64,
+    },
     /// Spikes at the given times (ms, on the grid), the same to every target.
-    SpikeGenerator { spike_times: Vec<f64>, weight: f64, delay: f64 },
+    SpikeGenerator {
+        spike_times: Vec<f64>,
+        weight: f64,
+        delay: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -79,7 +79,16 @@ pub struct PoissonInput {
 }
 
 impl PoissonInput {
-    pub fn new(seed: u32, device: usize, targets: Vec<u32>, first_gid: u32, receptor: usize, weight: f64, delay_steps: u64, lambda: f64) -> Self {
+    pub fn new(
+        seed: u32,
+        device: usize,
+        targets: Vec<u32>,
+        first_gid: u32,
+        receptor: usize,
+        weight: f64,
+        delay_steps: u64,
+        lambda: f64,
+    ) -> Self {
         let parts = (lambda / MAX_PART_LAMBDA).ceil().max(1.0) as u32;
         Self {
             key: [seed, stream_id(Purpose::Poisson, device)],
@@ -107,7 +116,10 @@ impl PoissonInput {
             let block = e >> 2;
             if self.cached_block != Some(block) {
                 for (c, &t) in self.cache.iter_mut().zip(&self.targets) {
-                    *c = philox4x32([block as u32, self.first_gid + t, (block >> 32) as u32, 0], self.key);
+                    *c = philox4x32(
+                        [block as u32, self.first_gid + t, (block >> 32) as u32, 0],
+                        self.key,
+                    );
                 }
                 self.cached_block = Some(block);
             }
@@ -120,8 +132,15 @@ impl PoissonInput {
             }
         } else {
             for &t in &self.targets {
-                let mut s = Stream::new(self.key[0], self.key[1] ^ 0x0080_0000, self.first_gid + t, e as u32);
-                let k: u32 = (0..self.parts).map(|_| self.table.sample(s.next_u32())).sum();
+                let mut s = Stream::new(
+                    self.key[0],
+                    self.key[1] ^ 0x0080_0000,
+                    self.first_gid + t,
+                    e as u32,
+                );
+                let k: u32 = (0..self.parts)
+                    .map(|_| self.table.sample(s.next_u32()))
+                    .sum();
                 input[base + t as usize] += f64::from(k) * self.weight;
             }
         }
@@ -208,7 +227,10 @@ mod tests {
         let mut pk = (-lambda).exp();
         for (k, &h) in hist.iter().enumerate().take(8) {
             let expected = pk * n as f64;
-            assert!((f64::from(h) - expected).abs() < 5.0 * expected.sqrt() + 1.0, "k={k}: {h} vs {expected}");
+            assert!(
+                (f64::from(h) - expected).abs() < 5.0 * expected.sqrt() + 1.0,
+                "k={k}: {h} vs {expected}"
+            );
             pk *= lambda / (k + 1) as f64;
         }
     }
@@ -223,7 +245,10 @@ mod tests {
         p.apply(5, &mut input, 2000);
         let mean = input.iter().sum::<f64>() / 2000.0;
         let var = input.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2000.0;
-        assert!((mean - 75.0).abs() < 5.0 * (75.0f64 / 2000.0).sqrt(), "mean {mean}");
+        assert!(
+            (mean - 75.0).abs() < 5.0 * (75.0f64 / 2000.0).sqrt(),
+            "mean {mean}"
+        );
         assert!((var / 75.0 - 1.0).abs() < 0.15, "var {var}");
     }
 }

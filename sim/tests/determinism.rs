@@ -9,31 +9,97 @@ use common::*;
 
 /// A small Brunel-like E/I network exercising every rule, distribution and device.
 fn mixed_network() -> NetworkSpec {
-    let lif = [("E_L", 0.0), ("V_th", 20.0), ("V_reset", 10.0), ("tau_m", 20.0), ("tau_syn_ex", 0.5), ("tau_syn_in", 0.5)];
+    let lif = [
+        ("E_L", 0.0),
+        ("V_th", 20.0),
+        ("V_reset", 10.0),
+        ("tau_m", 20.0),
+        ("tau_syn_ex", 0.5),
+        ("tau_syn_in", 0.5),
+    ];
     let mut spec = network(
         simulation(0.1, 300.0),
-        vec![population("E", 400, "iaf_psc_exp", &lif), population("I", 100, "alif", &lif)],
+        vec![
+            population("E", 400, "iaf_psc_exp", &lif),
+            population("I", 100, "alif", &lif),
+        ],
     );
-    spec.populations[0].initial.insert("V_m".into(), InitialValue::Uniform { low: 0.0, high: 20.0 });
-    let normal_w = Distribution::Normal { mean: 60.0, std: 20.0 };
-    let normal_d = Distribution::Normal { mean: 1.5, std: 0.7 };
+    spec.populations[0].initial.insert(
+        "V_m".into(),
+        InitialValue::Uniform {
+            low: 0.0,
+            high: 20.0,
+        },
+    );
+    let normal_w = Distribution::Normal {
+        mean: 60.0,
+        std: 20.0,
+    };
+    let normal_d = Distribution::Normal {
+        mean: 1.5,
+        std: 0.7,
+    };
     spec.projections = vec![
-        projection(0, 0, ConnRule::FixedIndegree { indegree: 40 }, normal_w.clone(), normal_d.clone()),
-        projection(0, 1, ConnRule::PairwiseBernoulli { p: 0.1 }, Distribution::Uniform { low: 20.0, high: 80.0 }, Distribution::Constant(1.0)),
-        projection(1, 0, ConnRule::FixedTotalNumber { n: 4000 }, Distribution::Constant(-250.0), normal_d),
-        projection(1, 1, ConnRule::FixedOutdegree { outdegree: 10 }, Distribution::Lognormal { mu: 3.0, sigma: 0.5 }, Distribution::Constant(0.8)),
-        projection(0, 1, ConnRule::OneToOne, Distribution::Constant(5.0), Distribution::Constant(2.0)),
+        projection(
+            0,
+            0,
+            ConnRule::FixedIndegree { indegree: 40 },
+            normal_w.clone(),
+            normal_d.clone(),
+        ),
+        projection(
+            0,
+            1,
+            ConnRule::PairwiseBernoulli { p: 0.1 },
+            Distribution::Uniform {
+                low: 20.0,
+                high: 80.0,
+            },
+            Distribution::Constant(1.0),
+        ),
+        projection(
+            1,
+            0,
+            ConnRule::FixedTotalNumber { n: 4000 },
+            Distribution::Constant(-250.0),
+            normal_d,
+        ),
+        projection(
+            1,
+            1,
+            ConnRule::FixedOutdegree { outdegree: 10 },
+            Distribution::Lognormal {
+                mu: 3.0,
+                sigma: 0.5,
+            },
+            Distribution::Constant(0.8),
+        ),
+        projection(
+            0,
+            1,
+            ConnRule::OneToOne,
+            Distribution::Constant(5.0),
+            Distribution::Constant(2.0),
+        ),
     ];
     spec.projections[0].allow_autapses = false;
     spec.projections[0].allow_multapses = false;
     spec.stimuli.push(StimulusSpec {
-        kind: StimulusKind::PoissonGenerator { rate: 15000.0, weight: 50.0, delay: 1.5 },
+        kind: StimulusKind::PoissonGenerator {
+            rate: 15000.0,
+            weight: 50.0,
+            delay: 1.5,
+        },
         target: 0,
         node_ids: None,
         receptor: Receptor::BySign,
     });
     spec.stimuli.push(StimulusSpec {
-        kind: StimulusKind::DcGenerator { amplitude: 300.0, start: 50.0, stop: 200.0 },
+        kind: StimulusKind::DcGenerator {
+            amplitude: 300.0,
+            start: 50.0,
+            stop: 200.0,
+        },
         target: 1,
         node_ids: Some(vec![1, 2, 3]),
         receptor: Receptor::BySign,
@@ -45,7 +111,11 @@ fn mixed_network() -> NetworkSpec {
 fn spikes_are_identical_for_1_2_3_threads_and_any_chunk_owner_order() {
     let spec = mixed_network();
     let (one, _) = run(&spec, 1);
-    assert!(one.len() > 1000, "network too quiet to test anything: {}", one.len());
+    assert!(
+        one.len() > 1000,
+        "network too quiet to test anything: {}",
+        one.len()
+    );
     for threads in [2, 3] {
         let (other, _) = run(&spec, threads);
         assert_eq!(one, other, "threads = {threads}");
@@ -65,5 +135,8 @@ fn connection_counts_follow_the_rules() {
     let bernoulli = total - exact;
     let mean = 0.1 * 400.0 * 100.0;
     let sd = (mean * 0.9f64).sqrt();
-    assert!((bernoulli as f64 - mean).abs() < 5.0 * sd, "bernoulli synapses {bernoulli} vs {mean}");
+    assert!(
+        (bernoulli as f64 - mean).abs() < 5.0 * sd,
+        "bernoulli synapses {bernoulli} vs {mean}"
+    );
 }

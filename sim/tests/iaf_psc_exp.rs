@@ -12,10 +12,26 @@ const TAU_M: f64 = 10.0;
 const TAU_SYN: f64 = 2.0;
 
 fn single_neuron(dt: f64, t_stop: f64, extra: &[(&str, f64)]) -> NetworkSpec {
-    let mut params = vec![("E_L", E_L), ("C_m", C_M), ("tau_m", TAU_M), ("tau_syn_ex", TAU_SYN), ("V_reset", E_L), ("V_th", 1e6)];
+    let mut params = vec![
+        ("E_L", E_L),
+        ("C_m", C_M),
+        ("tau_m", TAU_M),
+        ("tau_syn_ex", TAU_SYN),
+        ("V_reset", E_L),
+        ("V_th", 1e6),
+    ];
     params.extend_from_slice(extra);
-    let mut spec = network(simulation(dt, t_stop), vec![population("n", 1, "iaf_psc_exp", &params)]);
-    spec.records.push(RecordSpec::State { name: "v".into(), population: 0, variables: vec!["V_m".into()], node_ids: vec![0], interval: dt });
+    let mut spec = network(
+        simulation(dt, t_stop),
+        vec![population("n", 1, "iaf_psc_exp", &params)],
+    );
+    spec.records.push(RecordSpec::State {
+        name: "v".into(),
+        population: 0,
+        variables: vec!["V_m".into()],
+        node_ids: vec![0],
+        interval: dt,
+    });
     spec
 }
 
@@ -24,7 +40,11 @@ fn membrane_under_dc_matches_closed_form() {
     let (dt, amp) = (0.1, 375.0);
     let mut spec = single_neuron(dt, 100.0, &[]);
     spec.stimuli.push(StimulusSpec {
-        kind: StimulusKind::DcGenerator { amplitude: amp, start: 0.0, stop: 1e9 },
+        kind: StimulusKind::DcGenerator {
+            amplitude: amp,
+            start: 0.0,
+            stop: 1e9,
+        },
         target: 0,
         node_ids: None,
         receptor: Receptor::BySign,
@@ -35,7 +55,10 @@ fn membrane_under_dc_matches_closed_form() {
         let t = (s.step + 1) as f64 * dt;
         let expected = amp * TAU_M / C_M * (1.0 - (-t / TAU_M).exp());
         let got = s.value - E_L;
-        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "t={t}: {got} vs {expected}");
+        assert!(
+            (got - expected).abs() <= 1e-9 * expected.abs(),
+            "t={t}: {got} vs {expected}"
+        );
     }
 }
 
@@ -45,7 +68,11 @@ fn membrane_under_spike_train_matches_closed_form() {
     let times = [2.0, 5.5, 5.6, 20.0];
     let mut spec = single_neuron(dt, 60.0, &[]);
     spec.stimuli.push(StimulusSpec {
-        kind: StimulusKind::SpikeGenerator { spike_times: times.to_vec(), weight: w, delay },
+        kind: StimulusKind::SpikeGenerator {
+            spike_times: times.to_vec(),
+            weight: w,
+            delay,
+        },
         target: 0,
         node_ids: None,
         receptor: Receptor::BySign,
@@ -55,7 +82,8 @@ fn membrane_under_spike_train_matches_closed_form() {
         if u <= 0.0 {
             0.0
         } else {
-            w / C_M * TAU_SYN * TAU_M / (TAU_M - TAU_SYN) * ((-u / TAU_M).exp() - (-u / TAU_SYN).exp())
+            w / C_M * TAU_SYN * TAU_M / (TAU_M - TAU_SYN)
+                * ((-u / TAU_M).exp() - (-u / TAU_SYN).exp())
         }
     };
     let mut checked = 0;
@@ -64,7 +92,10 @@ fn membrane_under_spike_train_matches_closed_form() {
         let expected: f64 = times.iter().map(|&tk| psp(t - tk - delay)).sum();
         let got = s.value - E_L;
         if expected.abs() > 1e-6 {
-            assert!((got - expected).abs() <= 1e-9 * expected.abs(), "t={t}: {got} vs {expected}");
+            assert!(
+                (got - expected).abs() <= 1e-9 * expected.abs(),
+                "t={t}: {got} vs {expected}"
+            );
             checked += 1;
         } else {
             assert!(got.abs() < 1e-9, "t={t}: {got} before any input");
@@ -79,21 +110,34 @@ fn f_i_curve_matches_analytic_lif_rate() {
     let t_ref = 2.0;
     let theta = 15.0;
     for current in [400.0, 500.0, 800.0, 1500.0] {
-        let mut spec = single_neuron(dt, 2000.0, &[("V_th", E_L + theta), ("t_ref", t_ref), ("I_e", current)]);
+        let mut spec = single_neuron(
+            dt,
+            2000.0,
+            &[("V_th", E_L + theta), ("t_ref", t_ref), ("I_e", current)],
+        );
         spec.records.clear();
         let (spikes, _) = run(&spec, 1);
         let ri = current * TAU_M / C_M;
         let period = t_ref + TAU_M * (ri / (ri - theta)).ln();
         // Threshold is checked at the end of each step, so every simulated
         // inter-spike interval lies in [period, period + dt).
-        let isis: Vec<f64> = spikes.windows(2).map(|w| (w[1].step - w[0].step) as f64 * dt).collect();
+        let isis: Vec<f64> = spikes
+            .windows(2)
+            .map(|w| (w[1].step - w[0].step) as f64 * dt)
+            .collect();
         assert!(isis.len() > 10);
         for isi in &isis {
-            assert!(*isi >= period - 1e-9 && *isi < period + dt, "I={current}: isi {isi} vs {period}");
+            assert!(
+                *isi >= period - 1e-9 && *isi < period + dt,
+                "I={current}: isi {isi} vs {period}"
+            );
         }
         let rate = spikes.len() as f64 / 2.0;
         let analytic = 1000.0 / period;
-        assert!((rate - analytic).abs() / analytic < dt / period + 0.01, "I={current}: {rate} vs {analytic}");
+        assert!(
+            (rate - analytic).abs() / analytic < dt / period + 0.01,
+            "I={current}: {rate} vs {analytic}"
+        );
     }
     // Below rheobase (R*I < theta) the neuron never fires.
     let spec = single_neuron(dt, 500.0, &[("V_th", E_L + theta), ("I_e", 370.0)]);
@@ -103,8 +147,19 @@ fn f_i_curve_matches_analytic_lif_rate() {
 #[test]
 fn alif_with_zero_beta_is_iaf_psc_exp_and_adaptation_slows_firing() {
     let base = [("V_th", -55.0), ("I_e", 600.0), ("tau_m", TAU_M)];
-    let mut a = network(simulation(0.1, 1000.0), vec![population("a", 1, "alif", &[base[0], base[1], base[2], ("beta", 0.0)])]);
-    let b = network(simulation(0.1, 1000.0), vec![population("b", 1, "iaf_psc_exp", &base)]);
+    let mut a = network(
+        simulation(0.1, 1000.0),
+        vec![population(
+            "a",
+            1,
+            "alif",
+            &[base[0], base[1], base[2], ("beta", 0.0)],
+        )],
+    );
+    let b = network(
+        simulation(0.1, 1000.0),
+        vec![population("b", 1, "iaf_psc_exp", &base)],
+    );
     assert_eq!(run(&a, 1).0, run(&b, 1).0);
     a.populations[0].params.insert("beta".into(), 2.0);
     let adapted = run(&a, 1).0;

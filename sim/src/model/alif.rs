@@ -34,10 +34,16 @@ pub static INFO: ModelInfo = ModelInfo {
 fn check(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
     check_lif(p, dt)?;
     if p["tau_a"] <= 0.0 {
-        return Err(ParamError::new("tau_a", format!("must be > 0, got {}", p["tau_a"])));
+        return Err(ParamError::new(
+            "tau_a",
+            format!("must be > 0, got {}", p["tau_a"]),
+        ));
     }
     if p["beta"] < 0.0 {
-        return Err(ParamError::new("beta", format!("must be >= 0, got {}", p["beta"])));
+        return Err(ParamError::new(
+            "beta",
+            format!("must be >= 0, got {}", p["beta"]),
+        ));
     }
     Ok(())
 }

@@ -35,7 +35,10 @@ pub struct ParamError {
 
 impl ParamError {
     pub fn new(param: &str, message: impl Into<String>) -> Self {
-        Self { param: param.to_string(), message: message.into() }
+        Self {
+            param: param.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,11 +68,19 @@ impl ModelInfo {
                 let known: Vec<&str> = self.defaults.iter().map(|(d, _)| *d).collect();
                 return Err(ParamError::new(
                     name,
-                    format!("unknown parameter of model {} (known: {})", self.name, known.join(", ")),
+                    format!(
+                        "unknown parameter of model {} (known: {})",
+                        self.name,
+                        known.join(", ")
+                    ),
                 ));
             }
         }
-        let mut full: ParamMap = self.defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let mut full: ParamMap = self
+            .defaults
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
         full.extend(params.iter().map(|(k, v)| (k.clone(), *v)));
         Ok(full)
     }
@@ -103,15 +114,24 @@ pub(crate) fn check_lif(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
     }
     for name in ["C_m", "tau_m", "tau_syn_ex", "tau_syn_in"] {
         if p[name] <= 0.0 {
-            return Err(ParamError::new(name, format!("must be > 0, got {}", p[name])));
+            return Err(ParamError::new(
+                name,
+                format!("must be > 0, got {}", p[name]),
+            ));
         }
     }
     if p["t_ref"] < 0.0 {
-        return Err(ParamError::new("t_ref", format!("must be >= 0, got {}", p["t_ref"])));
+        return Err(ParamError::new(
+            "t_ref",
+            format!("must be >= 0, got {}", p["t_ref"]),
+        ));
     }
     let steps = p["t_ref"] / dt;
     if (steps - steps.round()).abs() > 1e-9 * steps.max(1.0) {
-        return Err(ParamError::new("t_ref", format!("must be a multiple of dt = {dt} ms")));
+        return Err(ParamError::new(
+            "t_ref",
+            format!("must be a multiple of dt = {dt} ms"),
+        ));
     }
     if p["V_reset"] >= p["V_th"] {
         return Err(ParamError::new(

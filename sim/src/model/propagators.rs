@@ -12,7 +12,10 @@ pub fn p21(tau_syn: f64, tau_m: f64, c_m: f64, h: f64) -> f64 {
     // exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_m) * (1 - exp(h/tau_m - h/tau_syn))
     let value = gamma * (-h / tau_m).exp() * -(-h * inv_beta).exp_m1();
     let degenerate = h / c_m * (-h / tau_m).exp();
-    if value.is_finite() && value.abs() > f64::EPSILON * degenerate.abs() && (tau_m - tau_syn).abs() > 1e-12 * tau_m {
+    if value.is_finite()
+        && value.abs() > f64::EPSILON * degenerate.abs()
+        && (tau_m - tau_syn).abs() > 1e-12 * tau_m
+    {
         value
     } else {
         degenerate

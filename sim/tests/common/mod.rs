@@ -7,10 +7,21 @@ use brainsim_sim::{EpochOutput, InProcess, Network, Spike};
 use std::collections::BTreeMap;
 
 pub fn simulation(dt: f64, t_stop: f64) -> SimulationSpec {
-    SimulationSpec { dt, t_stop, seed: 12345, threads: None, chunk_size: 64 }
+    SimulationSpec {
+        dt,
+        t_stop,
+        seed: 12345,
+        threads: None,
+        chunk_size: 64,
+    }
 }
 
-pub fn population(name: &str, size: u32, model_name: &str, params: &[(&str, f64)]) -> PopulationSpec {
+pub fn population(
+    name: &str,
+    size: u32,
+    model_name: &str,
+    params: &[(&str, f64)],
+) -> PopulationSpec {
     let m = model::lookup(model_name).unwrap();
     let given: ParamMap = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     PopulationSpec {
@@ -30,16 +41,40 @@ pub fn network(sim: SimulationSpec, mut pops: Vec<PopulationSpec>) -> NetworkSpe
         p.first_gid = first;
         first += p.size;
     }
-    NetworkSpec { simulation: sim, populations: pops, projections: vec![], stimuli: vec![], records: vec![] }
+    NetworkSpec {
+        simulation: sim,
+        populations: pops,
+        projections: vec![],
+        stimuli: vec![],
+        records: vec![],
+    }
 }
 
-pub fn projection(source: usize, target: usize, rule: ConnRule, weight: Distribution, delay: Distribution) -> ProjectionSpec {
-    ProjectionSpec { source, target, rule, allow_autapses: true, allow_multapses: true, weight, delay, receptor: Receptor::BySign }
+pub fn projection(
+    source: usize,
+    target: usize,
+    rule: ConnRule,
+    weight: Distribution,
+    delay: Distribution,
+) -> ProjectionSpec {
+    ProjectionSpec {
+        source,
+        target,
+        rule,
+        allow_autapses: true,
+        allow_multapses: true,
+        weight,
+        delay,
+        receptor: Receptor::BySign,
+    }
 }
 
 /// Runs the whole simulation in one process; returns spikes and samples.
 pub fn run(spec: &NetworkSpec, threads: usize) -> (Vec<Spike>, Vec<brainsim_sim::chunk::Sample>) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| {
         let mut ex = InProcess;
         let mut net = Network::build(spec, &|_| true, &mut ex);

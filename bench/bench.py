@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""brainsim benchmark: Brunel (1 s) and the full-scale microcircuit, medians of
+several runs, and NEST 3.10 on the same Brunel network in the same invocation.
+
+    bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc]
+
+Figures per run come from the run's metadata.json (written by `brainsim run`):
+build time, simulation time, real-time factor, synaptic events per second per
+core, peak RSS, bytes per synapse.
+"""
+import argparse, json, statistics, subprocess, sys, tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "target" / "release" / "brainsim"
+PY = ROOT / ".venv" / "bin" / "python"
+
+
+def run_brainsim(config, threads, extra=()):
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [str(BIN), "run", str(ROOT / config), "--out", d, "--threads", str(threads), "--quiet", *extra]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        return json.loads((Path(d) / "metadata.json").read_text())
+
+
+def summarise(name, metas, threads):
+    med = lambda key: statistics.median(m[key] for m in metas)
+    ev_core = statistics.median(m["synaptic_events"] / m["simulate_seconds"] / threads for m in metas)
+    rtfs = sorted(round(m["real_time_factor"], 3) for m in metas)
+    print(f"{name}: {len(metas)} run(s), {threads} thread(s)")
+    print(f"  build time            {med('build_seconds'):8.2f} s")
+    print(f"  simulation time       {med('simulate_seconds'):8.2f} s for {metas[0]['t_stop_ms']:.0f} ms")
+    print(f"  real-time factor      {med('real_time_factor'):8.3f}   (runs: {rtfs})")
+    print(f"  synaptic events/s/core{ev_core / 1e6:8.1f} M")
+    print(f"  peak RSS              {med('peak_rss_bytes') / 2**30:8.3f} GiB")
+    print(f"  bytes per synapse     {med('bytes_per_synapse'):8.2f}")
+    timers = {k: statistics.median(m["timers"][k] for m in metas) for k in metas[0]["timers"]}
+    print("  timers (median, s)    " + ", ".join(f"{k}={v:.2f}" for k, v in timers.items()))
+    return med("real_time_factor")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--mc-runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-nest", action="store_true")
+    ap.add_argument("--skip-mc", action="store_true")
+    a = ap.parse_args()
+
+    brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
+    rtf = summarise("Brunel 2000 (configs/brunel.toml, 1 s)", brunel, a.threads)
+    rates = [p["rate_hz"] for p in brunel[0]["populations"]]
+    print(f"  rates (0-1000 ms)     {', '.join(f'{r:.2f}' for r in rates)} Hz")
+
+    if not a.skip_nest:
+        nest_runs = []
+        for _ in range(max(1, min(a.runs, 3))):
+            out = subprocess.run([str(PY), str(ROOT / "bench" / "nest_brunel.py"), str(a.threads), "1000"],
+                                 check=True, capture_output=True, text=True).stdout
+            nest_runs.append(json.loads(out.strip().splitlines()[-1]))
+        nest_rtf = statistics.median(r["real_time_factor"] for r in nest_runs)
+        print(f"NEST 3.10, same Brunel network, {a.threads} thread(s): {len(nest_runs)} run(s)")
+        print(f"  connect + prepare     {statistics.median(r['connect_s'] for r in nest_runs):8.2f} s")
+        print(f"  real-time factor      {nest_rtf:8.3f}")
+        print(f"  rate / CV [100,600)   {nest_runs[0]['rate_hz_100_600']:.2f} Hz / {nest_runs[0]['cv_isi_100_600']:.3f}")
+        print(f"  speed ratio NEST/brainsim (RTF): {nest_rtf / rtf:.1f}x")
+
+    if not a.skip_mc:
+        mc = [run_brainsim("configs/microcircuit.toml", a.threads) for _ in range(a.mc_runs)]
+        summarise("Potjans & Diesmann 2014 microcircuit, full scale (1.5 s)", mc, a.threads)
+        print("  rates (0-1500 ms)     " + ", ".join(f"{p['name']} {p['rate_hz']:.2f}" for p in mc[0]["populations"]) + " Hz")
+        print("  (the test suite checks the [500, 1500) ms rates against the published values)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

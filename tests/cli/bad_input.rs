@@ -1,0 +1,249 @@
+//! Bad input, one test per class: exit code 2, one line on stderr naming the
+//! file, the line and the field, and no output directory left behind.
+
+use super::*;
+
+const GOOD: &str = r#"[simulation]
+dt = 0.1
+t_stop = 50.0
+
+[[population]]
+name = "E"
+size = 100
+model = "iaf_psc_exp"
+params = { tau_m = 20.0, C_m = 250.0, V_th = -55.0, V_reset = -70.0 }
+
+[[population]]
+name = "I"
+size = 25
+model = "iaf_psc_exp"
+
+[[projection]]
+source = "E"
+target = "I"
+rule = "fixed_indegree"
+indegree = 10
+allow_multapses = false
+weight = 50.0
+delay = 1.5
+"#;
+
+/// Runs `brainsim run` on `text`; asserts the exit code 2, a single stderr
+/// line starting with `file:line: field` and containing every `words`, and
+/// that no output directory was created.
+fn refused(name: &str, text: &str, line: usize, field: &str, words: &[&str]) {
+    let dir = scratch(&format!("bad-{name}"));
+    let cfg = dir.join("net.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let out_dir = dir.join("out");
+    let out = bin()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{name}: exit code {:?}, stderr {stderr}",
+        out.status.code()
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{name}: not one line: {stderr}"
+    );
+    let prefix = format!("{}:{line}: {field}", cfg.display());
+    assert!(
+        stderr.starts_with(&prefix),
+        "{name}: expected `{prefix}`, got: {stderr}"
+    );
+    for w in words {
+        assert!(stderr.contains(w), "{name}: `{w}` missing from: {stderr}");
+    }
+    assert!(!out_dir.exists(), "{name}: an output directory was created");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in text")
+        + 1
+}
+
+#[test]
+fn the_good_config_runs() {
+    let dir = scratch("good");
+    let cfg = dir.join("net.toml");
+    std::fs::write(&cfg, GOOD).unwrap();
+    run_ok(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(dir.join("out/metadata.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_key() {
+    let t = GOOD.replace("t_stop = 50.0", "t_stop = 50.0\nthread = 2");
+    refused(
+        "unknown-key",
+        &t,
+        line_of(&t, "thread = 2"),
+        "simulation.thread",
+        &["unknown key"],
+    );
+}
+
+#[test]
+fn unknown_model() {
+    let t = GOOD.replacen("model = \"iaf_psc_exp\"", "model = \"iaf_cond_foo\"", 1);
+    refused(
+        "unknown-model",
+        &t,
+        line_of(&t, "iaf_cond_foo"),
+        "population[0].model",
+        &["iaf_cond_foo", "iaf_psc_exp"],
+    );
+}
+
+#[test]
+fn missing_population() {
+    let t = GOOD.replace("target = \"I\"", "target = \"L5\"");
+    refused(
+        "missing-pop",
+        &t,
+        line_of(&t, "\"L5\""),
+        "projection[0].target",
+        &["L5"],
+    );
+}
+
+#[test]
+fn non_positive_tau_m_c_m_and_dt() {
+    let t = GOOD.replace("tau_m = 20.0", "tau_m = -20.0");
+    refused(
+        "tau-m",
+        &t,
+        line_of(&t, "tau_m"),
+        "population[0].params.tau_m",
+        &["> 0"],
+    );
+    let t = GOOD.replace("C_m = 250.0", "C_m = 0.0");
+    refused(
+        "c-m",
+        &t,
+        line_of(&t, "C_m"),
+        "population[0].params.C_m",
+        &["> 0"],
+    );
+    let t = GOOD.replace("dt = 0.1", "dt = 0.0");
+    refused("dt", &t, 2, "simulation.dt", &["> 0"]);
+}
+
+#[test]
+fn v_reset_not_below_v_th() {
+    let t = GOOD.replace("V_reset = -70.0", "V_reset = -50.0");
+    refused(
+        "v-reset",
+        &t,
+        line_of(&t, "V_reset"),
+        "population[0].params.V_reset",
+        &["V_th"],
+    );
+}
+
+#[test]
+fn delay_shorter_than_dt() {
+    let t = GOOD.replace("delay = 1.5", "delay = 0.05");
+    refused(
+        "delay",
+        &t,
+        line_of(&t, "delay = 0.05"),
+        "projection[0].delay",
+        &["dt"],
+    );
+}
+
+#[test]
+fn nan_and_inf() {
+    let t = GOOD.replace("weight = 50.0", "weight = nan");
+    refused(
+        "nan",
+        &t,
+        line_of(&t, "weight = nan"),
+        "projection[0].weight",
+        &["finite", "NaN"],
+    );
+    let t = GOOD.replace("t_stop = 50.0", "t_stop = inf");
+    refused("inf", &t, 3, "simulation.t_stop", &["finite"]);
+}
+
+#[test]
+fn indegree_larger_than_source_without_multapses() {
+    let t = GOOD.replace("indegree = 10", "indegree = 500");
+    refused(
+        "indegree",
+        &t,
+        line_of(&t, "indegree = 500"),
+        "projection[0].indegree",
+        &["500", "100"],
+    );
+}
+
+#[test]
+fn network_too_large_for_memory() {
+    // 10^7 x 10^7 all-to-all: 10^14 synapses, far beyond any machine.
+    let t = GOOD
+        .replace("size = 100", "size = 10000000")
+        .replace("size = 25", "size = 10000000")
+        .replace(
+            "rule = \"fixed_indegree\"\nindegree = 10\nallow_multapses = false",
+            "rule = \"all_to_all\"",
+        );
+    refused(
+        "memory",
+        &t,
+        line_of(&t, "[[projection]]"),
+        "projection[0]",
+        &["GiB", "available"],
+    );
+}
+
+#[test]
+fn unreadable_and_malformed_files() {
+    let dir = scratch("bad-missing");
+    let missing = dir.join("nope.toml");
+    let out = bin()
+        .args([
+            "run",
+            missing.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(missing.to_str().unwrap()) && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(!dir.join("out").exists());
+    let t = GOOD.replace("size = 25", "size = = 25");
+    refused(
+        "syntax",
+        &t,
+        line_of(&t, "size = = 25"),
+        "",
+        &["invalid TOML"],
+    );
+}
