@@ -123,11 +123,11 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     meta.write(dir)
         .map_err(|e| failed(format!("{}: {e}", dir.display())))?;
 
-    let recorded: Vec<usize> = spec
+    let (recorded, recorded_gids): (Vec<usize>, Option<Vec<u32>>) = spec
         .records
         .iter()
         .find_map(|r| match r {
-            RecordSpec::Spikes { populations } => Some(populations.clone()),
+            RecordSpec::Spikes { populations, gids } => Some((populations.clone(), gids.clone())),
             _ => None,
         })
         .unwrap_or_default();
@@ -197,7 +197,11 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         for sp in &out.spikes {
             let p = spec.population_of(sp.gid);
             per_pop[p] += 1;
-            if is_recorded[p] {
+            if is_recorded[p]
+                && recorded_gids
+                    .as_ref()
+                    .is_none_or(|g| g.binary_search(&sp.gid).is_ok())
+            {
                 buffer.push(((sp.step + 1) as f64 * dt, sp.gid));
             }
         }

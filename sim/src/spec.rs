@@ -143,6 +143,9 @@ pub enum RecordSpec {
     Spikes {
         /// Population indices.
         populations: Vec<usize>,
+        /// When given, only these global gids (sorted, unique, inside
+        /// `populations`) are recorded.
+        gids: Option<Vec<u32>>,
     },
     State {
         /// Report name: files are `<name>_<variable>.h5`.

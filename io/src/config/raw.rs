@@ -110,6 +110,7 @@ pub(crate) struct RawRecord {
     #[serde(rename = "type")]
     pub kind: String,
     pub populations: Option<Vec<String>>,
+    pub gids: Option<Vec<i64>>,
     pub name: Option<String>,
     pub population: Option<String>,
     pub variables: Option<Vec<String>>,
@@ -122,6 +123,7 @@ impl RawRecord {
     pub fn present_keys(&self) -> Vec<&'static str> {
         let flags = [
             ("populations", self.populations.is_some()),
+            ("gids", self.gids.is_some()),
             ("name", self.name.is_some()),
             ("population", self.population.is_some()),
             ("variables", self.variables.is_some()),

@@ -1,5 +1,5 @@
 //! Validation of `[[record]]` tables: at most one `spikes` record (default:
-//! every population), any number of uniquely named `state` records (variables
+//! every population; optionally only some global `gids`), any number of uniquely named `state` records (variables
 //! of the population's model, node ids, a sampling interval on the dt grid).
 //! Without any `[[record]]` the spikes of every population are recorded.
 
@@ -13,6 +13,7 @@ pub(crate) fn records(ctx: &Ctx, raw: &[RawRecord]) -> Check<Vec<RecordSpec>> {
     if raw.is_empty() {
         return Ok(vec![RecordSpec::Spikes {
             populations: (0..ctx.pops.len()).collect(),
+            gids: None,
         }]);
     }
     let mut out = Vec::with_capacity(raw.len());
@@ -28,8 +29,17 @@ pub(crate) fn records(ctx: &Ctx, raw: &[RawRecord]) -> Check<Vec<RecordSpec>> {
                     );
                 }
                 spikes_at = Some(i);
-                values::only_keys(&at, &r.present_keys(), &["populations"], "a spikes record")?;
-                spikes_record(ctx, &at, r.populations.as_deref())?
+                values::only_keys(
+                    &at,
+                    &r.present_keys(),
+                    &["populations", "gids"],
+                    "a spikes record",
+                )?;
+                let record = spikes_record(ctx, &at, r.populations.as_deref())?;
+                match &r.gids {
+                    None => record,
+                    Some(gids) => with_gids(ctx, &at, record, gids, r.populations.is_some())?,
+                }
             }
             "state" => {
                 let allowed = ["name", "population", "variables", "node_ids", "interval"];
@@ -64,6 +74,7 @@ fn spikes_record(ctx: &Ctx, at: &str, names: Option<&[String]>) -> Check<RecordS
     let Some(names) = names else {
         return Ok(RecordSpec::Spikes {
             populations: (0..ctx.pops.len()).collect(),
+            gids: None,
         });
     };
     if names.is_empty() {
@@ -83,7 +94,70 @@ fn spikes_record(ctx: &Ctx, at: &str, names: Option<&[String]>) -> Check<RecordS
         }
         populations.push(pop);
     }
-    Ok(RecordSpec::Spikes { populations })
+    Ok(RecordSpec::Spikes {
+        populations,
+        gids: None,
+    })
+}
+
+/// Restricts a spikes record to global `gids`: each must exist (and lie in
+/// the listed populations when `populations` was given); without
+/// `populations`, the populations are those holding the gids.
+fn with_gids(
+    ctx: &Ctx,
+    at: &str,
+    record: RecordSpec,
+    gids: &[i64],
+    explicit_pops: bool,
+) -> Check<RecordSpec> {
+    let RecordSpec::Spikes {
+        mut populations, ..
+    } = record
+    else {
+        unreachable!("spikes_record returns a spikes record")
+    };
+    if gids.is_empty() {
+        return invalid(
+            join(at, "gids"),
+            "must not be empty (omit it to record every neuron)",
+        );
+    }
+    let total: i64 = ctx.pops.iter().map(|p| i64::from(p.size)).sum();
+    let owner = |g: i64| {
+        ctx.pops
+            .iter()
+            .position(|p| g >= i64::from(p.first_gid) && g < i64::from(p.first_gid + p.size))
+    };
+    let mut out = Vec::with_capacity(gids.len());
+    for (k, &g) in gids.iter().enumerate() {
+        let Some(pop) = owner(g) else {
+            return invalid(
+                format!("{at}.gids[{k}]"),
+                format!("gid {g} does not exist (the network has gids 0..{total})"),
+            );
+        };
+        if explicit_pops && !populations.contains(&pop) {
+            return invalid(
+                format!("{at}.gids[{k}]"),
+                format!(
+                    "gid {g} belongs to population {:?}, which is not in `populations`",
+                    ctx.pops[pop].name
+                ),
+            );
+        }
+        out.push(g as u32);
+    }
+    out.sort_unstable();
+    out.dedup();
+    if !explicit_pops {
+        populations = (0..ctx.pops.len())
+            .filter(|&p| out.iter().any(|&g| owner(i64::from(g)) == Some(p)))
+            .collect();
+    }
+    Ok(RecordSpec::Spikes {
+        populations,
+        gids: Some(out),
+    })
 }
 
 fn state_record(ctx: &Ctx, at: &str, r: &RawRecord) -> Check<RecordSpec> {

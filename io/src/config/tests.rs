@@ -278,7 +278,8 @@ fn good_config_becomes_the_expected_spec() {
     assert_eq!(
         spec.records[0],
         RecordSpec::Spikes {
-            populations: vec![1]
+            populations: vec![1],
+            gids: None
         }
     );
     let state = RecordSpec::State {
@@ -314,7 +315,8 @@ fn defaults_apply_when_keys_are_absent() {
     assert_eq!(
         spec.records,
         vec![RecordSpec::Spikes {
-            populations: vec![0, 1]
+            populations: vec![0, 1],
+            gids: None
         }]
     );
 
@@ -398,4 +400,32 @@ fn shipped_configs_load() {
         }
     }
     assert!(n >= 1, "no configs in {}", dir.display());
+}
+
+#[test]
+fn spikes_record_of_some_gids() {
+    // BASE has populations E then I; gids are global.
+    let spec = ok(&format!(
+        "{BASE}\n[[record]]\ntype = \"spikes\"\ngids = [3, 1, 3]\n"
+    ));
+    assert_eq!(
+        spec.records,
+        vec![RecordSpec::Spikes {
+            populations: vec![0],
+            gids: Some(vec![1, 3])
+        }]
+    );
+    let n = spec.n_neurons();
+    rejects(
+        &format!("{BASE}\n[[record]]\ntype = \"spikes\"\ngids = [0, {n}]\n"),
+        "gids =",
+        "record[0].gids[1]",
+        &["does not exist"],
+    );
+    rejects(
+        &format!("{BASE}\n[[record]]\ntype = \"spikes\"\npopulations = [\"I\"]\ngids = [0]\n"),
+        "gids =",
+        "record[0].gids[0]",
+        &["not in `populations`"],
+    );
 }
