@@ -121,17 +121,37 @@ fn brunel_spikes_are_read_by_libsonata() {
 fn spikes_of_a_gid_subset_are_exactly_those_of_the_full_run() {
     let dir = scratch("gids");
     let full = dir.join("full");
-    run_ok(&["run", repo("configs/brunel.toml").to_str().unwrap(), "--out", full.to_str().unwrap(), "--t-stop", "100"]);
+    run_ok(&[
+        "run",
+        repo("configs/brunel.toml").to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+        "--t-stop",
+        "100",
+    ]);
     // Record only E gids 0 and 5 and I gid 10001 (I node 1).
     let text = std::fs::read_to_string(repo("configs/brunel.toml")).unwrap();
     let text = text.replace("populations = [\"E\", \"I\"]", "gids = [0, 5, 10001]");
     let cfg = dir.join("subset.toml");
     std::fs::write(&cfg, text).unwrap();
     let part = dir.join("part");
-    run_ok(&["run", cfg.to_str().unwrap(), "--out", part.to_str().unwrap(), "--t-stop", "100"]);
-    let wanted = |(pop, id, _): &&(String, u64, u64)| (pop == "E" && (*id == 0 || *id == 5)) || (pop == "I" && *id == 1);
+    run_ok(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        part.to_str().unwrap(),
+        "--t-stop",
+        "100",
+    ]);
+    let wanted = |(pop, id, _): &&(String, u64, u64)| {
+        (pop == "E" && (*id == 0 || *id == 5)) || (pop == "I" && *id == 1)
+    };
     let expected: Vec<_> = read_spikes(&full).iter().filter(wanted).cloned().collect();
-    assert!(expected.len() >= 6, "too few spikes to compare: {}", expected.len());
+    assert!(
+        expected.len() >= 6,
+        "too few spikes to compare: {}",
+        expected.len()
+    );
     assert_eq!(read_spikes(&part), expected);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -181,16 +181,7 @@ fn state_record(ctx: &Ctx, at: &str, r: &RawRecord) -> Check<RecordSpec> {
     }
     for (k, var) in vars.iter().enumerate() {
         let field = format!("{at}.variables[{k}]");
-        if info.state_index(var).is_none() {
-            return invalid(
-                field,
-                format!(
-                    "model {} has no state variable {var:?} (state variables: {})",
-                    info.name,
-                    info.state_vars.join(", ")
-                ),
-            );
-        }
+        values::state_var(&field, info, var)?;
         if vars[..k].contains(var) {
             return invalid(field, format!("variable {var:?} is listed twice"));
         }

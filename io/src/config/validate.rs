@@ -203,16 +203,7 @@ fn populations(raw: &[RawPopulation], dt: f64, scale: f64) -> Check<Vec<Populati
         let mut initial = BTreeMap::new();
         for (var, value) in &r.initial {
             let field = format!("{at}.initial.{var}");
-            if info.state_index(var).is_none() {
-                return invalid(
-                    field,
-                    format!(
-                        "model {} has no state variable {var:?} (state variables: {})",
-                        info.name,
-                        info.state_vars.join(", ")
-                    ),
-                );
-            }
+            values::state_var(&field, info, var)?;
             let v = match values::distribution(&field, value, &["uniform", "normal"])? {
                 Distribution::Constant(v) => InitialValue::Constant(v),
                 Distribution::Uniform { low, high } => InitialValue::Uniform { low, high },

@@ -6,6 +6,7 @@
 
 use std::fmt::Display;
 
+use brainsim_sim::model::ModelInfo;
 use brainsim_sim::spec::Distribution;
 
 use super::raw::{NumberOrDist, RawDist};
@@ -265,4 +266,19 @@ pub(crate) fn node_ids(
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+/// `var` must be a state variable of the model.
+pub(crate) fn state_var(field: &str, info: &ModelInfo, var: &str) -> Check<usize> {
+    match info.state_index(var) {
+        Some(i) => Ok(i),
+        None => invalid(
+            field,
+            format!(
+                "model {} has no state variable {var:?} (state variables: {})",
+                info.name,
+                info.state_vars.join(", ")
+            ),
+        ),
+    }
 }
