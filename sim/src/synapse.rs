@@ -116,6 +116,15 @@ impl SynapseStore {
         (self.row_start[s], self.row_start[s + 1])
     }
 
+    /// Source gids whose row is non-empty, in increasing order.
+    pub fn sources(&self) -> impl Iterator<Item = u32> + '_ {
+        self.row_start
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] < w[1])
+            .map(|(s, _)| s as u32)
+    }
+
     pub fn synapses(&self) -> &[Synapse] {
         &self.synapses
     }
