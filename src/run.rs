@@ -41,11 +41,13 @@ fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
         .max(1)
 }
 
-/// Bad input: every rank finds it, rank 0 says it.
+/// Bad input: every rank finds it, rank 0 says it. No rank exits before
+/// rank 0 has printed (mpirun stops the job at the first non-zero exit).
 fn bad_input(mpi: &MpiContext, message: &str) -> ExitCode {
     if mpi.rank() == 0 {
         eprintln!("{message}");
     }
+    mpi.barrier();
     ExitCode::from(2)
 }
 
