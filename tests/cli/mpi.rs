@@ -6,6 +6,7 @@
 
 use super::*;
 use brainsim_io::metadata::RunMetadata;
+use brainsim_io::sonata_report::read_report;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -228,5 +229,32 @@ fn killing_one_rank_ends_the_job_and_leaves_flushed_spikes_readable() {
         }
     }
     assert!(flushed > 0, "no spikes readable after the kill");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn state_reports_gathered_from_all_ranks_match_one_rank() {
+    let dir = scratch("mpi-reports");
+    let text = std::fs::read_to_string(repo("configs/vm_trace.toml")).unwrap();
+    // One neuron per chunk, so with two ranks each rank samples one column.
+    let text = text.replace("seed = 1\n", "seed = 1\nchunk_size = 1\n");
+    let cfg = dir.join("vm.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let mut reports = Vec::new();
+    for ranks in [1, 2] {
+        let out = dir.join(format!("r{ranks}"));
+        run_mpi_ok(ranks, &args(&cfg, &out, 1, &[]));
+        let meta = RunMetadata::read(&out).unwrap();
+        assert_eq!(meta.synapses_per_rank.len(), ranks);
+        reports.push(
+            ["vm_V_m.h5", "vm_I_syn_ex.h5"].map(|f| read_report(&out.join(f), "cells").unwrap()),
+        );
+    }
+    assert_eq!(reports[0][0].node_ids, vec![0, 1]);
+    assert_eq!(reports[0][0].data.len(), 2 * 1000);
+    assert!(
+        reports[0] == reports[1],
+        "reports differ between 1 and 2 ranks"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
