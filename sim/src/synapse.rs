@@ -142,3 +142,22 @@ impl SynapseStore {
         self.synapses.capacity() * 8 + self.row_start.capacity() * 4
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_the_non_empty_rows_in_order() {
+        let syn = |source, target| RawSynapse {
+            source,
+            target,
+            receptor: 0,
+            delay_steps: 1,
+            weight: 1.0,
+        };
+        let store = SynapseStore::build(vec![syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
+        assert_eq!(store.sources().collect::<Vec<_>>(), vec![2, 7]);
+        assert_eq!(SynapseStore::default().sources().count(), 0);
+    }
+}
