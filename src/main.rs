@@ -25,15 +25,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build and simulate the network of CONFIG, writing spikes, reports and metadata to --out.
+    /// Under `mpirun -np P` it runs on P ranks (use `--bind-to none` with threads); alone, on one.
     Run {
         /// Network description (TOML).
         config: PathBuf,
         /// Output directory (default: out/<config name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: config `threads`, else RAYON_NUM_THREADS, else all cores).
+        /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Placement of chunks on MPI ranks: round_robin (chunk i on rank i % P) or block (contiguous ranges balanced by neurons).
+        #[arg(long, default_value = "round_robin")]
+        partitioner: brainsim_partition::Partitioner,
         /// Override `simulation.t_stop` (ms).
         #[arg(long = "t-stop")]
         t_stop: Option<f64>,
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
             threads,
             t_stop,
             seed,
+            partitioner,
             quiet,
         } => run::main(run::Args {
             config,
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
             threads,
             t_stop,
             seed,
+            partitioner,
             quiet,
         }),
         Command::Analyze {

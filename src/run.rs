@@ -1,10 +1,17 @@
-//! `brainsim run`: load and validate the config, apply overrides, run, summarise.
+//! `brainsim run`: start MPI (one rank without `mpirun`), load and validate
+//! the config, apply overrides, run, summarise.
+//!
+//! Every rank parses the config and the arguments, so bad input is detected
+//! on every rank identically: all of them exit with code 2, only rank 0
+//! prints. A failure while running ends every rank (MPI abort) with the
+//! failing rank's message; so does a panic (hook installed with > 1 rank).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use brainsim_cluster::{RunError, RunRequest};
+use brainsim_cluster::{MpiContext, RunError, RunRequest};
 use brainsim_io::config;
+use brainsim_partition::Partitioner;
 
 use crate::progress::Bar;
 
@@ -14,42 +21,62 @@ pub struct Args {
     pub threads: Option<usize>,
     pub t_stop: Option<f64>,
     pub seed: Option<u32>,
+    pub partitioner: Partitioner,
     pub quiet: bool,
 }
 
-/// Threads: --threads, else the config's, else RAYON_NUM_THREADS, else all cores.
+fn env_count(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// Threads per rank: --threads, else the config's, else RAYON_NUM_THREADS,
+/// else SLURM_CPUS_PER_TASK, else all cores.
 fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
     args.threads
         .or(from_config)
-        .or_else(|| {
-            std::env::var("RAYON_NUM_THREADS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-        })
+        .or_else(|| env_count("RAYON_NUM_THREADS"))
+        .or_else(|| env_count("SLURM_CPUS_PER_TASK"))
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
         .unwrap_or(1)
         .max(1)
 }
 
-fn bad_argument(message: &str) -> ExitCode {
-    eprintln!("brainsim: {message}");
+/// Bad input: every rank finds it, rank 0 says it. No rank exits before
+/// rank 0 has printed (mpirun stops the job at the first non-zero exit).
+fn bad_input(mpi: &MpiContext, message: &str) -> ExitCode {
+    if mpi.rank() == 0 {
+        eprintln!("{message}");
+    }
+    mpi.barrier();
     ExitCode::from(2)
 }
 
+fn bad_argument(mpi: &MpiContext, message: &str) -> ExitCode {
+    bad_input(mpi, &format!("brainsim: {message}"))
+}
+
 pub fn main(args: Args) -> ExitCode {
+    let mpi = MpiContext::init();
+    if mpi.size() > 1 {
+        brainsim_cluster::install_panic_hook(mpi.rank());
+    }
+    let code = run_on_rank(&mpi, args);
+    drop(mpi);
+    code
+}
+
+fn run_on_rank(mpi: &MpiContext, args: Args) -> ExitCode {
     let loaded = match config::load(&args.config) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return bad_input(mpi, &e.to_string()),
     };
     let mut spec = loaded.spec.clone();
     if let Some(t) = args.t_stop {
         if !(t.is_finite() && t > 0.0) {
-            return bad_argument(&format!(
-                "--t-stop: must be a positive number of ms, got {t}"
-            ));
+            return bad_argument(
+                mpi,
+                &format!("--t-stop: must be a positive number of ms, got {t}"),
+            );
         }
         spec.simulation.t_stop = t;
     }
@@ -57,15 +84,14 @@ pub fn main(args: Args) -> ExitCode {
         spec.simulation.seed = s;
     }
     if args.threads == Some(0) {
-        return bad_argument("--threads: must be >= 1");
+        return bad_argument(mpi, "--threads: must be >= 1");
     }
     let threads = thread_count(&args, spec.simulation.threads);
     if let Err(e) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
     {
-        eprintln!("brainsim: cannot start {threads} threads: {e}");
-        return ExitCode::from(1);
+        return fail(mpi, &format!("cannot start {threads} threads: {e}"));
     }
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let stem = args
@@ -75,19 +101,28 @@ pub fn main(args: Args) -> ExitCode {
             .unwrap_or_else(|| "run".into());
         PathBuf::from("out").join(stem)
     });
-    let mut bar = Bar::new(args.quiet);
+    let mut bar = Bar::new(args.quiet || mpi.rank() != 0);
     let req = RunRequest {
         config: &loaded,
         spec,
         out_dir: out_dir.clone(),
         threads,
+        partitioner: args.partitioner,
+        mpi,
     };
     match brainsim_cluster::run(req, &mut |p| bar.update(p)) {
+        Ok(_) if mpi.rank() != 0 => ExitCode::SUCCESS,
         Ok(meta) => {
             let bio_s = meta.t_stop_ms / 1000.0;
             println!(
-                "brainsim {} — {} ({} neurons, {} synapses, {} thread(s))",
-                meta.brainsim_version, meta.config_file, meta.neurons, meta.synapses, meta.threads
+                "brainsim {} — {} ({} neurons, {} synapses, {} rank(s) x {} thread(s), {})",
+                meta.brainsim_version,
+                meta.config_file,
+                meta.neurons,
+                meta.synapses,
+                meta.ranks,
+                meta.threads,
+                meta.partitioner
             );
             println!("  build time        {:>10.3} s", meta.build_seconds);
             println!(
@@ -116,13 +151,16 @@ pub fn main(args: Args) -> ExitCode {
             println!("  output            {}", out_dir.display());
             ExitCode::SUCCESS
         }
-        Err(RunError::Config(e)) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
-        Err(RunError::Failed(m)) => {
-            eprintln!("brainsim: run failed: {m}");
-            ExitCode::from(1)
-        }
+        Err(RunError::Config(e)) => bad_input(mpi, &e.to_string()),
+        Err(RunError::Failed(m)) => fail(mpi, &format!("run failed: {m}")),
     }
+}
+
+/// A failure on this rank: alone, exit 1; with other ranks, end them all.
+fn fail(mpi: &MpiContext, message: &str) -> ExitCode {
+    if mpi.size() > 1 {
+        mpi.abort(message, 1);
+    }
+    eprintln!("brainsim: {message}");
+    ExitCode::from(1)
 }

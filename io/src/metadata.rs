@@ -20,6 +20,14 @@ pub struct PopulationSummary {
     pub rate_hz: f64,
 }
 
+/// One timer over the ranks of a run (seconds).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TimerStats {
+    pub min: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunMetadata {
     pub status: String,
@@ -44,8 +52,20 @@ pub struct RunMetadata {
     pub simulate_seconds: f64,
     pub real_time_factor: f64,
     pub peak_rss_bytes: u64,
-    /// NEST-named timers (seconds).
+    /// NEST-named timers (seconds; with several ranks, the slowest rank's).
     pub timers: BTreeMap<String, f64>,
+    /// Chunk placement (`round_robin` or `block`).
+    #[serde(default)]
+    pub partitioner: String,
+    /// Each NEST-named timer over the ranks: min, mean, max.
+    #[serde(default)]
+    pub timers_per_rank: BTreeMap<String, TimerStats>,
+    /// Spikes each rank sent to other ranks (one per destination rank).
+    #[serde(default)]
+    pub spikes_sent_per_rank: Vec<u64>,
+    /// Bytes of spike packets each rank sent to other ranks.
+    #[serde(default)]
+    pub bytes_sent_per_rank: Vec<u64>,
     pub populations: Vec<PopulationSummary>,
     /// Files of the run, relative to the output directory.
     pub outputs: Vec<String>,

@@ -336,6 +336,19 @@ impl Network {
         self.chunks.iter().map(|c| c.synapses.len() as u64).sum()
     }
 
+    /// Every source gid with at least one synapse onto a local chunk, sorted:
+    /// the spikes this rank must receive.
+    pub fn needed_sources(&self) -> Vec<u32> {
+        let n = self.spec.n_neurons() as usize;
+        let mut needed = vec![false; n];
+        for c in &self.chunks {
+            for s in c.synapses.sources() {
+                needed[s as usize] = true;
+            }
+        }
+        (0..n as u32).filter(|&g| needed[g as usize]).collect()
+    }
+
     pub fn synapse_bytes(&self) -> u64 {
         self.chunks.iter().map(|c| c.synapses.bytes() as u64).sum()
     }

@@ -116,6 +116,15 @@ impl SynapseStore {
         (self.row_start[s], self.row_start[s + 1])
     }
 
+    /// Source gids whose row is non-empty, in increasing order.
+    pub fn sources(&self) -> impl Iterator<Item = u32> + '_ {
+        self.row_start
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] < w[1])
+            .map(|(s, _)| s as u32)
+    }
+
     pub fn synapses(&self) -> &[Synapse] {
         &self.synapses
     }
@@ -131,5 +140,24 @@ impl SynapseStore {
     /// Bytes held (synapses plus the row index).
     pub fn bytes(&self) -> usize {
         self.synapses.capacity() * 8 + self.row_start.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_the_non_empty_rows_in_order() {
+        let syn = |source, target| RawSynapse {
+            source,
+            target,
+            receptor: 0,
+            delay_steps: 1,
+            weight: 1.0,
+        };
+        let store = SynapseStore::build(vec![syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
+        assert_eq!(store.sources().collect::<Vec<_>>(), vec![2, 7]);
+        assert_eq!(SynapseStore::default().sources().count(), 0);
     }
 }

@@ -4,6 +4,7 @@ mod bad_input;
 mod brunel;
 mod crash;
 mod microcircuit;
+mod mpi;
 mod outputs;
 mod threads;
 
