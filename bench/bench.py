@@ -2,13 +2,13 @@
 """brainsim benchmark: Brunel (1 s) and the full-scale microcircuit, medians of
 several runs, and NEST 3.10 on the same Brunel network in the same invocation.
 
-    bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc]
+    bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
 
 Figures per run come from the run's metadata.json (written by `brainsim run`):
 build time, simulation time, real-time factor, synaptic events per second per
 core, peak RSS, bytes per synapse.
 """
-import argparse, json, statistics, subprocess, sys, tempfile
+import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,11 +16,38 @@ BIN = ROOT / "target" / "release" / "brainsim"
 PY = ROOT / ".venv" / "bin" / "python"
 
 
-def run_brainsim(config, threads, extra=()):
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
+def run_brainsim(config, threads, extra=(), ranks=None):
+    """One run; with `ranks`, under mpirun (ranks x threads)."""
     with tempfile.TemporaryDirectory() as d:
         cmd = [str(BIN), "run", str(ROOT / config), "--out", d, "--threads", str(threads), "--quiet", *extra]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        env = None
+        if ranks is not None:
+            cmd = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", str(ranks), *cmd]
+            env = {**os.environ, **MPI_ENV}
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
         return json.loads((Path(d) / "metadata.json").read_text())
+
+
+def layouts(name, config, runs, extra=()):
+    """1x1, 1x2 and 2x1 (ranks x threads): wall time, timers, bytes exchanged."""
+    print(f"{name}: ranks x threads, median of {runs} run(s)")
+    sims = {}
+    for ranks, threads in [(1, 1), (1, 2), (2, 1)]:
+        metas = [run_brainsim(config, threads, extra, ranks=ranks) for _ in range(runs)]
+        sim = statistics.median(m["simulate_seconds"] for m in metas)
+        sims[(ranks, threads)] = sim
+        m = metas[0]
+        t = {k: statistics.median(x["timers"][k] for x in metas) for k in m["timers"]}
+        sent = sum(m.get("bytes_sent_per_rank") or [0])
+        print(f"  {ranks}x{threads}: build {statistics.median(x['build_seconds'] for x in metas):6.2f} s, "
+              f"simulate {sim:6.2f} s, RTF {statistics.median(x['real_time_factor'] for x in metas):6.2f}, "
+              f"bytes exchanged {sent / 2**20:8.1f} MiB")
+        print("        " + ", ".join(f"{k[5:]}={v:.2f}" for k, v in t.items() if not k.startswith("time_construction")))
+    eff = sims[(1, 1)] / (2 * sims[(2, 1)])
+    print(f"  strong-scaling efficiency 1 -> 2 ranks: {eff * 100:.0f}%; 2x1 vs 1x2: {sims[(2, 1)] / sims[(1, 2)]:.2f}")
 
 
 def summarise(name, metas, threads):
@@ -46,6 +73,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-nest", action="store_true")
     ap.add_argument("--skip-mc", action="store_true")
+    ap.add_argument("--skip-layouts", action="store_true", help="skip the 1x1/1x2/2x1 MPI comparison")
     a = ap.parse_args()
 
     brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
@@ -71,6 +99,12 @@ def main():
         summarise("Potjans & Diesmann 2014 microcircuit, full scale (1.5 s)", mc, a.threads)
         print("  rates (0-1500 ms)     " + ", ".join(f"{p['name']} {p['rate_hz']:.2f}" for p in mc[0]["populations"]) + " Hz")
         print("  (the test suite checks the [500, 1500) ms rates against the published values)")
+
+
+    if not a.skip_layouts:
+        layouts("Brunel, 1 s", "configs/brunel.toml", max(1, min(a.runs, 3)))
+        if not a.skip_mc:
+            layouts("Microcircuit, full scale, 1.5 s", "configs/microcircuit.toml", 1)
 
 
 if __name__ == "__main__":
