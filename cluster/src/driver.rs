@@ -23,7 +23,7 @@ use brainsim_io::config::{ConfigError, LoadedConfig};
 use brainsim_io::metadata::{PopulationSummary, RunMetadata};
 use brainsim_io::sonata_report::ReportWriter;
 use brainsim_io::sonata_spikes::SpikeWriter;
-use brainsim_partition::{Decomposition, Partitioner};
+use brainsim_partition::{decompose, Partitioner};
 use brainsim_sim::estimate::estimate;
 use brainsim_sim::spec::{NetworkSpec, RecordSpec};
 use brainsim_sim::{connect, layout, EpochOutput, Network};
@@ -291,7 +291,7 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     };
 
     let chunks = layout::chunks(spec);
-    let decomposition = Decomposition::new(&chunks, ranks, req.partitioner);
+    let decomposition = decompose(spec, &chunks, ranks, req.partitioner).map_err(failed)?;
     let mut ex = MpiExchange::new(mpi);
     let build_start = Instant::now();
     let mut net = Network::build(
