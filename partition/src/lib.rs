@@ -206,3 +206,6 @@ mod tests {
         assert!("scotch".parse::<Partitioner>().is_err());
     }
 }
+
+#[cfg(test)]
+mod graph_tests;

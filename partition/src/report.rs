@@ -132,6 +132,11 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
+            "  neurons per rank   {}",
+            per_rank(&self.neurons_per_rank)
+        )?;
+        writeln!(
+            f,
             "  imbalance          neurons {:.2} %, incoming synapses {:.2} %",
             100.0 * self.imbalance[0],
             100.0 * self.imbalance[1]
