@@ -2,7 +2,9 @@
 //! configs/areas.toml on 4 ranks under mpirun with metis, round_robin and
 //! block — spikes bit-identical, metis sending at least 5x fewer remote spike
 //! messages than round_robin (measured), predictions within 20% of the
-//! measured messages, imbalance <= 5% on both constraints. Plus the
+//! measured messages, an exchange epoch >= 10x longer (delay-aware
+//! exchange: only long-range synapses cross ranks), imbalance <= 5% on both
+//! constraints. Plus the
 //! Spaun-scale config partitioned onto 1024 ranks, and bad input.
 
 use super::*;
@@ -88,6 +90,15 @@ fn areas_on_4_ranks_metis_sends_fewer_messages_as_predicted_same_spikes() {
     assert!(s == reference, "round_robin spikes differ from metis");
     let (block, s) = run_areas("block");
     assert!(s == reference, "block spikes differ from metis");
+    // Delay-aware exchange: metis cuts only >= 5 ms synapses, round_robin
+    // cuts local ones (>= 0.5 ms).
+    assert!(
+        metis.epoch_steps >= 10 * rr.epoch_steps,
+        "epoch: metis {} steps, round_robin {}",
+        metis.epoch_steps,
+        rr.epoch_steps
+    );
+    assert_eq!(rr.epoch_steps, rr.min_delay_steps);
     let t = metis.t_stop_ms / 1000.0;
     let measured = |m: &RunMetadata| m.spikes_sent_per_rank.iter().sum::<u64>() as f64 / t;
     let (m_metis, m_rr) = (measured(&metis), measured(&rr));
