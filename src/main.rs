@@ -36,8 +36,8 @@ enum Command {
         /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Placement of chunks on MPI ranks: round_robin (chunk i on rank i % P), block (contiguous ranges balanced by neurons) or metis (chunk graph split by METIS: balanced, fewest spike messages).
-        #[arg(long, default_value = "round_robin")]
+        /// Placement of chunks on MPI ranks: metis (chunk graph split by METIS: balanced, fewest spike messages), round_robin (chunk i on rank i % P, as NEST) or block (contiguous ranges balanced by neurons).
+        #[arg(long, default_value = "metis")]
         partitioner: brainsim_partition::Partitioner,
         /// Override `simulation.t_stop` (ms).
         #[arg(long = "t-stop")]

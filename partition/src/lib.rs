@@ -25,11 +25,12 @@ pub use report::Report;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Partitioner {
     /// Chunk i on rank i % P.
-    #[default]
     RoundRobin,
     /// Contiguous chunk ranges, balanced by neuron count.
     Block,
-    /// METIS k-way on the chunk graph: balanced neurons and synapses, few messages.
+    /// METIS k-way on the chunk graph: balanced neurons and synapses, few
+    /// messages. The default (see DESIGN.md, Measurements).
+    #[default]
     Metis,
 }
 
