@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """brainsim benchmark: Brunel (1 s) and the full-scale microcircuit, medians of
-several runs, and NEST 3.10 on the same Brunel network in the same invocation.
+several runs, NEST 3.10 on the same Brunel network in the same invocation, and
+`brainsim partition configs/spaun_scale.toml --ranks 1024` (target: <= 10 s,
+< 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
 
@@ -100,6 +102,15 @@ def main():
         print("  rates (0-1500 ms)     " + ", ".join(f"{p['name']} {p['rate_hz']:.2f}" for p in mc[0]["populations"]) + " Hz")
         print("  (the test suite checks the [500, 1500) ms rates against the published values)")
 
+    # /usr/bin/time (Debian package `time`): wall seconds and peak RSS (KiB) of this one child.
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(BIN), "partition",
+                          str(ROOT / "configs/spaun_scale.toml"), "--ranks", "1024"],
+                         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    secs, kib = out.stderr.split()[-2:]
+    secs, gib = float(secs), float(kib) / 2**20
+    ok = "ok" if secs <= 10 and gib < 2 else "OVER TARGET"
+    print(f"partition spaun_scale (6.6M neurons, 2e10 synapses) onto 1024 ranks: {secs:.2f} s, "
+          f"peak RSS {gib:.3f} GiB (target <= 10 s, < 2 GiB: {ok})")
 
     if not a.skip_layouts:
         layouts("Brunel, 1 s", "configs/brunel.toml", max(1, min(a.runs, 3)))

@@ -3,6 +3,7 @@
 //! 2 bad input (configuration or arguments).
 
 mod analyze;
+mod partition;
 mod progress;
 mod run;
 
@@ -35,8 +36,8 @@ enum Command {
         /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Placement of chunks on MPI ranks: round_robin (chunk i on rank i % P) or block (contiguous ranges balanced by neurons).
-        #[arg(long, default_value = "round_robin")]
+        /// Placement of chunks on MPI ranks: metis (chunk graph split by METIS: balanced, fewest spike messages), round_robin (chunk i on rank i % P, as NEST) or block (contiguous ranges balanced by neurons).
+        #[arg(long, default_value = "metis")]
         partitioner: brainsim_partition::Partitioner,
         /// Override `simulation.t_stop` (ms).
         #[arg(long = "t-stop")]
@@ -47,6 +48,17 @@ enum Command {
         /// Do not draw the progress bar even on a terminal.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Print how CONFIG would be placed on P ranks (imbalance, edge cut, predicted spike messages per rank, minimum delay over the cut), without building the network.
+    Partition {
+        /// Network description (TOML).
+        config: PathBuf,
+        /// Number of MPI ranks to place the chunks on.
+        #[arg(long)]
+        ranks: usize,
+        /// metis, round_robin or block (see `run --partitioner`).
+        #[arg(long, default_value = "metis")]
+        partitioner: brainsim_partition::Partitioner,
     },
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
     Analyze {
@@ -97,6 +109,11 @@ fn main() -> ExitCode {
             partitioner,
             quiet,
         }),
+        Command::Partition {
+            config,
+            ranks,
+            partitioner,
+        } => partition::main(&config, ranks, partitioner),
         Command::Analyze {
             dir,
             t_start,

@@ -23,10 +23,10 @@ use brainsim_io::config::{ConfigError, LoadedConfig};
 use brainsim_io::metadata::{PopulationSummary, RunMetadata};
 use brainsim_io::sonata_report::ReportWriter;
 use brainsim_io::sonata_spikes::SpikeWriter;
-use brainsim_partition::{Decomposition, Partitioner};
+use brainsim_partition::{decompose, Partitioner};
 use brainsim_sim::estimate::estimate;
 use brainsim_sim::spec::{NetworkSpec, RecordSpec};
-use brainsim_sim::{connect, layout, EpochOutput, Network};
+use brainsim_sim::{connect, layout, EpochOutput, Exchange, Network};
 
 use crate::exchange::MpiExchange;
 use crate::memory;
@@ -291,7 +291,7 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     };
 
     let chunks = layout::chunks(spec);
-    let decomposition = Decomposition::new(&chunks, ranks, req.partitioner);
+    let decomposition = decompose(spec, &chunks, ranks, req.partitioner).map_err(failed)?;
     let mut ex = MpiExchange::new(mpi);
     let build_start = Instant::now();
     let mut net = Network::build(
@@ -299,6 +299,10 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         &|c| decomposition.rank_of_chunk(c.index) == rank,
         &mut ex,
     );
+    // Delay-aware exchange: the epoch is the minimum delay over the synapses
+    // that cross ranks (local spikes are delivered every `min_delay`).
+    let cross = net.min_delay_from(&|g| decomposition.rank_of_gid(g) != rank);
+    net.set_epoch_steps(ex.all_min(cross));
     ex.setup(
         &net.needed_sources(),
         &|g| decomposition.rank_of_gid(g),

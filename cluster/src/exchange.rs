@@ -3,8 +3,8 @@
 //! Setup (`MpiExchange::setup`, once after the build): every rank sends each
 //! rank the source gids it needs that the other rank owns (one all-to-all of
 //! counts, one all-to-all-v of gids). Each rank then knows, for each of its
-//! own neurons, the ranks that hold at least one of its targets (itself
-//! included: local delivery goes through the same path, MPI copies to self).
+//! own neurons, the other ranks that hold at least one of its targets (never
+//! itself: the network delivers its own spikes every local interval).
 //!
 //! Per epoch: one all-to-all of counts, then one all-to-all-v of compact
 //! packets (gid: u32, step offset within the epoch: u32), each spike sent
@@ -81,10 +81,13 @@ impl<'a> MpiExchange<'a> {
         n_gids: usize,
         epoch_steps: u64,
     ) {
-        let p = self.ctx.size();
+        let (me, p) = (self.ctx.rank(), self.ctx.size());
         let mut by_owner: Vec<Vec<u32>> = vec![Vec::new(); p];
         for &g in needed {
-            by_owner[owner(g)].push(g);
+            let o = owner(g);
+            if o != me {
+                by_owner[o].push(g);
+            }
         }
         let counts: Vec<i32> = by_owner.iter().map(|v| v.len() as i32).collect();
         let send: Vec<u32> = by_owner.concat();
@@ -160,7 +163,8 @@ impl Exchange for MpiExchange<'_> {
                 *f += PACKET_WORDS;
             }
         }
-        let to_others = total - self.send_counts[me] as usize;
+        debug_assert_eq!(self.send_counts[me], 0, "own spikes are never sent");
+        let to_others = total;
         self.spikes_sent += (to_others / PACKET_WORDS) as u64;
         self.bytes_sent += (to_others * 4) as u64;
 

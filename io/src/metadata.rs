@@ -54,7 +54,7 @@ pub struct RunMetadata {
     pub peak_rss_bytes: u64,
     /// NEST-named timers (seconds; with several ranks, the slowest rank's).
     pub timers: BTreeMap<String, f64>,
-    /// Chunk placement (`round_robin` or `block`).
+    /// Chunk placement (`metis`, `round_robin` or `block`).
     #[serde(default)]
     pub partitioner: String,
     /// Each NEST-named timer over the ranks: min, mean, max.

@@ -1,24 +1,37 @@
 //! Placement of chunks on ranks: the `Decomposition` (chunk -> rank, as data)
 //! and the partitioners that compute it. `round_robin` puts chunk i on rank
 //! i % P (NEST's placement); `block` gives each rank one contiguous range of
-//! chunks, balanced by neuron count. Pure Rust; METIS will live here too.
+//! chunks, balanced by neuron count; `metis` splits the analytic chunk graph
+//! (`graph`) with METIS k-way on two constraints, minimising spike messages
+//! (`kway`). `report` predicts what a decomposition costs. See DESIGN.md.
 //!
-//! Invariant: a decomposition depends only on the chunk list and the number
-//! of ranks, so every rank computes the same one without communicating.
+//! Invariant: a decomposition depends only on the spec and the number of
+//! ranks, so every rank computes the same one without communicating.
+
+pub mod graph;
+pub mod kway;
+pub mod report;
 
 use std::fmt;
 use std::str::FromStr;
 
 use brainsim_sim::layout::ChunkInfo;
+use brainsim_sim::spec::NetworkSpec;
+
+pub use graph::ChunkGraph;
+pub use report::Report;
 
 /// How chunks are placed on ranks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Partitioner {
     /// Chunk i on rank i % P.
-    #[default]
     RoundRobin,
     /// Contiguous chunk ranges, balanced by neuron count.
     Block,
+    /// METIS k-way on the chunk graph: balanced neurons and synapses, few
+    /// messages. The default (see DESIGN.md, Measurements).
+    #[default]
+    Metis,
 }
 
 impl Partitioner {
@@ -26,6 +39,7 @@ impl Partitioner {
         match self {
             Partitioner::RoundRobin => "round_robin",
             Partitioner::Block => "block",
+            Partitioner::Metis => "metis",
         }
     }
 }
@@ -42,7 +56,10 @@ impl FromStr for Partitioner {
         match s {
             "round_robin" => Ok(Partitioner::RoundRobin),
             "block" => Ok(Partitioner::Block),
-            _ => Err(format!("unknown partitioner {s:?} (round_robin or block)")),
+            "metis" => Ok(Partitioner::Metis),
+            _ => Err(format!(
+                "unknown partitioner {s:?} (metis, round_robin or block)"
+            )),
         }
     }
 }
@@ -58,13 +75,11 @@ pub struct Decomposition {
 }
 
 impl Decomposition {
-    /// Places `chunks` (all of them, in gid order) on `ranks` ranks.
-    pub fn new(chunks: &[ChunkInfo], ranks: usize, how: Partitioner) -> Decomposition {
-        let ranks = ranks.max(1);
-        let owner = match how {
-            Partitioner::RoundRobin => chunks.iter().map(|c| (c.index % ranks) as u32).collect(),
-            Partitioner::Block => block(chunks, ranks),
-        };
+    /// The decomposition giving `chunks[i]` (all chunks, in gid order) to
+    /// rank `owner[i]`, every entry < `ranks`.
+    pub fn new(chunks: &[ChunkInfo], ranks: usize, owner: Vec<u32>) -> Decomposition {
+        assert_eq!(owner.len(), chunks.len());
+        assert!(owner.iter().all(|&r| (r as usize) < ranks.max(1)));
         Decomposition {
             ranks,
             owner,
@@ -93,9 +108,31 @@ impl Decomposition {
     }
 }
 
+/// Places the chunks of `spec` (`chunks` = `layout::chunks(spec)`) on
+/// `ranks` ranks. Only `metis` builds the chunk graph.
+pub fn decompose(
+    spec: &NetworkSpec,
+    chunks: &[ChunkInfo],
+    ranks: usize,
+    how: Partitioner,
+) -> Result<Decomposition, String> {
+    let ranks = ranks.max(1);
+    let owner = match how {
+        Partitioner::RoundRobin => round_robin(chunks, ranks),
+        Partitioner::Block => block(chunks, ranks),
+        Partitioner::Metis => kway::kway(&ChunkGraph::from_spec(spec, chunks), ranks)?,
+    };
+    Ok(Decomposition::new(chunks, ranks, owner))
+}
+
+/// Chunk i on rank i % P.
+pub fn round_robin(chunks: &[ChunkInfo], ranks: usize) -> Vec<u32> {
+    chunks.iter().map(|c| (c.index % ranks) as u32).collect()
+}
+
 /// Contiguous ranges: a chunk goes to the rank whose share of the neurons
 /// contains the chunk's middle neuron, so ranks differ by at most one chunk.
-fn block(chunks: &[ChunkInfo], ranks: usize) -> Vec<u32> {
+pub fn block(chunks: &[ChunkInfo], ranks: usize) -> Vec<u32> {
     let total: u64 = chunks.iter().map(|c| u64::from(c.len)).sum();
     let mut before = 0u64;
     chunks
@@ -132,7 +169,10 @@ mod tests {
 
     #[test]
     fn round_robin_is_modulo() {
-        let d = Decomposition::new(&chunks(&[10; 7]), 3, Partitioner::RoundRobin);
+        let d = {
+            let cs = chunks(&[10; 7]);
+            Decomposition::new(&cs, 3, round_robin(&cs, 3))
+        };
         assert_eq!(d.owner, vec![0, 1, 2, 0, 1, 2, 0]);
         assert_eq!(d.rank_of_gid(0), 0);
         assert_eq!(d.rank_of_gid(15), 1);
@@ -142,27 +182,31 @@ mod tests {
     #[test]
     fn block_is_contiguous_and_balanced() {
         let cs = chunks(&[100; 10]);
-        let d = Decomposition::new(&cs, 3, Partitioner::Block);
+        let d = Decomposition::new(&cs, 3, block(&cs, 3));
         assert!(d.owner.windows(2).all(|w| w[0] <= w[1]), "{:?}", d.owner);
         let n = d.neurons_per_rank(&cs);
         assert_eq!(n.iter().sum::<u64>(), 1000);
         assert!(n.iter().all(|&x| (300..=400).contains(&x)), "{n:?}");
         // Unequal chunks: balanced by neurons, not by chunk count.
         let cs = chunks(&[500, 100, 100, 100, 100, 100]);
-        let d = Decomposition::new(&cs, 2, Partitioner::Block);
+        let d = Decomposition::new(&cs, 2, block(&cs, 2));
         assert_eq!(d.neurons_per_rank(&cs), vec![500, 500]);
     }
 
     #[test]
     fn more_ranks_than_chunks_and_parsing() {
         let cs = chunks(&[10, 10]);
-        let d = Decomposition::new(&cs, 4, Partitioner::Block);
+        let d = Decomposition::new(&cs, 4, block(&cs, 4));
         assert!(d.owner.iter().all(|&r| r < 4));
         assert_eq!("block".parse::<Partitioner>(), Ok(Partitioner::Block));
         assert_eq!(
             "round_robin".parse::<Partitioner>(),
             Ok(Partitioner::RoundRobin)
         );
-        assert!("metis".parse::<Partitioner>().is_err());
+        assert_eq!("metis".parse::<Partitioner>(), Ok(Partitioner::Metis));
+        assert!("scotch".parse::<Partitioner>().is_err());
     }
 }
+
+#[cfg(test)]
+mod graph_tests;

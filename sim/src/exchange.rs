@@ -12,8 +12,9 @@ pub struct Spike {
 
 pub trait Exchange {
     /// Sends this rank's spikes of one epoch (sorted by (step, gid)) and fills
-    /// `received` with every spike, from any rank, that has targets on this
-    /// rank, sorted by (step, gid).
+    /// `received` with every spike of the *other* ranks that has targets on
+    /// this rank, sorted by (step, gid). The network delivers its own spikes
+    /// itself (every local interval, see `Network::run_epoch`).
     fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>);
     /// The minimum of `value` over all ranks.
     fn all_min(&mut self, value: u64) -> u64;
@@ -23,14 +24,13 @@ pub trait Exchange {
     fn rank(&self) -> (usize, usize);
 }
 
-/// One rank: every spike stays here.
+/// One rank: there are no other ranks, nothing is received.
 #[derive(Debug, Default)]
 pub struct InProcess;
 
 impl Exchange for InProcess {
-    fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>) {
+    fn exchange(&mut self, _local: &[Spike], received: &mut Vec<Spike>) {
         received.clear();
-        received.extend_from_slice(local);
     }
     fn all_min(&mut self, value: u64) -> u64 {
         value

@@ -1,5 +1,12 @@
 //! The network of one rank: its chunks, how they are built from the spec, and
 //! the epoch loop (update, gather, exchange, deliver).
+//!
+//! Two intervals (delay-aware exchange): local spikes are delivered to this
+//! rank's chunks every `min_delay` steps (the minimum delay of all synapses);
+//! spikes are exchanged with other ranks once per epoch of `epoch_steps`
+//! (the minimum delay of the synapses that cross ranks, set by the caller
+//! with `set_epoch_steps`; by default `min_delay`). Results do not depend on
+//! either: the ring buffers sum in fixed point, so delivery order is free.
 
 use std::time::Instant;
 
@@ -14,8 +21,9 @@ use crate::rng::{stream_id, Purpose, Stream};
 use crate::spec::{InitialValue, NetworkSpec, Receptor, RecordSpec, StimulusKind};
 use crate::stimulus::{ChunkInputs, DcInput, PoissonInput, SpikeTrainInput};
 
-/// Epoch length when the network has no synapses (nothing constrains it).
-const EPOCH_WITHOUT_SYNAPSES: u64 = 100;
+/// Longest epoch (steps) when no synapse constrains it (no synapses, or none
+/// crossing ranks): bounds the spikes held per epoch and the output latency.
+const MAX_EPOCH_STEPS: u64 = 100;
 
 /// Wall-clock seconds per phase, under NEST's timer names.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -78,8 +86,13 @@ pub struct Network {
     pub step: u64,
     pub n_steps: u64,
     pub timers: Timers,
-    /// Spikes of the last epoch, exchanged, waiting to be delivered.
+    /// Exchange interval (steps), >= the local interval.
+    epoch: u64,
+    /// Spikes waiting to be delivered: received from other ranks in the last
+    /// exchange, and this rank's own of the last local interval.
     pending: Vec<Spike>,
+    /// Buffer for the spikes received from other ranks.
+    received: Vec<Spike>,
     pub spikes_total: u64,
 }
 
@@ -308,7 +321,9 @@ impl Network {
             .for_each(|c| c.allocate_ring(ring_slots));
         timers.time_construction_connect = t1.elapsed().as_secs_f64();
 
+        let epoch = local_interval(min_delay);
         Network {
+            epoch,
             n_steps: spec.simulation.n_steps(),
             spec: spec.clone(),
             chunks,
@@ -319,17 +334,54 @@ impl Network {
             step: 0,
             timers,
             pending: Vec::new(),
+            received: Vec::new(),
             spikes_total: 0,
         }
     }
 
-    /// Steps between two exchanges: the minimum delay (>= 1).
+    /// Steps between two exchanges with other ranks (>= `local_steps`).
     pub fn epoch_steps(&self) -> u64 {
-        if self.min_delay == u64::MAX {
-            EPOCH_WITHOUT_SYNAPSES
-        } else {
-            self.min_delay.max(1)
-        }
+        self.epoch
+    }
+
+    /// Steps between two deliveries of local spikes: the minimum delay (>= 1).
+    pub fn local_steps(&self) -> u64 {
+        local_interval(self.min_delay)
+    }
+
+    /// Sets the exchange interval to `cross_min_delay`, the minimum delay of
+    /// the synapses crossing ranks (u64::MAX: none), capped at
+    /// MAX_EPOCH_STEPS and never below the local interval. Must be the same
+    /// on every rank and set before the first epoch.
+    pub fn set_epoch_steps(&mut self, cross_min_delay: u64) {
+        assert_eq!(self.step, 0, "the epoch is fixed once the run started");
+        self.epoch = cross_min_delay.min(MAX_EPOCH_STEPS).max(self.local_steps());
+    }
+
+    /// The minimum delay (steps) of this rank's synapses whose source is
+    /// remote (`is_remote(gid)`); u64::MAX when there are none.
+    pub fn min_delay_from(&self, is_remote: &dyn Fn(u32) -> bool) -> u64 {
+        self.chunks
+            .iter()
+            .map(|c| {
+                let n_receptors = model::lookup(&self.spec.populations[c.info.population].model)
+                    .map_or(1, |m| m.receptors.len()) as u32;
+                // Synapse offsets are (delay * R + receptor) * n + target.
+                let stride = n_receptors * c.info.len;
+                c.synapses
+                    .sources()
+                    .filter(|&g| is_remote(g))
+                    .flat_map(|g| {
+                        c.synapses
+                            .row(g)
+                            .iter()
+                            .map(|s| u64::from(s.offset / stride))
+                    })
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     pub fn n_synapses(&self) -> u64 {
@@ -364,64 +416,92 @@ impl Network {
 
     /// Runs one epoch. Returns false (and does nothing) when the run is over.
     ///
-    /// Each chunk first delivers the spikes of the previous epoch into its own
-    /// ring buffer, then updates through this epoch's steps: one parallel
-    /// region per epoch, and the ring is hot in cache when it is read.
-    /// Invariant: every delay is >= the epoch length, so a spike of epoch e
-    /// lands at a step >= the start of epoch e + 1; delivering it before
-    /// updating epoch e + 1 is always in time.
+    /// The epoch [s0, s1) is cut into local intervals of `local_steps`. For
+    /// each, every chunk first delivers the pending spikes into its own ring
+    /// buffer, then updates through the interval (one parallel region per
+    /// interval; the ring is hot in cache when it is read); the interval's
+    /// spikes become the next pending ones. At the end of the epoch the
+    /// epoch's spikes go to the other ranks, theirs join the pending ones.
+    /// Invariant: every delay is >= `local_steps` and every delay of a
+    /// synapse crossing ranks is >= `epoch_steps`, so a spike is always
+    /// delivered before the step it acts on is updated.
     pub fn run_epoch(&mut self, ex: &mut dyn Exchange, out: &mut EpochOutput) -> bool {
         if self.is_done() {
             return false;
         }
         let t_start = Instant::now();
         let s0 = self.step;
-        let s1 = (s0 + self.epoch_steps()).min(self.n_steps);
-
-        let pending = &self.pending;
-        let (deliver_ns, update_ns) = self
-            .chunks
-            .par_iter_mut()
-            .map(|c| {
-                let t0 = Instant::now();
-                c.deliver(pending);
-                let t1 = Instant::now();
-                c.update_epoch(s0, s1);
-                ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
-            })
-            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        let t_compute = Instant::now();
-
+        let s1 = (s0 + self.epoch).min(self.n_steps);
+        let local = self.local_steps();
         out.steps = (s0, s1);
         out.spikes.clear();
         out.samples.clear();
-        for c in &self.chunks {
-            out.spikes.extend_from_slice(&c.out_spikes);
-            out.samples.extend_from_slice(&c.out_samples);
+        let (mut deliver_ns, mut update_ns) = (0u64, 0u64);
+        let mut gather = std::time::Duration::ZERO;
+        let mut a = s0;
+        while a < s1 {
+            let b = (a + local).min(s1);
+            // Delivery order does not change the sums (fixed point), so visit
+            // the rows in gid order: increasing addresses are kinder to caches.
+            self.pending.sort_unstable_by_key(|s| s.gid);
+            let pending = &self.pending;
+            let (d_ns, u_ns) = self
+                .chunks
+                .par_iter_mut()
+                .map(|c| {
+                    let t0 = Instant::now();
+                    c.deliver(pending);
+                    let t1 = Instant::now();
+                    c.update_epoch(a, b);
+                    ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
+                })
+                .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
+            deliver_ns += d_ns;
+            update_ns += u_ns;
+            let t_gather = Instant::now();
+            self.pending.clear();
+            for c in &self.chunks {
+                self.pending.extend_from_slice(&c.out_spikes);
+                out.samples.extend_from_slice(&c.out_samples);
+            }
+            out.spikes.extend_from_slice(&self.pending);
+            gather += t_gather.elapsed();
+            a = b;
         }
+        let t_compute = Instant::now();
         out.spikes.sort_unstable();
         out.samples
             .sort_unstable_by_key(|s| (s.record, s.step, s.column));
         self.spikes_total += out.spikes.len() as u64;
         let t_gather = Instant::now();
 
-        ex.exchange(&out.spikes, &mut self.pending);
-        // Delivery order does not change the sums (fixed point), so visit the
-        // rows in gid order: increasing addresses are kinder to caches and TLB.
-        self.pending.sort_unstable_by_key(|s| s.gid);
+        // Local spikes of the last interval stay pending; add the remote ones.
+        let mut remote = std::mem::take(&mut self.received);
+        ex.exchange(&out.spikes, &mut remote);
+        self.pending.extend_from_slice(&remote);
+        self.received = remote;
         let t_end = Instant::now();
 
-        // Delivery and update run fused in one parallel region: its wall time
+        // Delivery and update run fused in parallel regions: their wall time
         // is split between their timers in proportion to their thread time.
-        let compute = (t_compute - t_start).as_secs_f64();
+        let compute = (t_compute - t_start).as_secs_f64() - gather.as_secs_f64();
         let total_ns = (deliver_ns + update_ns).max(1) as f64;
         let tm = &mut self.timers;
         tm.time_deliver_spike_data += compute * deliver_ns as f64 / total_ns;
         tm.time_update += compute * update_ns as f64 / total_ns;
-        tm.time_gather_spike_data += (t_gather - t_compute).as_secs_f64();
+        tm.time_gather_spike_data += (t_gather - t_compute + gather).as_secs_f64();
         tm.time_communicate_spike_data += (t_end - t_gather).as_secs_f64();
         tm.time_simulate += (t_end - t_start).as_secs_f64();
         self.step = s1;
         true
+    }
+}
+
+/// The local delivery interval for a minimum delay (u64::MAX: no synapses).
+fn local_interval(min_delay: u64) -> u64 {
+    if min_delay == u64::MAX {
+        MAX_EPOCH_STEPS
+    } else {
+        min_delay.max(1)
     }
 }

@@ -6,6 +6,7 @@ mod crash;
 mod microcircuit;
 mod mpi;
 mod outputs;
+mod partition;
 mod threads;
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! Multi-rank runs under `mpirun` (as child processes): spikes bit-identical
-//! for any ranks x threads and either partitioner, synapses balanced over the
+//! for any ranks x threads and any partitioner, synapses balanced over the
 //! ranks, bad input reported once with exit code 2, and a rank killed
 //! mid-run ending the whole job promptly. `mpirun` missing is a failure, not
 //! a skip.
@@ -93,6 +93,8 @@ fn check_identical(config: &Path, name: &str, t_stop: &str, min_spikes: usize) {
         let s = spikes_for(config, name, layout, "block", t_stop);
         assert!(s == reference, "{name}: {layout:?} block differs");
     }
+    let s = spikes_for(config, name, (3, 1), "metis", t_stop);
+    assert!(s == reference, "{name}: (3, 1) metis differs");
 }
 
 #[test]

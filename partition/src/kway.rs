@@ -1,0 +1,121 @@
+//! METIS k-way partitioning of the chunk graph (the only code that touches
+//! METIS in the workspace).
+//!
+//! METIS wants an undirected graph with integer weights (i32), so:
+//! - the edge weight of {A, B} is messages(A -> B) + messages(B -> A);
+//! - each of the two vertex constraints (neurons, incoming synapses) and the
+//!   edge weights are scaled so that their total is about 2^26 (METIS sums
+//!   them in i32), and every non-zero weight stays >= 1;
+//! - the seed is fixed, so every rank computes the same partition.
+//!
+//! Edge cases: one rank gets everything; with at least as many ranks as
+//! chunks, chunk i goes to rank i (ranks beyond the chunk count stay empty).
+
+use crate::graph::ChunkGraph;
+
+/// Seed of METIS's randomised coarsening (the same on every rank).
+pub const METIS_SEED: i32 = 1;
+/// Allowed imbalance per constraint (max / mean).
+const IMBALANCE_TOLERANCE: f32 = 1.03;
+/// Scaled weights of each kind add up to about this.
+const WEIGHT_TOTAL: f64 = (1u64 << 26) as f64;
+
+/// Scales non-negative weights so they sum to about `WEIGHT_TOTAL`, non-zero
+/// ones to at least 1.
+fn scale(w: impl Iterator<Item = f64> + Clone) -> Vec<i32> {
+    let total: f64 = w.clone().sum();
+    let f = if total > 0.0 {
+        WEIGHT_TOTAL / total
+    } else {
+        0.0
+    };
+    w.map(|x| {
+        if x > 0.0 {
+            ((x * f).round() as i32).max(1)
+        } else {
+            0
+        }
+    })
+    .collect()
+}
+
+/// Chunk -> rank by METIS k-way with two constraints.
+pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
+    let n = graph.n_vertices();
+    if ranks <= 1 {
+        return Ok(vec![0; n]);
+    }
+    if ranks >= n {
+        return Ok((0..n as u32).collect());
+    }
+    // Undirected edges {a, b}, a < b, summed over both directions.
+    let mut und: Vec<(u32, u32, f64)> = graph
+        .edges
+        .iter()
+        .map(|e| {
+            let (a, b) = (e.source.min(e.target), e.source.max(e.target));
+            (a, b, graph.edge_messages(e))
+        })
+        .collect();
+    und.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    und.dedup_by(|next, kept| {
+        if (next.0, next.1) == (kept.0, kept.1) {
+            kept.2 += next.2;
+            true
+        } else {
+            false
+        }
+    });
+    let w = scale(und.iter().map(|e| e.2));
+    // CSR, both directions.
+    let mut degree = vec![0usize; n + 1];
+    for &(a, b, _) in &und {
+        degree[a as usize + 1] += 1;
+        degree[b as usize + 1] += 1;
+    }
+    for i in 0..n {
+        degree[i + 1] += degree[i];
+    }
+    let mut fill = degree[..n].to_vec();
+    let mut adjncy = vec![0i32; 2 * und.len()];
+    let mut adjwgt = vec![0i32; 2 * und.len()];
+    for (&(a, b, _), &wt) in und.iter().zip(&w) {
+        for (u, v) in [(a, b), (b, a)] {
+            let f = &mut fill[u as usize];
+            adjncy[*f] = v as i32;
+            adjwgt[*f] = wt;
+            *f += 1;
+        }
+    }
+    let xadj: Vec<i32> = degree.iter().map(|&d| d as i32).collect();
+    let neurons = scale(graph.chunks.iter().map(|c| f64::from(c.len)));
+    let incoming = scale(graph.incoming.iter().copied());
+    let ncon = if incoming.iter().any(|&x| x > 0) {
+        2
+    } else {
+        1
+    };
+    let vwgt: Vec<i32> = if ncon == 2 {
+        neurons
+            .iter()
+            .zip(&incoming)
+            .flat_map(|(&a, &b)| [a, b])
+            .collect()
+    } else {
+        neurons
+    };
+    let ubvec = vec![IMBALANCE_TOLERANCE; ncon];
+    let mut part = vec![0i32; n];
+    let g = metis::Graph::new(ncon as i32, ranks as i32, &xadj, &adjncy)
+        .map_err(|e| format!("METIS: {e}"))?
+        .set_vwgt(&vwgt)
+        .set_ubvec(&ubvec)
+        .set_option(metis::option::Seed(METIS_SEED));
+    let g = if adjwgt.is_empty() {
+        g
+    } else {
+        g.set_adjwgt(&adjwgt)
+    };
+    g.part_kway(&mut part).map_err(|e| format!("METIS: {e}"))?;
+    Ok(part.into_iter().map(|r| r as u32).collect())
+}
