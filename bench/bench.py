@@ -113,6 +113,16 @@ def main():
           f"peak RSS {gib:.3f} GiB (target <= 10 s, < 2 GiB: {ok})")
 
     if not a.skip_layouts:
+        print("areas.toml (modular network), 2 ranks x 1 thread, 1 s: metis vs round_robin")
+        walls = {}
+        for part in ["metis", "round_robin"]:
+            metas = [run_brainsim("configs/areas.toml", 1, ["--partitioner", part, "--t-stop", "1000"], ranks=2)
+                     for _ in range(max(1, min(a.runs, 3)))]
+            walls[part] = statistics.median(m["simulate_seconds"] for m in metas)
+            m = metas[0]
+            print(f"  {part:12s} simulate {walls[part]:6.2f} s, spikes sent {sum(m['spikes_sent_per_rank'])}, "
+                  f"epoch {m.get('epoch_steps')} steps")
+        print(f"  round_robin / metis wall time: {walls['round_robin'] / walls['metis']:.2f}")
         layouts("Brunel, 1 s", "configs/brunel.toml", max(1, min(a.runs, 3)))
         if not a.skip_mc:
             layouts("Microcircuit, full scale, 1.5 s", "configs/microcircuit.toml", 1)

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential pkg-config libhdf5-dev hdf5-tools libclang-dev libopenmpi-dev openmpi-bin python3-venv)
+packages=(build-essential pkg-config libhdf5-dev hdf5-tools libclang-dev libopenmpi-dev openmpi-bin python3-venv time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
