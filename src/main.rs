@@ -27,28 +27,7 @@ struct Cli {
 enum Command {
     /// Build and simulate the network of CONFIG, writing spikes, reports and metadata to --out.
     /// Under `mpirun -np P` it runs on P ranks (use `--bind-to none` with threads); alone, on one.
-    Run {
-        /// Network description (TOML).
-        config: PathBuf,
-        /// Output directory (default: out/<config name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Placement of chunks on MPI ranks: metis (chunk graph split by METIS: balanced, fewest spike messages), round_robin (chunk i on rank i % P, as NEST) or block (contiguous ranges balanced by neurons).
-        #[arg(long, default_value = "metis")]
-        partitioner: brainsim_partition::Partitioner,
-        /// Override `simulation.t_stop` (ms).
-        #[arg(long = "t-stop")]
-        t_stop: Option<f64>,
-        /// Override `simulation.seed`.
-        #[arg(long)]
-        seed: Option<u32>,
-        /// Do not draw the progress bar even on a terminal.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Run(run::Args),
     /// Print how CONFIG would be placed on P ranks (imbalance, edge cut, predicted spike messages per rank, minimum delay over the cut), without building the network.
     Partition {
         /// Network description (TOML).
@@ -92,23 +71,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run {
-            config,
-            out,
-            threads,
-            t_stop,
-            seed,
-            partitioner,
-            quiet,
-        } => run::main(run::Args {
-            config,
-            out,
-            threads,
-            t_stop,
-            seed,
-            partitioner,
-            quiet,
-        }),
+        Command::Run(args) => run::main(args),
         Command::Partition {
             config,
             ranks,

@@ -15,13 +15,27 @@ use brainsim_partition::Partitioner;
 
 use crate::progress::Bar;
 
+#[derive(clap::Args)]
 pub struct Args {
+    /// Network description (TOML).
     pub config: PathBuf,
+    /// Output directory (default: out/<config name>).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Override `simulation.t_stop` (ms).
+    #[arg(long = "t-stop")]
     pub t_stop: Option<f64>,
+    /// Override `simulation.seed`.
+    #[arg(long)]
     pub seed: Option<u32>,
+    /// Placement of chunks on MPI ranks: metis (chunk graph split by METIS: balanced, fewest spike messages), round_robin (chunk i on rank i % P, as NEST) or block (contiguous ranges balanced by neurons).
+    #[arg(long, default_value = "metis")]
     pub partitioner: Partitioner,
+    /// Do not draw the progress bar even on a terminal.
+    #[arg(long)]
     pub quiet: bool,
 }
 
