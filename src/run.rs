@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use brainsim_cluster::{MpiContext, RunError, RunRequest};
 use brainsim_io::config;
 use brainsim_partition::Partitioner;
+use brainsim_sim::NetworkSpec;
 
 use crate::progress::Bar;
 
@@ -57,16 +58,52 @@ fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
 
 /// Bad input: every rank finds it, rank 0 says it. No rank exits before
 /// rank 0 has printed (mpirun stops the job at the first non-zero exit).
-fn bad_input(mpi: &MpiContext, message: &str) -> ExitCode {
-    if mpi.rank() == 0 {
-        eprintln!("{message}");
+/// Agrees on bad input across ranks. A rank that found bad input must not
+/// exit alone: the others would wait for it in their next collective. So all
+/// ranks learn (one all-min) the lowest rank that found bad input; that rank
+/// prints its one-line message, and every rank exits with code 2.
+fn agree<T>(mpi: &MpiContext, outcome: Result<T, String>) -> Result<T, ExitCode> {
+    let mine = if outcome.is_err() {
+        mpi.rank() as u64
+    } else {
+        u64::MAX
+    };
+    let first = mpi.all_min_u64(mine);
+    match outcome {
+        Ok(v) if first == u64::MAX => Ok(v),
+        outcome => {
+            if let Err(message) = outcome {
+                if first == mpi.rank() as u64 {
+                    eprintln!("{message}");
+                }
+            }
+            // Let the message out before any rank exits (mpirun may then
+            // stop the others).
+            mpi.barrier();
+            Err(ExitCode::from(2))
+        }
     }
-    mpi.barrier();
-    ExitCode::from(2)
 }
 
-fn bad_argument(mpi: &MpiContext, message: &str) -> ExitCode {
-    bad_input(mpi, &format!("brainsim: {message}"))
+/// The config with the command-line overrides applied, or the one-line error.
+fn validated(args: &Args) -> Result<(config::LoadedConfig, NetworkSpec), String> {
+    let loaded = config::load(&args.config).map_err(|e| e.to_string())?;
+    let mut spec = loaded.spec.clone();
+    if let Some(t) = args.t_stop {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(format!(
+                "brainsim: --t-stop: must be a positive number of ms, got {t}"
+            ));
+        }
+        spec.simulation.t_stop = t;
+    }
+    if let Some(s) = args.seed {
+        spec.simulation.seed = s;
+    }
+    if args.threads == Some(0) {
+        return Err("brainsim: --threads: must be >= 1".into());
+    }
+    Ok((loaded, spec))
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -80,26 +117,10 @@ pub fn main(args: Args) -> ExitCode {
 }
 
 fn run_on_rank(mpi: &MpiContext, args: Args) -> ExitCode {
-    let loaded = match config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => return bad_input(mpi, &e.to_string()),
+    let (loaded, spec) = match agree(mpi, validated(&args)) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
-    let mut spec = loaded.spec.clone();
-    if let Some(t) = args.t_stop {
-        if !(t.is_finite() && t > 0.0) {
-            return bad_argument(
-                mpi,
-                &format!("--t-stop: must be a positive number of ms, got {t}"),
-            );
-        }
-        spec.simulation.t_stop = t;
-    }
-    if let Some(s) = args.seed {
-        spec.simulation.seed = s;
-    }
-    if args.threads == Some(0) {
-        return bad_argument(mpi, "--threads: must be >= 1");
-    }
     let threads = thread_count(&args, spec.simulation.threads);
     if let Err(e) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -165,7 +186,9 @@ fn run_on_rank(mpi: &MpiContext, args: Args) -> ExitCode {
             println!("  output            {}", out_dir.display());
             ExitCode::SUCCESS
         }
-        Err(RunError::Config(e)) => bad_input(mpi, &e.to_string()),
+        Err(RunError::Config(e)) => agree::<()>(mpi, Err(e.to_string()))
+            .err()
+            .unwrap_or(ExitCode::from(2)),
         Err(RunError::Failed(m)) => fail(mpi, &format!("run failed: {m}")),
     }
 }

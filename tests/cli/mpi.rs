@@ -165,6 +165,40 @@ fn bad_config_under_mpirun_is_reported_once_with_exit_code_2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A config that fails on one rank only (MPMD launch: rank 1 gets a bad
+/// file): every rank ends with exit code 2 within 10 s, rank 1's message is
+/// printed, nothing is created.
+#[test]
+fn config_failing_on_one_rank_ends_every_rank() {
+    let dir = scratch("mpi-bad-one");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[simulation]\ndt = 0.1\nt_stop = 50.0\nthread = 3\n\n[[population]]\nname = \"E\"\nsize = 10\nmodel = \"iaf_psc_exp\"\n").unwrap();
+    let out_dir = dir.join("out");
+    let good = args(&repo("configs/vm_trace.toml"), &out_dir, 1, &[]);
+    let mut mpmd = mpirun(1, &good);
+    mpmd.arg(":")
+        .args(["-np", "1", env!("CARGO_BIN_EXE_brainsim"), "run"])
+        .args(&args(&bad, &out_dir, 1, &[])[..]);
+    let start = Instant::now();
+    let out = mpmd.output().expect("mpirun must be installed");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:4: simulation.thread: unknown key",
+            bad.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < limit {
