@@ -3,6 +3,7 @@
 //! stimulus devices and the epoch loop behind the `Exchange` trait.
 //! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
 
+pub mod build;
 pub mod chunk;
 pub mod connect;
 pub mod dist;
