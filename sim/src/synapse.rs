@@ -5,8 +5,10 @@
 //! position in the chunk's ring buffer relative to the slot of the spike's step
 //! (R receptors, n neurons), and the weight in fixed point (i32, 2^-k pA).
 //! Delivery is one add and one conditional wrap per synapse: no unpacking.
-//! Rows are indexed by global source gid (`row_start` has n_global + 1
-//! entries; see DESIGN.md).
+//! Rows are found through a `RowIndex` over source gids: dense (one entry
+//! per gid of the network, one load per look-up) when at least 1/8 of all
+//! gids are sources of the chunk, sparse (sorted source list, binary search)
+//! otherwise — so a chunk of a huge, modular network does not pay O(N).
 //!
 //! Invariant behind the fixed-point scale: one ring entry (slot, receptor,
 //! neuron) receives at most one event per synapse of that neuron (a source
@@ -26,9 +28,25 @@ pub struct Synapse {
 
 const _: () = assert!(std::mem::size_of::<Synapse>() == 8);
 
+/// Where each source's row starts in `synapses`.
+#[derive(Debug)]
+enum RowIndex {
+    /// Row of gid g: `row_start[g]..row_start[g + 1]` (n_gids + 1 entries).
+    Dense(Vec<u32>),
+    /// Row of `sources[i]`: `row_start[i]..row_start[i + 1]`; sources sorted.
+    Sparse {
+        sources: Vec<u32>,
+        row_start: Vec<u32>,
+    },
+}
+
+/// A chunk whose sources are fewer than 1/SPARSE_BELOW of all gids gets a
+/// sparse row index.
+const SPARSE_BELOW: usize = 8;
+
 #[derive(Debug)]
 pub struct SynapseStore {
-    row_start: Vec<u32>,
+    rows: RowIndex,
     synapses: Vec<Synapse>,
     pub min_delay: u32,
     pub max_delay: u32,
@@ -94,8 +112,22 @@ impl SynapseStore {
             };
             *pos += 1;
         }
+        let n_used = row_start.windows(2).filter(|w| w[0] < w[1]).count();
+        let rows = if n_used * SPARSE_BELOW < n_sources {
+            let sources: Vec<u32> = (0..n_sources as u32)
+                .filter(|&g| row_start[g as usize] < row_start[g as usize + 1])
+                .collect();
+            let mut starts: Vec<u32> = sources.iter().map(|&g| row_start[g as usize]).collect();
+            starts.push(row_start[n_sources]);
+            RowIndex::Sparse {
+                sources,
+                row_start: starts,
+            }
+        } else {
+            RowIndex::Dense(row_start)
+        };
         Self {
-            row_start,
+            rows,
             synapses,
             min_delay,
             max_delay,
@@ -105,24 +137,42 @@ impl SynapseStore {
 
     #[inline]
     pub fn row(&self, source: u32) -> &[Synapse] {
-        let s = source as usize;
-        &self.synapses[self.row_start[s] as usize..self.row_start[s + 1] as usize]
+        let (a, b) = self.row_range(source);
+        &self.synapses[a as usize..b as usize]
     }
 
-    /// Positions of `source`'s row in `synapses()`.
+    /// Positions of `source`'s row in `synapses()` (empty if it has none).
     #[inline]
     pub fn row_range(&self, source: u32) -> (u32, u32) {
-        let s = source as usize;
-        (self.row_start[s], self.row_start[s + 1])
+        match &self.rows {
+            RowIndex::Dense(row_start) => match row_start.get(source as usize + 1) {
+                Some(&end) => (row_start[source as usize], end),
+                None => (0, 0),
+            },
+            RowIndex::Sparse { sources, row_start } => match sources.binary_search(&source) {
+                Ok(i) => (row_start[i], row_start[i + 1]),
+                Err(_) => (0, 0),
+            },
+        }
     }
 
     /// Source gids whose row is non-empty, in increasing order.
-    pub fn sources(&self) -> impl Iterator<Item = u32> + '_ {
-        self.row_start
-            .windows(2)
-            .enumerate()
-            .filter(|(_, w)| w[0] < w[1])
-            .map(|(s, _)| s as u32)
+    pub fn sources(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match &self.rows {
+            RowIndex::Dense(row_start) => Box::new(
+                row_start
+                    .windows(2)
+                    .enumerate()
+                    .filter(|(_, w)| w[0] < w[1])
+                    .map(|(s, _)| s as u32),
+            ),
+            RowIndex::Sparse { sources, .. } => Box::new(sources.iter().copied()),
+        }
+    }
+
+    /// True if rows are found by binary search over the chunk's sources.
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.rows, RowIndex::Sparse { .. })
     }
 
     pub fn synapses(&self) -> &[Synapse] {
@@ -139,7 +189,13 @@ impl SynapseStore {
 
     /// Bytes held (synapses plus the row index).
     pub fn bytes(&self) -> usize {
-        self.synapses.capacity() * 8 + self.row_start.capacity() * 4
+        let index = match &self.rows {
+            RowIndex::Dense(row_start) => row_start.capacity() * 4,
+            RowIndex::Sparse { sources, row_start } => {
+                (sources.capacity() + row_start.capacity()) * 4
+            }
+        };
+        self.synapses.capacity() * 8 + index
     }
 }
 
@@ -159,5 +215,47 @@ mod tests {
         let store = SynapseStore::build(vec![syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
         assert_eq!(store.sources().collect::<Vec<_>>(), vec![2, 7]);
         assert_eq!(SynapseStore::default().sources().count(), 0);
+    }
+
+    /// The same synapses indexed densely (many sources) and sparsely (few
+    /// sources among many gids) give the same rows for every gid.
+    #[test]
+    fn dense_and_sparse_indexes_find_the_same_rows() {
+        let syn = |source, target, delay_steps| RawSynapse {
+            source,
+            target,
+            receptor: 0,
+            delay_steps,
+            weight: 1.0,
+        };
+        let raw: Vec<RawSynapse> = (0..40u32)
+            .map(|k| syn((k * 37) % 97 + 3, k % 5, 1 + k % 3))
+            .collect();
+        let dense = SynapseStore::build(raw.clone(), 100, 5, 1);
+        let sparse = SynapseStore::build(raw.clone(), 100_000, 5, 1);
+        assert!(!dense.is_sparse() && sparse.is_sparse());
+        assert_eq!(
+            dense.sources().collect::<Vec<_>>(),
+            sparse.sources().collect::<Vec<_>>()
+        );
+        for g in 0..100_000u32 {
+            let expected: Vec<(u32, u32)> = raw
+                .iter()
+                .filter(|s| s.source == g)
+                .map(|s| (s.target, s.delay_steps))
+                .collect();
+            for store in [&sparse, &dense] {
+                let mut got: Vec<(u32, u32)> = store
+                    .row(g)
+                    .iter()
+                    .map(|s| (s.offset % 5, s.offset / 5))
+                    .collect();
+                got.sort_unstable();
+                let mut want = expected.clone();
+                want.sort_unstable();
+                assert_eq!(got, want, "gid {g}");
+            }
+        }
+        assert!(sparse.bytes() < 100_000);
     }
 }
