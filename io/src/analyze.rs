@@ -365,38 +365,32 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A spikes file as another tool might write it: population `x` with
+    /// only `timestamps` and `node_ids` (no sorting attribute, no n_nodes).
+    fn write_bare_population(path: &Path, times: &[f64], ids: &[u64]) {
+        let file = create_output_file(path).unwrap();
+        let g = file.create_group("spikes/x").unwrap();
+        g.new_dataset_builder()
+            .with_data(times)
+            .create("timestamps")
+            .unwrap();
+        g.new_dataset_builder()
+            .with_data(ids)
+            .create("node_ids")
+            .unwrap();
+    }
+
     #[test]
     fn unsorted_file_is_an_error() {
         let dir = test_dir("analyze-unsorted");
         let path = dir.join("spikes.h5");
-        // Written by hand, as another tool might: no sorting attribute, no n_nodes.
-        let file = create_output_file(&path).unwrap();
-        let g = file.create_group("spikes/x").unwrap();
-        g.new_dataset_builder()
-            .with_data(&[1.0f64, 3.0, 2.0])
-            .create("timestamps")
-            .unwrap();
-        g.new_dataset_builder()
-            .with_data(&[0u64, 1, 2])
-            .create("node_ids")
-            .unwrap();
-        drop((g, file));
+        write_bare_population(&path, &[1.0, 3.0, 2.0], &[0, 1, 2]);
         let err = analyze_spikes(&path, 0.0, 10.0, 1.0).unwrap_err();
         assert!(err.to_string().contains("not sorted"), "{err}");
 
         // Sorted but without n_nodes: population size from the largest id.
         let path2 = dir.join("spikes2.h5");
-        let file = create_output_file(&path2).unwrap();
-        let g = file.create_group("spikes/x").unwrap();
-        g.new_dataset_builder()
-            .with_data(&[1.0f64, 2.0, 3.0])
-            .create("timestamps")
-            .unwrap();
-        g.new_dataset_builder()
-            .with_data(&[0u64, 4, 1])
-            .create("node_ids")
-            .unwrap();
-        drop((g, file));
+        write_bare_population(&path2, &[1.0, 2.0, 3.0], &[0, 4, 1]);
         let s = &analyze_spikes(&path2, 0.0, 10.0, 1.0).unwrap()[0];
         assert_eq!((s.n_nodes, s.n_spikes), (5, 3));
         std::fs::remove_dir_all(&dir).unwrap();

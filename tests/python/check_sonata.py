@@ -56,14 +56,21 @@ def sorting_name(group):
     return names.get(int(value))
 
 
+def common_populations(h5, top, reader):
+    """Checks the root attributes and that libsonata and h5py see the same
+    populations under /top; returns them sorted."""
+    check_root(h5)
+    h5_pops = sorted(h5[top].keys())
+    lib_pops = sorted(reader.get_population_names())
+    expect(lib_pops == h5_pops, f"populations: libsonata {lib_pops}, h5py {h5_pops}")
+    return h5_pops
+
+
 def check_spikes(path):
     reader = libsonata.SpikeReader(str(path))
     parts = []
     with h5py.File(path, "r") as h5:
-        check_root(h5)
-        h5_pops = sorted(h5["spikes"].keys())
-        lib_pops = sorted(reader.get_population_names())
-        expect(lib_pops == h5_pops, f"populations: libsonata {lib_pops}, h5py {h5_pops}")
+        h5_pops = common_populations(h5, "spikes", reader)
         for name in h5_pops:
             group = h5["spikes"][name]
             times = group["timestamps"][...]
@@ -110,10 +117,7 @@ def check_report(path):
     reader = libsonata.ElementReportReader(str(path))
     parts = []
     with h5py.File(path, "r") as h5:
-        check_root(h5)
-        h5_pops = sorted(h5["report"].keys())
-        lib_pops = sorted(reader.get_population_names())
-        expect(lib_pops == h5_pops, f"populations: libsonata {lib_pops}, h5py {h5_pops}")
+        h5_pops = common_populations(h5, "report", reader)
         for name in h5_pops:
             group = h5["report"][name]
             mapping = group["mapping"]
