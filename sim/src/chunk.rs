@@ -2,15 +2,17 @@
 //! incoming synapses, device inputs and probes. The epoch loop hands chunks to
 //! rayon threads; a chunk is touched by one thread at a time.
 //!
-//! Ring buffer: `[slot][receptor][neuron]` of i32 in the fixed point of the
-//! chunk's synapse store (2^-k pA, overflow excluded by construction, see
-//! `synapse`). Integer addition is associative, so the input of a step does
-//! not depend on the order in which spikes are delivered: this is what makes
-//! results bit-identical for any number of threads and ranks (see DESIGN.md).
+//! Delayed input waits in the chunk's ring (lent by the network's
+//! `RingArena` for each call, see `ring`): i32 sums in the fixed point of the chunk's synapse store (2^-k pA, overflow excluded by
+//! construction, see `synapse`). Integer addition is associative, so the input
+//! of a step does not depend on the order in which spikes are delivered: this
+//! is what makes results bit-identical for any number of threads and ranks
+//! (see DESIGN.md).
 
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
+use crate::ring::{Ring, RowRef};
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
 
@@ -33,6 +35,22 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// Per-step buffers of an update, one set per thread: they are rewritten
+/// every step, so sharing them across the chunks a thread updates keeps them
+/// in L1 instead of pulling each chunk's own copy in from L3.
+#[derive(Default)]
+struct StepScratch {
+    /// `[receptor][neuron]`: weights (pA) arriving at the end of the step.
+    input: Vec<f64>,
+    /// External current (pA) of each neuron during the step.
+    i_stim: Vec<f64>,
+    spiked: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<StepScratch> = std::cell::RefCell::default();
+}
+
 pub struct Chunk {
     pub info: ChunkInfo,
     model: Box<dyn NeuronModel>,
@@ -40,18 +58,15 @@ pub struct Chunk {
     pub synapses: SynapseStore,
     pub inputs: ChunkInputs,
     pub probes: Vec<Probe>,
-    ring: Vec<i32>,
+    /// Ring slots (a power of two > the maximum delay); 0 until allocated.
     ring_slots: u64,
-    input: Vec<f64>,
-    i_stim: Vec<f64>,
-    spiked: Vec<u32>,
     /// Spikes of the current epoch (filled by `update_epoch`).
     pub out_spikes: Vec<Spike>,
     pub out_samples: Vec<Sample>,
     /// Synaptic events delivered into this chunk so far.
     pub events: u64,
-    /// Scratch: (row start, row end, ring base) of the spikes being delivered.
-    rows: Vec<(u32, u32, u64)>,
+    /// Scratch: the rows of the spikes being delivered.
+    rows: Vec<RowRef>,
 }
 
 impl Chunk {
@@ -61,7 +76,6 @@ impl Chunk {
         n_receptors: usize,
         synapses: SynapseStore,
     ) -> Self {
-        let n = info.len as usize;
         Self {
             info,
             model,
@@ -69,11 +83,7 @@ impl Chunk {
             synapses,
             inputs: ChunkInputs::default(),
             probes: Vec::new(),
-            ring: Vec::new(),
             ring_slots: 0,
-            input: vec![0.0; n * n_receptors],
-            i_stim: vec![0.0; n],
-            spiked: Vec::new(),
             out_spikes: Vec::new(),
             out_samples: Vec::new(),
             events: 0,
@@ -85,36 +95,53 @@ impl Chunk {
         self.model.as_mut()
     }
 
-    /// Allocates the ring buffer; `slots` must be a power of two > max delay.
-    pub fn allocate_ring(&mut self, slots: u64) {
+    /// Sets the ring size; `slots` must be a power of two > max delay.
+    /// Returns the entries the chunk's ring needs.
+    pub fn set_ring_slots(&mut self, slots: u64) -> usize {
+        assert!(slots.is_power_of_two());
         self.ring_slots = slots;
-        self.ring = vec![0; slots as usize * self.n_receptors * self.info.len as usize];
+        slots as usize * self.ring_stride()
     }
 
-    pub fn ring_bytes(&self) -> usize {
-        self.ring.capacity() * 4
+    fn ring_stride(&self) -> usize {
+        self.n_receptors * self.info.len as usize
     }
 
-    /// Advances every neuron through steps [s0, s1), collecting spikes and samples.
-    pub fn update_epoch(&mut self, s0: u64, s1: u64) {
+    fn ring<'a>(&self, data: &'a mut [i32]) -> Ring<'a> {
+        Ring {
+            data,
+            slots: self.ring_slots,
+            stride: self.ring_stride() as u64,
+        }
+    }
+
+    /// Advances every neuron through steps [s0, s1), collecting spikes and
+    /// samples; `ring` is this chunk's ring.
+    pub fn update_epoch(&mut self, s0: u64, s1: u64, ring: &mut [i32]) {
+        SCRATCH.with_borrow_mut(|scratch| self.update_epoch_with(s0, s1, ring, scratch));
+    }
+
+    fn update_epoch_with(&mut self, s0: u64, s1: u64, ring: &mut [i32], sc: &mut StepScratch) {
+        let mut ring = self.ring(ring);
         self.out_spikes.clear();
         self.out_samples.clear();
         let n = self.info.len as usize;
-        let stride = self.n_receptors * n;
+        sc.input.resize(self.n_receptors * n, 0.0);
+        sc.i_stim.clear();
+        sc.i_stim.resize(n, 0.0);
         let inv_scale = 1.0 / self.synapses.fixed_scale;
         for step in s0..s1 {
-            let base = (step & (self.ring_slots - 1)) as usize * stride;
-            let slot = &mut self.ring[base..base + stride];
-            for (x, r) in self.input.iter_mut().zip(slot.iter_mut()) {
-                *x = f64::from(*r) * inv_scale;
-                *r = 0;
-            }
-            self.inputs.apply(step, &mut self.input, &mut self.i_stim);
-            self.spiked.clear();
-            self.model
-                .update(&self.input, &self.i_stim, &mut self.spiked);
+            let input = &mut sc.input;
+            ring.take_slot(step, |slot| {
+                for (x, r) in input.iter_mut().zip(slot.iter()) {
+                    *x = f64::from(*r) * inv_scale;
+                }
+            });
+            self.inputs.apply(step, &mut sc.input, &mut sc.i_stim);
+            sc.spiked.clear();
+            self.model.update(&sc.input, &sc.i_stim, &mut sc.spiked);
             let first = self.info.first_gid;
-            self.out_spikes.extend(self.spiked.iter().map(|&i| Spike {
+            self.out_spikes.extend(sc.spiked.iter().map(|&i| Spike {
                 step,
                 gid: first + i,
             }));
@@ -132,62 +159,24 @@ impl Chunk {
         }
     }
 
-    /// Adds the weights of `spikes` into the ring buffer.
+    /// Adds the weights of `spikes` into this chunk's `ring`.
     ///
     /// Invariant (from the epoch loop): every spike was emitted in an epoch that
     /// has been fully updated, and every delay is >= the epoch length, so slot
     /// `step + delay` has not been consumed yet and lies less than `ring_slots`
-    /// steps ahead of the oldest unconsumed slot.
-    pub fn deliver(&mut self, spikes: &[Spike]) {
-        let stride = (self.n_receptors * self.info.len as usize) as u64;
-        let len = self.ring.len() as u64;
-        let mask = self.ring_slots - 1;
+    /// steps ahead of the next step to be updated.
+    pub fn deliver(&mut self, spikes: &[Spike], ring: &mut [i32]) {
         // Rows are scattered in memory: look them all up first, then walk them
-        // with software prefetch a few rows ahead (the walk is latency-bound).
+        // with software prefetch a few rows ahead (see `ring`).
         self.rows.clear();
         for sp in spikes {
             let (a, b) = self.synapses.row_range(sp.gid);
             if a < b {
-                self.rows.push((a, b, (sp.step & mask) * stride));
+                self.rows.push((a, b, sp.step));
+                self.events += u64::from(b - a);
             }
         }
-        let syns = self.synapses.synapses();
-        let ring = &mut self.ring[..];
-        for (i, &(a, b, base)) in self.rows.iter().enumerate() {
-            if let Some(&(pa, pb, _)) = self.rows.get(i + PREFETCH_ROWS_AHEAD) {
-                prefetch_range(&syns[pa as usize..pb as usize]);
-            }
-            let row = &syns[a as usize..b as usize];
-            self.events += row.len() as u64;
-            for syn in row {
-                let mut pos = base + u64::from(syn.offset);
-                if pos >= len {
-                    pos -= len;
-                }
-                ring[pos as usize] += syn.weight;
-            }
-        }
+        self.ring(ring)
+            .deliver(self.synapses.synapses(), &self.rows);
     }
-}
-
-/// Rows fetched ahead of the one being delivered.
-const PREFETCH_ROWS_AHEAD: usize = 4;
-
-/// Hints the cache to load `data` (at most 1 KiB of it).
-#[inline(always)]
-fn prefetch_range<T>(data: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let bytes = std::mem::size_of_val(data).min(1024);
-        let p = data.as_ptr() as *const i8;
-        let mut off = 0;
-        while off < bytes {
-            // SAFETY: prefetch never faults and has no architectural effect;
-            // the address lies within `data` anyway.
-            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
-            off += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
 }

@@ -3,6 +3,7 @@
 //! stimulus devices and the epoch loop behind the `Exchange` trait.
 //! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
 
+pub mod bigbuf;
 pub mod build;
 pub mod chunk;
 pub mod connect;
@@ -13,6 +14,7 @@ pub mod layout;
 pub mod model;
 pub mod network;
 pub mod philox;
+pub mod ring;
 pub mod rng;
 pub mod spec;
 pub mod stimulus;

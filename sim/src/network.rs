@@ -19,6 +19,7 @@ use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
 use crate::model;
+use crate::ring::RingArena;
 use crate::spec::NetworkSpec;
 
 /// Longest epoch (steps) when no synapse constrains it (no synapses, or none
@@ -72,6 +73,8 @@ pub struct Network {
     pub min_delay: u64,
     pub max_delay: u64,
     pub ring_slots: u64,
+    /// The chunks' ring buffers, in chunk order.
+    rings: RingArena,
     pub step: u64,
     pub n_steps: u64,
     pub timers: Timers,
@@ -147,9 +150,12 @@ impl Network {
         let min_delay = ex.all_min(local_min);
         let max_delay = ex.all_max(local_max);
         let ring_slots = (max_delay + 1).next_power_of_two();
-        chunks
-            .par_iter_mut()
-            .for_each(|c| c.allocate_ring(ring_slots));
+        let rings = RingArena::new(
+            chunks
+                .iter_mut()
+                .map(|c| c.set_ring_slots(ring_slots))
+                .collect(),
+        );
         timers.time_construction_connect = t1.elapsed().as_secs_f64();
 
         let epoch = local_interval(min_delay);
@@ -162,6 +168,7 @@ impl Network {
             min_delay,
             max_delay,
             ring_slots,
+            rings,
             step: 0,
             timers,
             pending: Vec::new(),
@@ -276,14 +283,16 @@ impl Network {
             // the rows in gid order: increasing addresses are kinder to caches.
             self.pending.sort_unstable_by_key(|s| s.gid);
             let pending = &self.pending;
+            let mut rings = self.rings.rings();
             let (d_ns, u_ns) = self
                 .chunks
                 .par_iter_mut()
-                .map(|c| {
+                .zip(rings.par_iter_mut())
+                .map(|(c, ring)| {
                     let t0 = Instant::now();
-                    c.deliver(pending);
+                    c.deliver(pending, ring);
                     let t1 = Instant::now();
-                    c.update_epoch(a, b);
+                    c.update_epoch(a, b, ring);
                     ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
                 })
                 .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));

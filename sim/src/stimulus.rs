@@ -74,7 +74,9 @@ pub struct PoissonInput {
     delay_steps: u64,
     table: PoissonTable,
     parts: u32,
-    cache: Vec<[u32; 4]>,
+    /// Counts of the four steps of `cached_block`, per target (a table has at
+    /// most 255 entries, so a count fits in a byte).
+    cache: Vec<[u8; 4]>,
     cached_block: Option<u64>,
 }
 
@@ -115,20 +117,21 @@ impl PoissonInput {
         if self.parts == 1 {
             let block = e >> 2;
             if self.cached_block != Some(block) {
+                // All four steps at once: the words are consumed where they
+                // are made, and a step reads one byte per target.
                 for (c, &t) in self.cache.iter_mut().zip(&self.targets) {
-                    *c = philox4x32(
+                    let words = philox4x32(
                         [block as u32, self.first_gid + t, (block >> 32) as u32, 0],
                         self.key,
                     );
+                    *c = words.map(|w| self.table.sample(w) as u8);
                 }
                 self.cached_block = Some(block);
             }
             let w = (e & 3) as usize;
+            let input = &mut input[base..];
             for (c, &t) in self.cache.iter().zip(&self.targets) {
-                let k = self.table.sample(c[w]);
-                if k > 0 {
-                    input[base + t as usize] += f64::from(k) * self.weight;
-                }
+                input[t as usize] += f64::from(c[w]) * self.weight;
             }
         } else {
             for &t in &self.targets {

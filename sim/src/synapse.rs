@@ -16,6 +16,7 @@
 //! the neuron's synapses. `k` is the largest exponent (<= 24) for which that
 //! bound fits in i32 for every neuron of the chunk: no sum can overflow.
 
+use crate::bigbuf::{BigBuf, Zeroable};
 use crate::connect::RawSynapse;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,6 +28,8 @@ pub struct Synapse {
 }
 
 const _: () = assert!(std::mem::size_of::<Synapse>() == 8);
+// SAFETY: two integers, no padding: all-zero bytes are a valid Synapse.
+unsafe impl Zeroable for Synapse {}
 
 /// Where each source's row starts in `synapses`.
 #[derive(Debug)]
@@ -47,7 +50,7 @@ const SPARSE_BELOW: usize = 8;
 #[derive(Debug)]
 pub struct SynapseStore {
     rows: RowIndex,
-    synapses: Vec<Synapse>,
+    synapses: BigBuf<Synapse>,
     pub min_delay: u32,
     pub max_delay: u32,
     /// 2^k: fixed-point units per pA.
@@ -89,13 +92,7 @@ impl SynapseStore {
         }
         let fixed_scale = fixed_scale_for(bound.iter().copied().fold(0.0, f64::max));
         drop(bound);
-        let mut synapses = vec![
-            Synapse {
-                offset: 0,
-                weight: 0
-            };
-            raw.len()
-        ];
+        let mut synapses = BigBuf::<Synapse>::zeroed(raw.len());
         let (mut min_delay, mut max_delay) = (u32::MAX, 0);
         for s in &raw {
             min_delay = min_delay.min(s.delay_steps);
@@ -195,7 +192,7 @@ impl SynapseStore {
                 (sources.capacity() + row_start.capacity()) * 4
             }
         };
-        self.synapses.capacity() * 8 + index
+        self.synapses.bytes() + index
     }
 }
 

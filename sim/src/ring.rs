@@ -1,0 +1,182 @@
+//! Ring buffers: where delivered synaptic events wait for the step they act
+//! on. `RingArena` holds the rings of all chunks of a rank in one buffer (huge
+//! pages when large, see `bigbuf`); `Ring` is one chunk's view of it.
+//!
+//! Layout of a ring: `[slot][lane][neuron]` of i32 in the chunk's fixed point
+//! (2^-k pA). A synapse's `offset` is its position relative to the slot of the
+//! spike's step, (delay * lanes + lane) * n + target, so delivery is one add
+//! and one conditional wrap per event. Integer addition is associative: the
+//! sum a step reads does not depend on the order in which events arrived.
+//!
+//! Why one arena: delivery is bound by the random read-modify-write of ring
+//! entries (about 1,400 events per chunk and step on the full microcircuit,
+//! each on its own cache line of a 39 MB set). Per-chunk Vecs sit in 4 KiB
+//! pages, so most of those accesses also miss the TLB; one huge-page buffer
+//! removes that part (measured: the ring part of delivery 13% faster).
+//!
+//! Invariant (from the epoch loop): every event delivered before `take_slot(s)`
+//! is for a slot in [s, s + slots), so the conditional wrap is enough and no
+//! event lands in a slot that was already read.
+
+use crate::bigbuf::BigBuf;
+use crate::synapse::Synapse;
+
+/// One spike's row of synapses to deliver: `syns[start..end]`, spike step.
+pub type RowRef = (u32, u32, u64);
+
+/// The rings of every chunk of a rank, back to back.
+pub struct RingArena {
+    buf: BigBuf<i32>,
+    /// Length of each chunk's ring, in chunk order.
+    lens: Vec<usize>,
+}
+
+impl RingArena {
+    /// Zeroed rings of `lens[i]` entries each.
+    pub fn new(lens: Vec<usize>) -> Self {
+        Self {
+            buf: BigBuf::zeroed(lens.iter().sum()),
+            lens,
+        }
+    }
+
+    /// Each chunk's ring as its own mutable slice (disjoint), in chunk order.
+    pub fn rings(&mut self) -> Vec<&mut [i32]> {
+        let mut rest: &mut [i32] = &mut self.buf;
+        self.lens
+            .iter()
+            .map(|&n| {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+                rest = tail;
+                head
+            })
+            .collect()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.buf.bytes()
+    }
+}
+
+/// One chunk's ring: `slots` (a power of two > the maximum delay) x `stride`
+/// (lanes x neurons) entries.
+pub struct Ring<'a> {
+    pub data: &'a mut [i32],
+    pub slots: u64,
+    pub stride: u64,
+}
+
+impl Ring<'_> {
+    /// Adds the events of `rows` (synapses in `syns`). Rows are scattered in
+    /// memory and the walk is latency-bound, so they are walked with software
+    /// prefetch a few rows ahead (3x faster delivery on Brunel).
+    pub fn deliver(&mut self, syns: &[Synapse], rows: &[RowRef]) {
+        debug_assert_eq!(self.data.len() as u64, self.slots * self.stride);
+        let len = self.data.len() as u64;
+        let mask = self.slots - 1;
+        let ring = &mut self.data[..];
+        for (i, &(a, b, step)) in rows.iter().enumerate() {
+            if let Some(&(pa, pb, _)) = rows.get(i + PREFETCH_ROWS_AHEAD) {
+                prefetch_range(&syns[pa as usize..pb as usize]);
+            }
+            let base = (step & mask) * self.stride;
+            for syn in &syns[a as usize..b as usize] {
+                let mut pos = base + u64::from(syn.offset);
+                if pos >= len {
+                    pos -= len;
+                }
+                ring[pos as usize] += syn.weight;
+            }
+        }
+    }
+
+    /// The sums of `step` (`[lane][neuron]`), handed to `read`, then cleared
+    /// for reuse by step + slots.
+    #[inline]
+    pub fn take_slot(&mut self, step: u64, read: impl FnOnce(&[i32])) {
+        let base = ((step & (self.slots - 1)) * self.stride) as usize;
+        let slot = &mut self.data[base..base + self.stride as usize];
+        read(slot);
+        slot.fill(0);
+    }
+}
+
+/// Rows fetched ahead of the one being delivered.
+const PREFETCH_ROWS_AHEAD: usize = 4;
+
+/// Hints the cache to load `data` (at most 1 KiB of it).
+#[inline(always)]
+fn prefetch_range<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(data).min(1024);
+        let p = data.as_ptr() as *const i8;
+        let mut off = 0;
+        while off < bytes {
+            // SAFETY: prefetch never faults and has no architectural effect;
+            // the address lies within `data` anyway.
+            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
+            off += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arena_rings_are_disjoint_and_cover_the_buffer() {
+        let mut arena = RingArena::new(vec![3, 0, 5, 2]);
+        let mut rings = arena.rings();
+        assert_eq!(
+            rings.iter().map(|r| r.len()).collect::<Vec<_>>(),
+            [3, 0, 5, 2]
+        );
+        for (i, r) in rings.iter_mut().enumerate() {
+            r.fill(i as i32 + 1);
+        }
+        assert_eq!(&arena.buf[..], &[1, 1, 1, 3, 3, 3, 3, 3, 4, 4]);
+    }
+
+    /// Events land `delay` slots after their spike's step, wrap around the
+    /// ring, and a read slot starts again from zero.
+    #[test]
+    fn events_are_read_at_step_plus_delay() {
+        let (slots, stride) = (4u64, 2u64);
+        let mut data = vec![0; 8];
+        let mut ring = Ring {
+            data: &mut data,
+            slots,
+            stride,
+        };
+        // delay 1 to neuron 0, delay 3 to neuron 1 (offsets = delay*stride+target).
+        let syns = [
+            Synapse {
+                offset: 2,
+                weight: 5,
+            },
+            Synapse {
+                offset: 7,
+                weight: -2,
+            },
+        ];
+        let mut seen = Vec::new();
+        for step in 0..10u64 {
+            if step == 2 || step == 6 {
+                ring.deliver(&syns, &[(0, 2, step - 1), (0, 1, step - 1)]);
+            }
+            ring.take_slot(step, |v| seen.push(v.to_vec()));
+        }
+        let want = |s: usize| match s {
+            2 | 6 => vec![10, 0],
+            4 | 8 => vec![0, -2],
+            _ => vec![0, 0],
+        };
+        for (s, v) in seen.iter().enumerate() {
+            assert_eq!(v, &want(s), "step {s}");
+        }
+    }
+}
