@@ -71,15 +71,15 @@ fn fixed_scale_for(bound: f64) -> f64 {
 
 impl Default for SynapseStore {
     fn default() -> Self {
-        Self::build(Vec::new(), 0, 0, 1)
+        Self::build(&[], 0, 0, 1)
     }
 }
 
 impl SynapseStore {
-    /// Packs `raw` (consumed) into rows by source. `n_sources` = number of gids.
-    pub fn build(raw: Vec<RawSynapse>, n_sources: usize, n_targets: u32, n_receptors: u32) -> Self {
+    /// Packs `raw` into rows by source. `n_sources` = number of gids.
+    pub fn build(raw: &[RawSynapse], n_sources: usize, n_targets: u32, n_receptors: u32) -> Self {
         let mut row_start = vec![0u32; n_sources + 1];
-        for s in &raw {
+        for s in raw {
             row_start[s.source as usize + 1] += 1;
         }
         for i in 0..n_sources {
@@ -87,14 +87,14 @@ impl SynapseStore {
         }
         let mut fill: Vec<u32> = row_start[..n_sources].to_vec();
         let mut bound = vec![0.0f64; n_targets as usize];
-        for s in &raw {
+        for s in raw {
             bound[s.target as usize] += f64::from(s.weight).abs();
         }
         let fixed_scale = fixed_scale_for(bound.iter().copied().fold(0.0, f64::max));
         drop(bound);
         let mut synapses = BigBuf::<Synapse>::zeroed(raw.len());
         let (mut min_delay, mut max_delay) = (u32::MAX, 0);
-        for s in &raw {
+        for s in raw {
             min_delay = min_delay.min(s.delay_steps);
             max_delay = max_delay.max(s.delay_steps);
             let offset = (u64::from(s.delay_steps) * u64::from(n_receptors)
@@ -209,7 +209,7 @@ mod tests {
             delay_steps: 1,
             weight: 1.0,
         };
-        let store = SynapseStore::build(vec![syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
+        let store = SynapseStore::build(&[syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
         assert_eq!(store.sources().collect::<Vec<_>>(), vec![2, 7]);
         assert_eq!(SynapseStore::default().sources().count(), 0);
     }
@@ -228,8 +228,8 @@ mod tests {
         let raw: Vec<RawSynapse> = (0..40u32)
             .map(|k| syn((k * 37) % 97 + 3, k % 5, 1 + k % 3))
             .collect();
-        let dense = SynapseStore::build(raw.clone(), 100, 5, 1);
-        let sparse = SynapseStore::build(raw.clone(), 100_000, 5, 1);
+        let dense = SynapseStore::build(&raw, 100, 5, 1);
+        let sparse = SynapseStore::build(&raw, 100_000, 5, 1);
         assert!(!dense.is_sparse() && sparse.is_sparse());
         assert_eq!(
             dense.sources().collect::<Vec<_>>(),
