@@ -70,10 +70,19 @@ pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[Repor
     let pop = &spec.populations[info.population];
     let m = model::lookup(&pop.model).expect("validated model name");
     let dt = spec.simulation.dt;
+    // Receptors share one lane unless a per-receptor variable is recorded or
+    // initialised (decided per population, so every chunk agrees).
+    let used_vars = reports
+        .iter()
+        .filter(|r| r.population == info.population)
+        .map(|r| r.variable.as_str())
+        .chain(pop.initial.keys().map(String::as_str));
+    let lanes = m.lanes(&pop.params, used_vars);
+    let lane_of = |receptor: usize| if lanes == 1 { 0 } else { receptor };
     let mut chunk = Chunk::new(
         info.clone(),
-        (m.build)(&pop.params, dt, info.len as usize),
-        m.receptors.len(),
+        (m.build)(&pop.params, dt, info.len as usize, lanes),
+        lanes,
         Default::default(),
     );
     for (var, init) in &pop.initial {
@@ -122,7 +131,7 @@ pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[Repor
                     d,
                     targets,
                     info.first_gid,
-                    r,
+                    lane_of(r),
                     *weight,
                     delay_steps,
                     lambda,
@@ -153,8 +162,9 @@ pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[Repor
                 inputs.trains.push(SpikeTrainInput {
                     steps,
                     targets,
-                    receptor,
+                    lane: lane_of(receptor),
                     weight: *weight,
+                    weight_fixed: 0,
                     next: 0,
                 });
             }

@@ -40,7 +40,7 @@ pub struct Sample {
 /// in L1 instead of pulling each chunk's own copy in from L3.
 #[derive(Default)]
 struct StepScratch {
-    /// `[receptor][neuron]`: weights (pA) arriving at the end of the step.
+    /// `[lane][neuron]`: weights (pA) arriving at the end of the step.
     input: Vec<f64>,
     /// External current (pA) of each neuron during the step.
     i_stim: Vec<f64>,
@@ -54,7 +54,7 @@ thread_local! {
 pub struct Chunk {
     pub info: ChunkInfo,
     model: Box<dyn NeuronModel>,
-    n_receptors: usize,
+    n_lanes: usize,
     pub synapses: SynapseStore,
     pub inputs: ChunkInputs,
     pub probes: Vec<Probe>,
@@ -73,13 +73,13 @@ impl Chunk {
     pub fn new(
         info: ChunkInfo,
         model: Box<dyn NeuronModel>,
-        n_receptors: usize,
+        n_lanes: usize,
         synapses: SynapseStore,
     ) -> Self {
         Self {
             info,
             model,
-            n_receptors,
+            n_lanes,
             synapses,
             inputs: ChunkInputs::default(),
             probes: Vec::new(),
@@ -89,6 +89,11 @@ impl Chunk {
             events: 0,
             rows: Vec::new(),
         }
+    }
+
+    /// Input lanes per neuron in the ring (see `model::ModelInfo::build`).
+    pub fn n_lanes(&self) -> usize {
+        self.n_lanes
     }
 
     pub fn model_mut(&mut self) -> &mut dyn NeuronModel {
@@ -104,7 +109,7 @@ impl Chunk {
     }
 
     fn ring_stride(&self) -> usize {
-        self.n_receptors * self.info.len as usize
+        self.n_lanes * self.info.len as usize
     }
 
     fn ring<'a>(&self, data: &'a mut [i32]) -> Ring<'a> {
@@ -126,18 +131,18 @@ impl Chunk {
         self.out_spikes.clear();
         self.out_samples.clear();
         let n = self.info.len as usize;
-        sc.input.resize(self.n_receptors * n, 0.0);
+        sc.input.resize(self.n_lanes * n, 0.0);
         sc.i_stim.clear();
         sc.i_stim.resize(n, 0.0);
         let inv_scale = 1.0 / self.synapses.fixed_scale;
         for step in s0..s1 {
-            let input = &mut sc.input;
+            let (input, i_stim, inputs) = (&mut sc.input, &mut sc.i_stim, &mut self.inputs);
             ring.take_slot(step, |slot| {
+                inputs.apply(step, slot, i_stim);
                 for (x, r) in input.iter_mut().zip(slot.iter()) {
                     *x = f64::from(*r) * inv_scale;
                 }
             });
-            self.inputs.apply(step, &mut sc.input, &mut sc.i_stim);
             sc.spiked.clear();
             self.model.update(&sc.input, &sc.i_stim, &mut sc.spiked);
             let first = self.info.first_gid;

@@ -18,7 +18,6 @@ use crate::chunk::{Chunk, Sample};
 use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
-use crate::model;
 use crate::ring::RingArena;
 use crate::spec::NetworkSpec;
 
@@ -130,12 +129,15 @@ impl Network {
                         connect::generate(spec, pi, &info, share, raw);
                     }
                 }
-                let n_receptors = model::lookup(&spec.populations[info.population].model)
-                    .unwrap()
-                    .receptors
-                    .len() as u32;
-                chunk.synapses =
-                    crate::synapse::SynapseStore::build(raw, n_gids, info.len, n_receptors);
+                let device_bound = chunk.inputs.max_step_input(info.len as usize);
+                chunk.synapses = crate::synapse::SynapseStore::build(
+                    raw,
+                    n_gids,
+                    info.len,
+                    chunk.n_lanes() as u32,
+                    &device_bound,
+                );
+                chunk.inputs.set_fixed_scale(chunk.synapses.fixed_scale);
             });
         });
         // Give the scratch back: it is as large as the largest chunk's synapses.
@@ -206,10 +208,8 @@ impl Network {
         self.chunks
             .iter()
             .map(|c| {
-                let n_receptors = model::lookup(&self.spec.populations[c.info.population].model)
-                    .map_or(1, |m| m.receptors.len()) as u32;
-                // Synapse offsets are (delay * R + receptor) * n + target.
-                let stride = n_receptors * c.info.len;
+                // Synapse offsets are (delay * lanes + lane) * n + target.
+                let stride = c.n_lanes() as u32 * c.info.len;
                 c.synapses
                     .sources()
                     .filter(|&g| is_remote(g))

@@ -90,10 +90,11 @@ impl Ring<'_> {
         }
     }
 
-    /// The sums of `step` (`[lane][neuron]`), handed to `read`, then cleared
-    /// for reuse by step + slots.
+    /// The sums of `step` (`[lane][neuron]`), handed to `read` (which may
+    /// add the step's device events first), then cleared for reuse by step +
+    /// slots.
     #[inline]
-    pub fn take_slot(&mut self, step: u64, read: impl FnOnce(&[i32])) {
+    pub fn take_slot(&mut self, step: u64, read: impl FnOnce(&mut [i32])) {
         let base = ((step & (self.slots - 1)) * self.stride) as usize;
         let slot = &mut self.data[base..base + self.stride as usize];
         read(slot);

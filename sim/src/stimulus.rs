@@ -1,5 +1,12 @@
 //! Stimulus devices as seen by one chunk: Poisson trains, DC currents and
-//! spike trains, applied to the chunk's input buffers step by step.
+//! spike trains, applied step by step.
+//!
+//! Event devices (Poisson, spike trains) add into the ring slot of the step,
+//! in the chunk's fixed point like synapses (weights rounded to 2^-k pA once),
+//! so the input a neuron reads is one exact integer sum: it does not depend on
+//! which lane an event used or in what order devices were applied (this is
+//! what lets receptors with equal dynamics share a lane, see `model`). DC
+//! currents are not events and go to `i_stim` in f64.
 //!
 //! Invariant: a Poisson count is a pure function of (seed, device, target gid,
 //! emission step) — one Philox block covers four consecutive steps of one
@@ -50,6 +57,11 @@ impl PoissonTable {
         Self { thresholds, guide }
     }
 
+    /// The largest count the table can return.
+    pub fn max_count(&self) -> u32 {
+        self.thresholds.len() as u32 - 1
+    }
+
     #[inline]
     pub fn sample(&self, word: u32) -> u32 {
         let u = u64::from(word);
@@ -69,8 +81,11 @@ pub struct PoissonInput {
     key: [u32; 2],
     targets: Vec<u32>,
     first_gid: u32,
-    receptor: usize,
+    /// Ring lane of the receptor.
+    lane: usize,
     weight: f64,
+    /// `weight` in the chunk's fixed point (set by `ChunkInputs::set_fixed_scale`).
+    weight_fixed: i32,
     delay_steps: u64,
     table: PoissonTable,
     parts: u32,
@@ -86,7 +101,7 @@ impl PoissonInput {
         device: usize,
         targets: Vec<u32>,
         first_gid: u32,
-        receptor: usize,
+        lane: usize,
         weight: f64,
         delay_steps: u64,
         lambda: f64,
@@ -97,8 +112,9 @@ impl PoissonInput {
             cache: vec![[0; 4]; targets.len()],
             targets,
             first_gid,
-            receptor,
+            lane,
             weight,
+            weight_fixed: 0,
             delay_steps,
             table: PoissonTable::new(lambda / f64::from(parts)),
             parts,
@@ -106,14 +122,19 @@ impl PoissonInput {
         }
     }
 
-    /// Adds this step's Poisson input (emitted at `step - delay`) to `input`.
+    /// The largest input (pA) one step can bring a target.
+    fn max_step_input(&self) -> f64 {
+        f64::from(self.table.max_count() * self.parts) * self.weight.abs()
+    }
+
+    /// Adds this step's Poisson input (emitted at `step - delay`) to `slot`.
     #[inline]
-    fn apply(&mut self, step: u64, input: &mut [f64], n: usize) {
+    fn apply(&mut self, step: u64, slot: &mut [i32], n: usize) {
         if step < self.delay_steps {
             return;
         }
         let e = step - self.delay_steps;
-        let base = self.receptor * n;
+        let base = self.lane * n;
         if self.parts == 1 {
             let block = e >> 2;
             if self.cached_block != Some(block) {
@@ -129,9 +150,9 @@ impl PoissonInput {
                 self.cached_block = Some(block);
             }
             let w = (e & 3) as usize;
-            let input = &mut input[base..];
+            let slot = &mut slot[base..];
             for (c, &t) in self.cache.iter().zip(&self.targets) {
-                input[t as usize] += f64::from(c[w]) * self.weight;
+                slot[t as usize] += i32::from(c[w]) * self.weight_fixed;
             }
         } else {
             for &t in &self.targets {
@@ -144,7 +165,7 @@ impl PoissonInput {
                 let k: u32 = (0..self.parts)
                     .map(|_| self.table.sample(s.next_u32()))
                     .sum();
-                input[base + t as usize] += f64::from(k) * self.weight;
+                slot[base + t as usize] += k as i32 * self.weight_fixed;
             }
         }
     }
@@ -164,8 +185,11 @@ pub struct DcInput {
 pub struct SpikeTrainInput {
     pub steps: Vec<u64>,
     pub targets: Vec<u32>,
-    pub receptor: usize,
+    /// Ring lane of the receptor.
+    pub lane: usize,
     pub weight: f64,
+    /// `weight` in the chunk's fixed point (set by `ChunkInputs::set_fixed_scale`).
+    pub weight_fixed: i32,
     pub next: usize,
 }
 
@@ -178,13 +202,42 @@ pub struct ChunkInputs {
 }
 
 impl ChunkInputs {
-    /// Adds every device's contribution for `step`: event weights to `input`
-    /// (`[receptor][neuron]`), currents to `i_stim` (which is overwritten).
+    /// Per neuron (`n` of them), the largest input (pA) the event devices can
+    /// bring in one step: part of the bound that fixes the chunk's fixed point.
+    pub fn max_step_input(&self, n: usize) -> Vec<f64> {
+        let mut bound = vec![0.0; n];
+        for p in &self.poisson {
+            for &t in &p.targets {
+                bound[t as usize] += p.max_step_input();
+            }
+        }
+        for tr in &self.trains {
+            // Several times of one train can fall on one step.
+            let most = max_repeats(&tr.steps) as f64;
+            for &t in &tr.targets {
+                bound[t as usize] += most * tr.weight.abs();
+            }
+        }
+        bound
+    }
+
+    /// Rounds the event devices' weights to `scale` units per pA.
+    pub fn set_fixed_scale(&mut self, scale: f64) {
+        for p in &mut self.poisson {
+            p.weight_fixed = (p.weight * scale).round() as i32;
+        }
+        for tr in &mut self.trains {
+            tr.weight_fixed = (tr.weight * scale).round() as i32;
+        }
+    }
+
+    /// Adds the event devices' input of `step` into `slot` (`[lane][neuron]`,
+    /// fixed point) and sets `i_stim` to the DC currents of the step.
     #[inline]
-    pub fn apply(&mut self, step: u64, input: &mut [f64], i_stim: &mut [f64]) {
+    pub fn apply(&mut self, step: u64, slot: &mut [i32], i_stim: &mut [f64]) {
         let n = i_stim.len();
         for p in &mut self.poisson {
-            p.apply(step, input, n);
+            p.apply(step, slot, n);
         }
         i_stim.fill(0.0);
         for d in &self.dc {
@@ -200,7 +253,7 @@ impl ChunkInputs {
             }
             while tr.next < tr.steps.len() && tr.steps[tr.next] == step {
                 for &t in &tr.targets {
-                    input[tr.receptor * n + t as usize] += tr.weight;
+                    slot[tr.lane * n + t as usize] += tr.weight_fixed;
                 }
                 tr.next += 1;
             }
@@ -210,6 +263,15 @@ impl ChunkInputs {
     pub fn is_empty(&self) -> bool {
         self.poisson.is_empty() && self.dc.is_empty() && self.trains.is_empty()
     }
+}
+
+/// The largest number of equal entries in sorted `steps`.
+fn max_repeats(steps: &[u64]) -> usize {
+    steps
+        .chunk_by(|a, b| a == b)
+        .map(<[u64]>::len)
+        .max()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -242,12 +304,13 @@ mod tests {
     fn split_poisson_has_the_right_mean_and_variance() {
         // lambda = 75 is drawn as the sum of three Poisson(25) parts.
         let mut p = PoissonInput::new(1, 0, (0..2000).collect(), 0, 0, 1.0, 1, 75.0);
-        let mut input = vec![0.0; 2000];
-        let mut stim = vec![0.0; 2000];
-        let _ = &mut stim;
-        p.apply(5, &mut input, 2000);
+        p.weight_fixed = 1;
+        let mut slot = vec![0; 2000];
+        p.apply(5, &mut slot, 2000);
+        let input: Vec<f64> = slot.iter().map(|&k| f64::from(k)).collect();
         let mean = input.iter().sum::<f64>() / 2000.0;
         let var = input.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2000.0;
+        assert!(input.iter().all(|&k| k <= p.max_step_input()));
         assert!(
             (mean - 75.0).abs() < 5.0 * (75.0f64 / 2000.0).sqrt(),
             "mean {mean}"

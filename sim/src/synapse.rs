@@ -1,19 +1,21 @@
 //! The synapse store of one chunk: incoming synapses grouped by source gid,
 //! 8 bytes per synapse.
 //!
-//! Each synapse holds `offset` = (delay * R + receptor) * n + target, its
+//! Each synapse holds `offset` = (delay * L + lane) * n + target, its
 //! position in the chunk's ring buffer relative to the slot of the spike's step
-//! (R receptors, n neurons), and the weight in fixed point (i32, 2^-k pA).
+//! (L lanes, n neurons; the lane is the receptor, or 0 for all when the
+//! model merges receptors), and the weight in fixed point (i32, 2^-k pA).
 //! Delivery is one add and one conditional wrap per synapse: no unpacking.
 //! Rows are found through a `RowIndex` over source gids: dense (one entry
 //! per gid of the network, one load per look-up) when at least 1/8 of all
 //! gids are sources of the chunk, sparse (sorted source list, binary search)
 //! otherwise — so a chunk of a huge, modular network does not pay O(N).
 //!
-//! Invariant behind the fixed-point scale: one ring entry (slot, receptor,
+//! Invariant behind the fixed-point scale: one ring entry (slot, lane,
 //! neuron) receives at most one event per synapse of that neuron (a source
-//! spikes at most once per step), so its sum is bounded by the sum of |w| over
-//! the neuron's synapses. `k` is the largest exponent (<= 24) for which that
+//! spikes at most once per step) plus the step's device events, so its sum is
+//! bounded by the sum of |w| over the neuron's synapses plus the devices' most
+//! in one step. `k` is the largest exponent (<= 24) for which that
 //! bound fits in i32 for every neuron of the chunk: no sum can overflow.
 
 use crate::bigbuf::{BigBuf, Zeroable};
@@ -71,13 +73,22 @@ fn fixed_scale_for(bound: f64) -> f64 {
 
 impl Default for SynapseStore {
     fn default() -> Self {
-        Self::build(&[], 0, 0, 1)
+        Self::build(&[], 0, 0, 1, &[])
     }
 }
 
 impl SynapseStore {
-    /// Packs `raw` into rows by source. `n_sources` = number of gids.
-    pub fn build(raw: &[RawSynapse], n_sources: usize, n_targets: u32, n_receptors: u32) -> Self {
+    /// Packs `raw` into rows by source. `n_sources` = number of gids; `n_lanes`
+    /// ring lanes per neuron (1: every receptor shares lane 0, else lane =
+    /// receptor); `device_bound[t]` = the most the chunk's devices add to
+    /// target t in one step (pA), part of the fixed-point bound (may be empty).
+    pub fn build(
+        raw: &[RawSynapse],
+        n_sources: usize,
+        n_targets: u32,
+        n_lanes: u32,
+        device_bound: &[f64],
+    ) -> Self {
         let mut row_start = vec![0u32; n_sources + 1];
         for s in raw {
             row_start[s.source as usize + 1] += 1;
@@ -87,6 +98,9 @@ impl SynapseStore {
         }
         let mut fill: Vec<u32> = row_start[..n_sources].to_vec();
         let mut bound = vec![0.0f64; n_targets as usize];
+        for (b, d) in bound.iter_mut().zip(device_bound) {
+            *b += d;
+        }
         for s in raw {
             bound[s.target as usize] += f64::from(s.weight).abs();
         }
@@ -97,8 +111,12 @@ impl SynapseStore {
         for s in raw {
             min_delay = min_delay.min(s.delay_steps);
             max_delay = max_delay.max(s.delay_steps);
-            let offset = (u64::from(s.delay_steps) * u64::from(n_receptors)
-                + u64::from(s.receptor))
+            let lane = if n_lanes == 1 {
+                0
+            } else {
+                u64::from(s.receptor)
+            };
+            let offset = (u64::from(s.delay_steps) * u64::from(n_lanes) + lane)
                 * u64::from(n_targets)
                 + u64::from(s.target);
             let pos = &mut fill[s.source as usize];
@@ -209,7 +227,7 @@ mod tests {
             delay_steps: 1,
             weight: 1.0,
         };
-        let store = SynapseStore::build(&[syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1);
+        let store = SynapseStore::build(&[syn(7, 0), syn(2, 1), syn(7, 1)], 10, 2, 1, &[]);
         assert_eq!(store.sources().collect::<Vec<_>>(), vec![2, 7]);
         assert_eq!(SynapseStore::default().sources().count(), 0);
     }
@@ -228,8 +246,8 @@ mod tests {
         let raw: Vec<RawSynapse> = (0..40u32)
             .map(|k| syn((k * 37) % 97 + 3, k % 5, 1 + k % 3))
             .collect();
-        let dense = SynapseStore::build(&raw, 100, 5, 1);
-        let sparse = SynapseStore::build(&raw, 100_000, 5, 1);
+        let dense = SynapseStore::build(&raw, 100, 5, 1, &[]);
+        let sparse = SynapseStore::build(&raw, 100_000, 5, 1, &[]);
         assert!(!dense.is_sparse() && sparse.is_sparse());
         assert_eq!(
             dense.sources().collect::<Vec<_>>(),

@@ -140,3 +140,43 @@ fn connection_counts_follow_the_rules() {
         "bernoulli synapses {bernoulli} vs {mean}"
     );
 }
+
+/// Receptors with equal time constants share one ring lane; recording a
+/// per-receptor current keeps the lanes apart. Neither the spikes nor V_m may
+/// change with what is recorded.
+#[test]
+fn recording_synaptic_currents_changes_no_result() {
+    let record = |variables: &[&str]| RecordSpec::State {
+        name: "cells".into(),
+        population: 0,
+        variables: variables.iter().map(|v| v.to_string()).collect(),
+        node_ids: (0..400).step_by(7).collect(),
+        interval: 0.1,
+    };
+    let mut merged = mixed_network();
+    merged.records.push(record(&["V_m"]));
+    let mut apart = mixed_network();
+    apart.records.push(record(&["V_m", "I_syn_ex", "I_syn_in"]));
+    let lanes = |spec: &NetworkSpec| {
+        let net = Network::build(spec, &|_| true, &mut InProcess);
+        net.chunks[0].n_lanes()
+    };
+    assert_eq!((lanes(&merged), lanes(&apart)), (1, 2));
+
+    let (spikes_m, samples_m) = run(&merged, 2);
+    let (spikes_a, samples_a) = run(&apart, 2);
+    assert!(spikes_m.len() > 1000);
+    assert_eq!(spikes_m, spikes_a);
+    let of = |samples: &[brainsim_sim::chunk::Sample], r: u32| -> Vec<(u64, u32, u64)> {
+        samples
+            .iter()
+            .filter(|s| s.record == r)
+            .map(|s| (s.step, s.column, s.value.to_bits()))
+            .collect()
+    };
+    assert_eq!(of(&samples_m, 0), of(&samples_a, 0), "V_m");
+    // Both recorded currents carry input (E gets excitatory and inhibitory events).
+    for r in [1, 2] {
+        assert!(samples_a.iter().any(|s| s.record == r && s.value != 0.0));
+    }
+}

@@ -28,6 +28,8 @@ pub static INFO: ModelInfo = ModelInfo {
     ],
     check,
     build,
+    merge_receptors: |_| false,
+    receptor_vars: &["I_syn_ex", "I_syn_in"],
     bytes_per_neuron: 5 * 8,
 };
 
@@ -48,7 +50,8 @@ fn check(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
     Ok(())
 }
 
-fn build(p: &ParamMap, dt: f64, n: usize) -> Box<dyn NeuronModel> {
+fn build(p: &ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel> {
+    assert_eq!(lanes, 2, "alif keeps one lane per receptor");
     Box::new(Alif {
         prop: LifPropagators::new(p, dt),
         p_a: (-dt / p["tau_a"]).exp(),

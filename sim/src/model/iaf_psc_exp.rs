@@ -8,6 +8,14 @@
 //!    step are added (they act from the next step on);
 //! 3. threshold check *after* the update: V_m >= V_th => spike stamped at the end
 //!    of the step, V_m = V_reset, refractory for t_ref.
+//!
+//! With tau_syn_ex == tau_syn_in the two currents are one linear filter, and
+//! V_m is driven by their sum, integrated as one current `I_syn` from the
+//! summed input (exact: the input of a step is an exact fixed-point sum, see
+//! `stimulus`). Its input then comes in one ring lane (`Merged`), or — when
+//! I_syn_ex or I_syn_in is recorded or initialised — in two lanes, with the
+//! two currents kept beside `I_syn` for reading only (`Shadowed`). Both give
+//! bit-identical spikes and V_m: recording never changes a result.
 
 use super::{check_lif, propagators::p21, ModelInfo, NeuronModel, ParamError};
 use crate::spec::ParamMap;
@@ -29,6 +37,8 @@ pub static INFO: ModelInfo = ModelInfo {
     ],
     check,
     build,
+    merge_receptors: |p| p["tau_syn_ex"] == p["tau_syn_in"],
+    receptor_vars: &["I_syn_ex", "I_syn_in"],
     bytes_per_neuron: 4 * 8,
 };
 
@@ -36,8 +46,30 @@ fn check(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
     check_lif(p, dt)
 }
 
-fn build(p: &ParamMap, dt: f64, n: usize) -> Box<dyn NeuronModel> {
-    Box::new(IafPscExp::new(p, dt, n))
+fn build(p: &ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel> {
+    let mut m = IafPscExp::new(p, dt, n);
+    m.mode = match (lanes, p["tau_syn_ex"] == p["tau_syn_in"]) {
+        (2, false) => Mode::Separate,
+        (2, true) => {
+            m.i_syn = vec![0.0; n];
+            Mode::Shadowed
+        }
+        (1, true) => Mode::Merged,
+        _ => panic!("iaf_psc_exp: {lanes} input lanes with these time constants"),
+    };
+    Box::new(m)
+}
+
+/// How the synaptic currents are integrated (see the module notes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Two currents, two input lanes.
+    Separate,
+    /// Equal time constants, one lane: `i_ex` holds the summed current.
+    Merged,
+    /// Equal time constants, two lanes: `i_syn` drives V_m, `i_ex` and
+    /// `i_in` are kept for reading.
+    Shadowed,
 }
 
 /// Step propagators, computed once per chunk from the parameters.
@@ -84,7 +116,10 @@ pub struct IafPscExp {
     pub(crate) v: Vec<f64>,
     pub(crate) i_ex: Vec<f64>,
     pub(crate) i_in: Vec<f64>,
+    /// The summed current (`Shadowed` only).
+    pub(crate) i_syn: Vec<f64>,
     pub(crate) refractory: Vec<u32>,
+    pub(crate) mode: Mode,
 }
 
 impl IafPscExp {
@@ -94,7 +129,9 @@ impl IafPscExp {
             v: vec![0.0; n],
             i_ex: vec![0.0; n],
             i_in: vec![0.0; n],
+            i_syn: Vec::new(),
             refractory: vec![0; n],
+            mode: Mode::Separate,
         }
     }
 }
@@ -103,22 +140,58 @@ impl NeuronModel for IafPscExp {
     fn update(&mut self, input: &[f64], i_stim: &[f64], spiked: &mut Vec<u32>) {
         let n = self.v.len();
         let q = &self.prop;
-        let (in_ex, in_in) = input.split_at(n);
-        for i in 0..n {
-            if self.refractory[i] == 0 {
-                self.v[i] = self.v[i] * q.p22
-                    + self.i_ex[i] * q.p21_ex
-                    + self.i_in[i] * q.p21_in
-                    + (q.i_e + i_stim[i]) * q.p20;
+        // Steps 1 (V_m with the currents of the step start) and 3 (threshold).
+        // `a + b`: the currents' terms (b = 0 with one current), summed in
+        // NEST's order.
+        let step = |v: &mut f64, r: &mut u32, a: f64, b: f64, stim: f64| -> bool {
+            if *r == 0 {
+                *v = *v * q.p22 + a + b + (q.i_e + stim) * q.p20;
             } else {
-                self.refractory[i] -= 1;
+                *r -= 1;
             }
-            self.i_ex[i] = self.i_ex[i] * q.p11_ex + in_ex[i];
-            self.i_in[i] = self.i_in[i] * q.p11_in + in_in[i];
-            if self.v[i] >= q.theta {
-                self.refractory[i] = q.ref_steps;
-                self.v[i] = q.v_reset;
-                spiked.push(i as u32);
+            if *v >= q.theta {
+                *r = q.ref_steps;
+                *v = q.v_reset;
+                true
+            } else {
+                false
+            }
+        };
+        match self.mode {
+            Mode::Separate => {
+                let (in_ex, in_in) = input.split_at(n);
+                for i in 0..n {
+                    let (a, b) = (self.i_ex[i] * q.p21_ex, self.i_in[i] * q.p21_in);
+                    self.i_ex[i] = self.i_ex[i] * q.p11_ex + in_ex[i];
+                    self.i_in[i] = self.i_in[i] * q.p11_in + in_in[i];
+                    if step(&mut self.v[i], &mut self.refractory[i], a, b, i_stim[i]) {
+                        spiked.push(i as u32);
+                    }
+                }
+            }
+            Mode::Merged => {
+                let input = &input[..n];
+                for i in 0..n {
+                    let a = self.i_ex[i] * q.p21_ex;
+                    self.i_ex[i] = self.i_ex[i] * q.p11_ex + input[i];
+                    if step(&mut self.v[i], &mut self.refractory[i], a, 0.0, i_stim[i]) {
+                        spiked.push(i as u32);
+                    }
+                }
+            }
+            Mode::Shadowed => {
+                let (in_ex, in_in) = input.split_at(n);
+                for i in 0..n {
+                    let a = self.i_syn[i] * q.p21_ex;
+                    // Lanes hold exact multiples of 2^-k pA: this sum is the
+                    // one lane `Merged` would read.
+                    self.i_syn[i] = self.i_syn[i] * q.p11_ex + (in_ex[i] + in_in[i]);
+                    self.i_ex[i] = self.i_ex[i] * q.p11_ex + in_ex[i];
+                    self.i_in[i] = self.i_in[i] * q.p11_in + in_in[i];
+                    if step(&mut self.v[i], &mut self.refractory[i], a, 0.0, i_stim[i]) {
+                        spiked.push(i as u32);
+                    }
+                }
             }
         }
     }
@@ -136,6 +209,9 @@ impl NeuronModel for IafPscExp {
             0 => self.v[i] = value - self.prop.e_l,
             1 => self.i_ex[i] = value,
             _ => self.i_in[i] = value,
+        }
+        if self.mode == Mode::Shadowed {
+            self.i_syn[i] = self.i_ex[i] + self.i_in[i];
         }
     }
 }

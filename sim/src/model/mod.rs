@@ -15,7 +15,8 @@ mod propagators;
 pub trait NeuronModel: Send {
     /// Advance all neurons by one step.
     ///
-    /// `input` is `[receptor][neuron]`: the summed weights (pA) of the events
+    /// `input` is `[lane][neuron]` (lanes as given to `build`: one per
+    /// receptor, or one for all): the summed weights (pA) of the events
     /// arriving at the end of this step. `i_stim` is the external current (pA)
     /// held constant during the step. Indices of neurons that crossed threshold
     /// are appended to `spiked` in increasing order.
@@ -54,8 +55,19 @@ pub struct ModelInfo {
     pub defaults: &'static [(&'static str, f64)],
     /// Check a parameter set (already merged with defaults).
     pub check: fn(&ParamMap, dt: f64) -> Result<(), ParamError>,
-    /// A chunk of `n` neurons at the default initial state.
-    pub build: fn(&ParamMap, dt: f64, n: usize) -> Box<dyn NeuronModel>,
+    /// A chunk of `n` neurons at the default initial state whose input comes
+    /// in `lanes` lanes: `receptors.len()`, or 1 when `merge_receptors` holds
+    /// and no `receptor_vars` is recorded or initialised.
+    pub build: fn(&ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel>,
+    /// True when every receptor's input feeds dynamics that are the same
+    /// linear filter (e.g. equal synaptic time constants): then their events
+    /// can share one ring lane, halving the ring. The model must integrate
+    /// the summed input the same way whether it comes in one lane or in one
+    /// per receptor, so that recording a receptor variable (which needs the
+    /// lanes apart) never changes the results.
+    pub merge_receptors: fn(&ParamMap) -> bool,
+    /// State variables that exist per receptor (need one lane per receptor).
+    pub receptor_vars: &'static [&'static str],
     /// Bytes of state per neuron (for the memory estimate).
     pub bytes_per_neuron: usize,
 }
@@ -91,6 +103,16 @@ impl ModelInfo {
 
     pub fn receptor_index(&self, name: &str) -> Option<usize> {
         self.receptors.iter().position(|r| *r == name)
+    }
+
+    /// Input lanes of a population with `params` whose recorded or
+    /// initialised state variables are `vars` (see `build`).
+    pub fn lanes<'a>(&self, params: &ParamMap, mut vars: impl Iterator<Item = &'a str>) -> usize {
+        if (self.merge_receptors)(params) && !vars.any(|v| self.receptor_vars.contains(&v)) {
+            1
+        } else {
+            self.receptors.len()
+        }
     }
 }
 
