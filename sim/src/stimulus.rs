@@ -89,9 +89,12 @@ pub struct PoissonInput {
     delay_steps: u64,
     table: PoissonTable,
     parts: u32,
-    /// Counts of the four steps of `cached_block`, per target (a table has at
-    /// most 255 entries, so a count fits in a byte).
-    cache: Vec<[u8; 4]>,
+    /// Counts of the four steps of `cached_block`, `[step][target]` (a table
+    /// has at most 255 entries, so a count fits in a byte).
+    cache: Vec<u8>,
+    /// The targets are 0..n in order (the usual case): a step is one
+    /// contiguous, vectorisable pass.
+    dense: bool,
     cached_block: Option<u64>,
 }
 
@@ -109,7 +112,8 @@ impl PoissonInput {
         let parts = (lambda / MAX_PART_LAMBDA).ceil().max(1.0) as u32;
         Self {
             key: [seed, stream_id(Purpose::Poisson, device)],
-            cache: vec![[0; 4]; targets.len()],
+            cache: vec![0; 4 * targets.len()],
+            dense: targets.iter().enumerate().all(|(i, &t)| i as u32 == t),
             targets,
             first_gid,
             lane,
@@ -140,19 +144,31 @@ impl PoissonInput {
             if self.cached_block != Some(block) {
                 // All four steps at once: the words are consumed where they
                 // are made, and a step reads one byte per target.
-                for (c, &t) in self.cache.iter_mut().zip(&self.targets) {
+                let m = self.targets.len();
+                for (j, &t) in self.targets.iter().enumerate() {
                     let words = philox4x32(
                         [block as u32, self.first_gid + t, (block >> 32) as u32, 0],
                         self.key,
                     );
-                    *c = words.map(|w| self.table.sample(w) as u8);
+                    for (k, word) in words.into_iter().enumerate() {
+                        self.cache[k * m + j] = self.table.sample(word) as u8;
+                    }
                 }
                 self.cached_block = Some(block);
             }
+            let m = self.targets.len();
             let w = (e & 3) as usize;
-            let slot = &mut slot[base..];
-            for (c, &t) in self.cache.iter().zip(&self.targets) {
-                slot[t as usize] += i32::from(c[w]) * self.weight_fixed;
+            let counts = &self.cache[w * m..(w + 1) * m];
+            let wf = self.weight_fixed;
+            if self.dense {
+                for (x, &c) in slot[base..base + m].iter_mut().zip(counts) {
+                    *x += i32::from(c) * wf;
+                }
+            } else {
+                let slot = &mut slot[base..];
+                for (&c, &t) in counts.iter().zip(&self.targets) {
+                    slot[t as usize] += i32::from(c) * wf;
+                }
             }
         } else {
             for &t in &self.targets {
