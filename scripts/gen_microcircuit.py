@@ -38,7 +38,7 @@ o("[simulation]")
 o("dt = 0.1")
 o("t_stop = 1500.0   # 500 ms transient + 1000 ms analysed")
 o("seed = 55")
-o("chunk_size = 1024")
+o("chunk_size = 2048")
 o("scale = 1.0")
 params = "{ C_m = 250.0, tau_m = 10.0, tau_syn_ex = 0.5, tau_syn_in = 0.5, t_ref = 2.0, E_L = -65.0, V_reset = -65.0, V_th = -50.0, I_e = 0.0 }"
 for i, p in enumerate(pops):
