@@ -181,7 +181,6 @@ impl Chunk {
                 self.events += u64::from(b - a);
             }
         }
-        self.ring(ring)
-            .deliver(self.synapses.synapses(), &self.rows);
+        self.ring(ring).deliver(self.synapses.view(), &self.rows);
     }
 }

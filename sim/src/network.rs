@@ -213,12 +213,7 @@ impl Network {
                 c.synapses
                     .sources()
                     .filter(|&g| is_remote(g))
-                    .flat_map(|g| {
-                        c.synapses
-                            .row(g)
-                            .iter()
-                            .map(|s| u64::from(s.offset / stride))
-                    })
+                    .flat_map(|g| c.synapses.row(g).map(|s| u64::from(s.offset / stride)))
                     .min()
                     .unwrap_or(u64::MAX)
             })
