@@ -120,6 +120,8 @@ pub struct IafPscExp {
     pub(crate) i_syn: Vec<f64>,
     pub(crate) refractory: Vec<u32>,
     pub(crate) mode: Mode,
+    /// Scratch: 1 where a neuron spiked this step (`Merged`).
+    flags: Vec<u8>,
 }
 
 impl IafPscExp {
@@ -132,7 +134,95 @@ impl IafPscExp {
             i_syn: Vec::new(),
             refractory: vec![0; n],
             mode: Mode::Separate,
+            flags: Vec::new(),
         }
+    }
+}
+
+/// One step of `Merged` neurons without branches, so it vectorises: the same
+/// arithmetic as the branchy form (V_m held while refractory, then the
+/// threshold), with spikes marked in `flags`.
+#[inline(always)]
+fn merged_kernel(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    let n = v.len();
+    let (i_syn, refractory, input, i_stim, flags) = (
+        &mut i_syn[..n],
+        &mut refractory[..n],
+        &input[..n],
+        &i_stim[..n],
+        &mut flags[..n],
+    );
+    for i in 0..n {
+        let a = i_syn[i] * q.p21_ex;
+        i_syn[i] = i_syn[i] * q.p11_ex + input[i];
+        let r = refractory[i];
+        // `+ 0.0` keeps the sum in the order of the two-current form.
+        let free = v[i] * q.p22 + a + 0.0 + (q.i_e + i_stim[i]) * q.p20;
+        let v1 = if r == 0 { free } else { v[i] };
+        let spike = v1 >= q.theta;
+        v[i] = if spike { q.v_reset } else { v1 };
+        refractory[i] = if spike {
+            q.ref_steps
+        } else {
+            r.saturating_sub(1)
+        };
+        flags[i] = u8::from(spike);
+    }
+}
+
+fn merged_step(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { merged_step_avx2(q, v, i_syn, refractory, input, i_stim, flags) };
+        return;
+    }
+    merged_kernel(q, v, i_syn, refractory, input, i_stim, flags);
+}
+
+/// `merged_kernel` compiled for AVX2 (no FMA: results are bit-identical).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn merged_step_avx2(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    merged_kernel(q, v, i_syn, refractory, input, i_stim, flags);
+}
+
+/// Appends the indices of the non-zero `flags`, in order.
+fn collect_spikes(flags: &[u8], spiked: &mut Vec<u32>) {
+    let mut base = 0;
+    for word in flags.chunks(8) {
+        if word.iter().any(|&f| f != 0) {
+            for (j, &f) in word.iter().enumerate() {
+                if f != 0 {
+                    spiked.push((base + j) as u32);
+                }
+            }
+        }
+        base += word.len();
     }
 }
 
@@ -170,14 +260,17 @@ impl NeuronModel for IafPscExp {
                 }
             }
             Mode::Merged => {
-                let input = &input[..n];
-                for i in 0..n {
-                    let a = self.i_ex[i] * q.p21_ex;
-                    self.i_ex[i] = self.i_ex[i] * q.p11_ex + input[i];
-                    if step(&mut self.v[i], &mut self.refractory[i], a, 0.0, i_stim[i]) {
-                        spiked.push(i as u32);
-                    }
-                }
+                self.flags.resize(n, 0);
+                merged_step(
+                    q,
+                    &mut self.v,
+                    &mut self.i_ex,
+                    &mut self.refractory,
+                    &input[..n],
+                    &i_stim[..n],
+                    &mut self.flags,
+                );
+                collect_spikes(&self.flags, spiked);
             }
             Mode::Shadowed => {
                 let (in_ex, in_in) = input.split_at(n);
