@@ -139,27 +139,26 @@ impl IafPscExp {
     }
 }
 
+/// What one `Merged` step reads and writes (all slices of the chunk's length).
+struct MergedStep<'a> {
+    q: &'a LifPropagators,
+    v: &'a mut [f64],
+    i_syn: &'a mut [f64],
+    refractory: &'a mut [u32],
+    input: &'a [f64],
+    i_stim: &'a [f64],
+    /// Set to 1 where a neuron spiked.
+    flags: &'a mut [u8],
+}
+
 /// One step of `Merged` neurons without branches, so it vectorises: the same
 /// arithmetic as the branchy form (V_m held while refractory, then the
 /// threshold), with spikes marked in `flags`.
 #[inline(always)]
-fn merged_kernel(
-    q: &LifPropagators,
-    v: &mut [f64],
-    i_syn: &mut [f64],
-    refractory: &mut [u32],
-    input: &[f64],
-    i_stim: &[f64],
-    flags: &mut [u8],
-) {
-    let n = v.len();
-    let (i_syn, refractory, input, i_stim, flags) = (
-        &mut i_syn[..n],
-        &mut refractory[..n],
-        &input[..n],
-        &i_stim[..n],
-        &mut flags[..n],
-    );
+fn merged_kernel(m: MergedStep<'_>) {
+    let (q, n) = (m.q, m.v.len());
+    let (v, i_syn, refractory) = (m.v, &mut m.i_syn[..n], &mut m.refractory[..n]);
+    let (input, i_stim, flags) = (&m.input[..n], &m.i_stim[..n], &mut m.flags[..n]);
     for i in 0..n {
         let a = i_syn[i] * q.p21_ex;
         i_syn[i] = i_syn[i] * q.p11_ex + input[i];
@@ -178,37 +177,21 @@ fn merged_kernel(
     }
 }
 
-fn merged_step(
-    q: &LifPropagators,
-    v: &mut [f64],
-    i_syn: &mut [f64],
-    refractory: &mut [u32],
-    input: &[f64],
-    i_stim: &[f64],
-    flags: &mut [u8],
-) {
+fn merged_step(m: MergedStep<'_>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { merged_step_avx2(q, v, i_syn, refractory, input, i_stim, flags) };
+        unsafe { merged_step_avx2(m) };
         return;
     }
-    merged_kernel(q, v, i_syn, refractory, input, i_stim, flags);
+    merged_kernel(m);
 }
 
 /// `merged_kernel` compiled for AVX2 (no FMA: results are bit-identical).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn merged_step_avx2(
-    q: &LifPropagators,
-    v: &mut [f64],
-    i_syn: &mut [f64],
-    refractory: &mut [u32],
-    input: &[f64],
-    i_stim: &[f64],
-    flags: &mut [u8],
-) {
-    merged_kernel(q, v, i_syn, refractory, input, i_stim, flags);
+unsafe fn merged_step_avx2(m: MergedStep<'_>) {
+    merged_kernel(m);
 }
 
 /// Appends the indices of the non-zero `flags`, in order.
@@ -261,15 +244,15 @@ impl NeuronModel for IafPscExp {
             }
             Mode::Merged => {
                 self.flags.resize(n, 0);
-                merged_step(
+                merged_step(MergedStep {
                     q,
-                    &mut self.v,
-                    &mut self.i_ex,
-                    &mut self.refractory,
-                    &input[..n],
-                    &i_stim[..n],
-                    &mut self.flags,
-                );
+                    v: &mut self.v,
+                    i_syn: &mut self.i_ex,
+                    refractory: &mut self.refractory,
+                    input: &input[..n],
+                    i_stim: &i_stim[..n],
+                    flags: &mut self.flags,
+                });
                 collect_spikes(&self.flags, spiked);
             }
             Mode::Shadowed => {
@@ -335,8 +318,24 @@ mod tests {
         for _ in 0..200 {
             let input: Vec<f64> = (0..n).map(|_| 400.0 * (s.uniform() - 0.3)).collect();
             let stim: Vec<f64> = (0..n).map(|_| 100.0 * s.uniform()).collect();
-            merged_kernel(&q, &mut a.0, &mut a.1, &mut a.2, &input, &stim, &mut a.3);
-            merged_step(&q, &mut b.0, &mut b.1, &mut b.2, &input, &stim, &mut b.3);
+            merged_kernel(MergedStep {
+                q: &q,
+                v: &mut a.0,
+                i_syn: &mut a.1,
+                refractory: &mut a.2,
+                input: &input,
+                i_stim: &stim,
+                flags: &mut a.3,
+            });
+            merged_step(MergedStep {
+                q: &q,
+                v: &mut b.0,
+                i_syn: &mut b.1,
+                refractory: &mut b.2,
+                input: &input,
+                i_stim: &stim,
+                flags: &mut b.3,
+            });
             assert_eq!(a.3, b.3);
             spikes += a.3.iter().filter(|&&f| f != 0).count();
         }
