@@ -154,11 +154,69 @@ struct MergedStep<'a> {
 /// One step of `Merged` neurons without branches, so it vectorises: the same
 /// arithmetic as the branchy form (V_m held while refractory, then the
 /// threshold), with spikes marked in `flags`.
-#[inline(always)]
 fn merged_kernel(m: MergedStep<'_>) {
-    let (q, n) = (m.q, m.v.len());
-    let (v, i_syn, refractory) = (m.v, &mut m.i_syn[..n], &mut m.refractory[..n]);
-    let (input, i_stim, flags) = (&m.input[..n], &m.i_stim[..n], &mut m.flags[..n]);
+    merged_portable(m.q, m.v, m.i_syn, m.refractory, m.input, m.i_stim, m.flags);
+}
+
+/// `merged_kernel`, with AVX2 where the CPU has it (no FMA: the same bits).
+fn merged_step(m: MergedStep<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { merged_avx2(m.q, m.v, m.i_syn, m.refractory, m.input, m.i_stim, m.flags) };
+        return;
+    }
+    merged_kernel(m);
+}
+
+// The slices are separate arguments of non-inlined functions on purpose:
+// only there does the compiler know they do not overlap, which it needs to
+// vectorise the loop (inside a struct they may alias, and it does not).
+#[inline(never)]
+fn merged_portable(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    merged_body(q, v, i_syn, refractory, input, i_stim, flags);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn merged_avx2(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    merged_body(q, v, i_syn, refractory, input, i_stim, flags);
+}
+
+#[inline(always)]
+fn merged_body(
+    q: &LifPropagators,
+    v: &mut [f64],
+    i_syn: &mut [f64],
+    refractory: &mut [u32],
+    input: &[f64],
+    i_stim: &[f64],
+    flags: &mut [u8],
+) {
+    let n = v.len();
+    let (i_syn, refractory, input, i_stim, flags) = (
+        &mut i_syn[..n],
+        &mut refractory[..n],
+        &input[..n],
+        &i_stim[..n],
+        &mut flags[..n],
+    );
     for i in 0..n {
         let a = i_syn[i] * q.p21_ex;
         i_syn[i] = i_syn[i] * q.p11_ex + input[i];
@@ -175,23 +233,6 @@ fn merged_kernel(m: MergedStep<'_>) {
         };
         flags[i] = u8::from(spike);
     }
-}
-
-fn merged_step(m: MergedStep<'_>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { merged_step_avx2(m) };
-        return;
-    }
-    merged_kernel(m);
-}
-
-/// `merged_kernel` compiled for AVX2 (no FMA: results are bit-identical).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn merged_step_avx2(m: MergedStep<'_>) {
-    merged_kernel(m);
 }
 
 /// Appends the indices of the non-zero `flags`, in order.
