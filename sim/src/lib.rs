@@ -16,6 +16,7 @@ pub mod network;
 pub mod philox;
 pub mod ring;
 pub mod rng;
+pub mod schedule;
 pub mod spec;
 pub mod stimulus;
 pub mod synapse;

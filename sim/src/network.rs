@@ -19,6 +19,7 @@ use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
 use crate::ring::RingArena;
+use crate::schedule::Schedule;
 use crate::spec::NetworkSpec;
 
 /// Longest epoch (steps) when no synapse constrains it (no synapses, or none
@@ -85,6 +86,8 @@ pub struct Network {
     /// Buffer for the spikes received from other ranks.
     received: Vec<Spike>,
     pub spikes_total: u64,
+    /// Order in which the threads take the chunks.
+    schedule: Schedule,
 }
 
 impl Network {
@@ -180,6 +183,7 @@ impl Network {
             pending: Vec::new(),
             received: Vec::new(),
             spikes_total: 0,
+            schedule: Schedule::default(),
         }
     }
 
@@ -273,40 +277,11 @@ impl Network {
         out.steps = (s0, s1);
         out.spikes.clear();
         out.samples.clear();
-        let (mut deliver_ns, mut update_ns) = (0u64, 0u64);
-        let mut gather = std::time::Duration::ZERO;
-        let mut a = s0;
-        while a < s1 {
-            let b = (a + local).min(s1);
-            // Delivery order does not change the sums (fixed point), so visit
-            // the rows in gid order: increasing addresses are kinder to caches.
-            self.pending.sort_unstable_by_key(|s| s.gid);
-            let pending = &self.pending;
-            let mut rings = self.rings.rings();
-            let (d_ns, u_ns) = self
-                .chunks
-                .par_iter_mut()
-                .zip(rings.par_iter_mut())
-                .map(|(c, ring)| {
-                    let t0 = Instant::now();
-                    c.deliver(pending, ring);
-                    let t1 = Instant::now();
-                    c.update_epoch(a, b, ring);
-                    ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
-                })
-                .reduce(|| (0, 0), |x, y| (x.0 + y.0, x.1 + y.1));
-            deliver_ns += d_ns;
-            update_ns += u_ns;
-            let t_gather = Instant::now();
-            self.pending.clear();
-            for c in &self.chunks {
-                self.pending.extend_from_slice(&c.out_spikes);
-                out.samples.extend_from_slice(&c.out_samples);
-            }
-            out.spikes.extend_from_slice(&self.pending);
-            gather += t_gather.elapsed();
-            a = b;
-        }
+        // The intervals run on a pool thread: each interval's parallel region
+        // is then a join among the pool's threads, not a hand-off from this
+        // thread (which would sleep and be woken once per interval).
+        let (deliver_ns, update_ns, gather) =
+            rayon::scope(|_| self.run_intervals(s0, s1, local, out));
         let t_compute = Instant::now();
         out.spikes.sort_unstable();
         out.samples
@@ -334,6 +309,48 @@ impl Network {
         self.step = s1;
         true
     }
+
+    /// The local intervals of epoch [s0, s1): deliver and update in
+    /// parallel, then gather the interval's spikes and samples. Returns the
+    /// thread time of delivery and of updates (ns) and the gather time.
+    fn run_intervals(
+        &mut self,
+        s0: u64,
+        s1: u64,
+        local: u64,
+        out: &mut EpochOutput,
+    ) -> (u64, u64, std::time::Duration) {
+        let (mut deliver_ns, mut update_ns) = (0u64, 0u64);
+        let mut gather = std::time::Duration::ZERO;
+        let mut a = s0;
+        while a < s1 {
+            let b = (a + local).min(s1);
+            // Delivery order does not change the sums (fixed point), so visit
+            // the rows in gid order: increasing addresses are kinder to caches.
+            self.pending.sort_unstable_by_key(|s| s.gid);
+            let pending = &self.pending;
+            let items: Vec<_> = self.chunks.iter_mut().zip(self.rings.rings()).collect();
+            let (d_ns, u_ns) = self.schedule.run(items, |(c, ring)| {
+                let t0 = Instant::now();
+                c.deliver(pending, ring);
+                let t1 = Instant::now();
+                c.update_epoch(a, b, ring);
+                ((t1 - t0).as_nanos() as u64, t1.elapsed().as_nanos() as u64)
+            });
+            deliver_ns += d_ns;
+            update_ns += u_ns;
+            let t_gather = Instant::now();
+            self.pending.clear();
+            for c in &self.chunks {
+                self.pending.extend_from_slice(&c.out_spikes);
+                out.samples.extend_from_slice(&c.out_samples);
+            }
+            out.spikes.extend_from_slice(&self.pending);
+            gather += t_gather.elapsed();
+            a = b;
+        }
+        (deliver_ns, update_ns, gather)
+    }
 }
 
 thread_local! {
@@ -351,3 +368,4 @@ fn local_interval(min_delay: u64) -> u64 {
         min_delay.max(1)
     }
 }
+
