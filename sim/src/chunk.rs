@@ -175,6 +175,9 @@ impl Chunk {
         // with software prefetch a few rows ahead (see `ring`).
         self.rows.clear();
         for sp in spikes {
+            self.synapses.prefetch_row_range(sp.gid);
+        }
+        for sp in spikes {
             let (a, b) = self.synapses.row_range(sp.gid);
             if a < b {
                 self.rows.push((a, b, sp.step));

@@ -368,4 +368,3 @@ fn local_interval(min_delay: u64) -> u64 {
         min_delay.max(1)
     }
 }
-

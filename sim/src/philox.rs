@@ -81,6 +81,14 @@ mod tests {
                 let one = philox4x32([ctr[0][l], ctr[1][l], ctr[2][l], ctr[3][l]], key);
                 assert_eq!(one, [out[0][l], out[1][l], out[2][l], out[3][l]]);
             }
+            // 16 lanes (the AVX-512 refill): lanes 8.. repeat lanes ..8.
+            let wide: [[u32; 16]; 4] =
+                std::array::from_fn(|w| std::array::from_fn(|l| ctr[w][l % 8]));
+            let out16 = philox4x32_lanes(wide, key);
+            for l in 0..16 {
+                assert_eq!(out16[0][l], out[0][l % 8]);
+                assert_eq!(out16[3][l], out[3][l % 8]);
+            }
         }
     }
 

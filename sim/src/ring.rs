@@ -96,18 +96,24 @@ impl Ring<'_> {
         let len = self.data.len() as u64;
         let mask = self.slots - 1;
         let ring = &mut self.data[..];
+        let wrap = |pos: u64| if pos >= len { pos - len } else { pos };
         for (i, &(a, b, step)) in rows.iter().enumerate() {
             if let Some(&(pa, pb, _)) = rows.get(i + PREFETCH_ROWS_AHEAD) {
                 prefetch(pa as usize, pb as usize);
             }
+            // The ring lines of a row fetched earlier (its synapses are in
+            // cache by now): the adds below then find theirs in L1.
+            if let Some(&(pa, pb, pstep)) = rows.get(i + RING_PREFETCH_ROWS_AHEAD) {
+                let pbase = (pstep & mask) * self.stride;
+                for j in pa as usize..pb as usize {
+                    let pos = wrap(pbase + u64::from(synapse(j).0));
+                    prefetch_line(ring.as_ptr().wrapping_add(pos as usize));
+                }
+            }
             let base = (step & mask) * self.stride;
             for j in a as usize..b as usize {
                 let (offset, weight) = synapse(j);
-                let mut pos = base + u64::from(offset);
-                if pos >= len {
-                    pos -= len;
-                }
-                ring[pos as usize] += weight;
+                ring[wrap(base + u64::from(offset)) as usize] += weight;
             }
         }
     }
@@ -126,6 +132,23 @@ impl Ring<'_> {
 
 /// Rows fetched ahead of the one being delivered.
 const PREFETCH_ROWS_AHEAD: usize = 4;
+/// Rows whose ring entries are fetched ahead of the one being delivered
+/// (measured on the full microcircuit: 1 to 3 all about 5 % faster delivery
+/// than none).
+const RING_PREFETCH_ROWS_AHEAD: usize = 2;
+
+/// Hints the cache to load the line holding `p` (any address: a prefetch
+/// never faults).
+#[inline(always)]
+pub(crate) fn prefetch_line<T>(p: *const T) {
+    // SAFETY: prefetch has no architectural effect and never faults.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// Hints the cache to load `data` (at most 1 KiB of it).
 #[inline(always)]
