@@ -16,6 +16,9 @@ use crate::ring::{Ring, RowRef};
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
 
+/// Spikes whose row-index entries are fetched ahead of the look-up.
+const INDEX_PREFETCH_AHEAD: usize = 16;
+
 /// A state variable of one neuron sampled for a report.
 #[derive(Clone, Debug)]
 pub struct Probe {
@@ -60,6 +63,8 @@ pub struct Chunk {
     pub probes: Vec<Probe>,
     /// Ring slots (a power of two > the maximum delay); 0 until allocated.
     ring_slots: u64,
+    /// Prefetch ring lines at delivery (`RingArena::misses_cache`).
+    prefetch_ring: bool,
     /// Spikes of the current epoch (filled by `update_epoch`).
     pub out_spikes: Vec<Spike>,
     pub out_samples: Vec<Sample>,
@@ -84,6 +89,7 @@ impl Chunk {
             inputs: ChunkInputs::default(),
             probes: Vec::new(),
             ring_slots: 0,
+            prefetch_ring: false,
             out_spikes: Vec::new(),
             out_samples: Vec::new(),
             events: 0,
@@ -108,6 +114,11 @@ impl Chunk {
         slots as usize * self.ring_stride()
     }
 
+    /// Whether delivery prefetches ring lines ahead.
+    pub fn set_ring_prefetch(&mut self, on: bool) {
+        self.prefetch_ring = on;
+    }
+
     fn ring_stride(&self) -> usize {
         self.n_lanes * self.info.len as usize
     }
@@ -117,6 +128,7 @@ impl Chunk {
             data,
             slots: self.ring_slots,
             stride: self.ring_stride() as u64,
+            prefetch: self.prefetch_ring,
         }
     }
 
@@ -174,10 +186,13 @@ impl Chunk {
         // Rows are scattered in memory: look them all up first, then walk them
         // with software prefetch a few rows ahead (see `ring`).
         self.rows.clear();
-        for sp in spikes {
+        for sp in spikes.iter().take(INDEX_PREFETCH_AHEAD) {
             self.synapses.prefetch_row_range(sp.gid);
         }
-        for sp in spikes {
+        for (i, sp) in spikes.iter().enumerate() {
+            if let Some(next) = spikes.get(i + INDEX_PREFETCH_AHEAD) {
+                self.synapses.prefetch_row_range(next.gid);
+            }
             let (a, b) = self.synapses.row_range(sp.gid);
             if a < b {
                 self.rows.push((a, b, sp.step));

@@ -165,6 +165,9 @@ impl Network {
                 .map(|c| c.set_ring_slots(ring_slots))
                 .collect(),
         );
+        for c in &mut chunks {
+            c.set_ring_prefetch(rings.misses_cache());
+        }
         timers.time_construction_connect = t1.elapsed().as_secs_f64();
 
         let epoch = local_interval(min_delay);
