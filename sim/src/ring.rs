@@ -123,7 +123,7 @@ impl Ring<'_> {
                 let pbase = (pstep & mask) * self.stride;
                 for j in pa as usize..pb as usize {
                     let pos = wrap(pbase + u64::from(synapse(j).0));
-                    prefetch_line_l2(ring.as_ptr().wrapping_add(pos as usize));
+                    prefetch_line::<TO_L2, _>(ring.as_ptr().wrapping_add(pos as usize));
                 }
             }
             let base = (step & mask) * self.stride;
@@ -153,29 +153,27 @@ const PREFETCH_ROWS_AHEAD: usize = 4;
 /// than none).
 const RING_PREFETCH_ROWS_AHEAD: usize = 2;
 
-/// Hints the cache to load the line holding `p` into L1 (any address: a
-/// prefetch never faults).
-#[inline(always)]
-pub(crate) fn prefetch_line<T>(p: *const T) {
-    // SAFETY: prefetch has no architectural effect and never faults.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
+/// `prefetch_line` into L1 (the x86 T0 hint).
+#[cfg(target_arch = "x86_64")]
+pub(crate) const TO_L1: i32 = std::arch::x86_64::_MM_HINT_T0;
+/// `prefetch_line` into L2 but not L1 (T2). Used for ring lines: over three
+/// paired rounds on the microcircuit, T2 delivered 3 % faster than T0, which
+/// was the slowest of T0, T1, T2 and ET0 in each round.
+#[cfg(target_arch = "x86_64")]
+const TO_L2: i32 = std::arch::x86_64::_MM_HINT_T2;
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) const TO_L1: i32 = 0;
+#[cfg(not(target_arch = "x86_64"))]
+const TO_L2: i32 = 0;
 
-/// Hints the cache to load the line holding `p` into L2 but not L1. Used
-/// for ring lines: over three paired rounds on the microcircuit, the L2 hint
-/// (T2) delivered 3 % faster than the L1 hint (T0), which was the slowest of
-/// T0, T1, T2 and ET0 in each round.
+/// Hints the cache to load the line holding `p` (`LEVEL`: `TO_L1` or
+/// `TO_L2`; any address: a prefetch never faults).
 #[inline(always)]
-fn prefetch_line_l2<T>(p: *const T) {
+pub(crate) fn prefetch_line<const LEVEL: i32, T>(p: *const T) {
     // SAFETY: prefetch has no architectural effect and never faults.
     #[cfg(target_arch = "x86_64")]
     unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T2)
+        std::arch::x86_64::_mm_prefetch::<LEVEL>(p as *const i8)
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
@@ -184,20 +182,11 @@ fn prefetch_line_l2<T>(p: *const T) {
 /// Hints the cache to load `data` (at most 1 KiB of it).
 #[inline(always)]
 fn prefetch_range<T>(data: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let bytes = std::mem::size_of_val(data).min(1024);
-        let p = data.as_ptr() as *const i8;
-        let mut off = 0;
-        while off < bytes {
-            // SAFETY: prefetch never faults and has no architectural effect;
-            // the address lies within `data` anyway.
-            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
-            off += 64;
-        }
+    let bytes = std::mem::size_of_val(data).min(1024);
+    let p = data.as_ptr() as *const u8;
+    for off in (0..bytes).step_by(64) {
+        prefetch_line::<TO_L1, _>(p.wrapping_add(off));
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
 }
 
 #[cfg(test)]

@@ -285,7 +285,9 @@ impl SynapseStore {
     #[inline]
     pub fn prefetch_row_range(&self, source: u32) {
         if let RowIndex::Dense(row_start) = &self.rows {
-            crate::ring::prefetch_line(row_start.as_ptr().wrapping_add(source as usize));
+            crate::ring::prefetch_line::<{ crate::ring::TO_L1 }, _>(
+                row_start.as_ptr().wrapping_add(source as usize),
+            );
         }
     }
 
