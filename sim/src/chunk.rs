@@ -3,11 +3,11 @@
 //! rayon threads; a chunk is touched by one thread at a time.
 //!
 //! Delayed input waits in the chunk's ring (lent by the network's
-//! `RingArena` for each call, see `ring`): i32 sums in the fixed point of the chunk's synapse store (2^-k pA, overflow excluded by
-//! construction, see `synapse`). Integer addition is associative, so the input
-//! of a step does not depend on the order in which spikes are delivered: this
-//! is what makes results bit-identical for any number of threads and ranks
-//! (see DESIGN.md).
+//! `RingArena` for each call, see `ring`): i32 sums in the fixed point of the
+//! chunk's synapse store (2^-k pA, overflow excluded by construction, see
+//! `synapse`). Integer addition is associative, so the input of a step does
+//! not depend on the order in which spikes are delivered: this is what makes
+//! results bit-identical for any number of threads and ranks (see DESIGN.md).
 
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;

@@ -209,17 +209,10 @@ mod tests {
     }
 
     /// Events land `delay` slots after their spike's step, wrap around the
-    /// ring, and a read slot starts again from zero.
+    /// ring, and a read slot starts again from zero — from a wide or a packed
+    /// store, with or without ring prefetch.
     #[test]
     fn events_are_read_at_step_plus_delay() {
-        let (slots, stride) = (4u64, 2u64);
-        let mut data = vec![0; 8];
-        let mut ring = Ring {
-            data: &mut data,
-            slots,
-            stride,
-            prefetch: true,
-        };
         // delay 1 to neuron 0, delay 3 to neuron 1 (offsets = delay*stride+target).
         let syns = [
             Synapse {
@@ -231,40 +224,35 @@ mod tests {
                 weight: -2,
             },
         ];
-        let mut seen = Vec::new();
-        for step in 0..10u64 {
-            if step == 2 || step == 6 {
-                ring.deliver(
-                    SynapseView::Wide(&syns),
-                    &[(0, 2, step - 1), (0, 1, step - 1)],
-                );
-            }
-            ring.take_slot(step, |v| seen.push(v.to_vec()));
-        }
-        // The same events from a packed store land in the same places.
-        let mut packed_data = vec![0; 8];
-        let mut packed = Ring {
-            data: &mut packed_data,
-            slots,
-            stride,
-            prefetch: true,
-        };
         let mut bytes = vec![0u8; 2 * PACKED_BYTES + 3];
         for (i, s) in syns.iter().enumerate() {
             crate::synapse::pack_for_test(&mut bytes, i, 4, *s);
         }
-        let mut seen_packed = Vec::new();
-        for step in 0..10u64 {
-            if step == 2 || step == 6 {
-                let view = SynapseView::Packed {
-                    bytes: &bytes,
-                    off_bits: 4,
-                };
-                packed.deliver(view, &[(0, 2, step - 1), (0, 1, step - 1)]);
+        // The slots read at steps 0..10, spikes delivered before steps 2 and 6.
+        let run = |view: SynapseView<'_>, prefetch: bool| {
+            let mut data = vec![0; 8];
+            let mut ring = Ring {
+                data: &mut data,
+                slots: 4,
+                stride: 2,
+                prefetch,
+            };
+            let mut seen = Vec::new();
+            for step in 0..10u64 {
+                if step == 2 || step == 6 {
+                    ring.deliver(view, &[(0, 2, step - 1), (0, 1, step - 1)]);
+                }
+                ring.take_slot(step, |v| seen.push(v.to_vec()));
             }
-            packed.take_slot(step, |v| seen_packed.push(v.to_vec()));
-        }
-        assert_eq!(seen, seen_packed);
+            seen
+        };
+        let seen = run(SynapseView::Wide(&syns), true);
+        let packed = SynapseView::Packed {
+            bytes: &bytes,
+            off_bits: 4,
+        };
+        assert_eq!(run(packed, false), seen);
+        assert_eq!(run(packed, true), seen);
         let want = |s: usize| match s {
             2 | 6 => vec![10, 0],
             4 | 8 => vec![0, -2],

@@ -71,6 +71,7 @@ pub(crate) fn pack_for_test(bytes: &mut [u8], i: usize, off_bits: u32, s: Synaps
 }
 
 /// The synapses of a store as delivery reads them.
+#[derive(Clone, Copy)]
 pub enum SynapseView<'a> {
     Wide(&'a [Synapse]),
     Packed { bytes: &'a [u8], off_bits: u32 },

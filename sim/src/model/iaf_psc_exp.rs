@@ -361,24 +361,20 @@ mod tests {
         for _ in 0..200 {
             let input: Vec<f64> = (0..n).map(|_| 400.0 * (s.uniform() - 0.3)).collect();
             let stim: Vec<f64> = (0..n).map(|_| 100.0 * s.uniform()).collect();
-            merged_kernel(MergedStep {
-                q: &q,
-                v: &mut a.0,
-                i_syn: &mut a.1,
-                refractory: &mut a.2,
-                input: &input,
-                i_stim: &stim,
-                flags: &mut a.3,
-            });
-            merged_step(MergedStep {
-                q: &q,
-                v: &mut b.0,
-                i_syn: &mut b.1,
-                refractory: &mut b.2,
-                input: &input,
-                i_stim: &stim,
-                flags: &mut b.3,
-            });
+            for (kernel, x) in [
+                (merged_kernel as fn(MergedStep<'_>), &mut a),
+                (merged_step, &mut b),
+            ] {
+                kernel(MergedStep {
+                    q: &q,
+                    v: &mut x.0,
+                    i_syn: &mut x.1,
+                    refractory: &mut x.2,
+                    input: &input,
+                    i_stim: &stim,
+                    flags: &mut x.3,
+                });
+            }
             assert_eq!(a.3, b.3);
             spikes += a.3.iter().filter(|&&f| f != 0).count();
         }
