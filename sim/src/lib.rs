@@ -6,6 +6,7 @@
 pub mod bigbuf;
 pub mod build;
 pub mod chunk;
+pub mod comm;
 pub mod connect;
 pub mod dist;
 pub mod estimate;
@@ -21,6 +22,7 @@ pub mod spec;
 pub mod stimulus;
 pub mod synapse;
 
+pub use comm::{Comm, LocalComm, Reduce};
 pub use exchange::{Exchange, InProcess, Spike};
 pub use network::{EpochOutput, Network, Timers};
 pub use spec::NetworkSpec;
