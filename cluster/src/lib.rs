@@ -1,14 +1,22 @@
-//! brainsim's cluster layer, the only crate that touches MPI: the MPI context
-//! (one per process, funneled threading), the MPI implementation of sim's
-//! `Exchange`, and the distributed driver that builds a rank's shard, runs the
-//! epoch loop and writes the outputs (per-rank spike files merged by rank 0).
+//! brainsim's cluster layer: the run driver and the only crate that touches
+//! MPI. The driver (`driver.rs`) runs a rank's shard (`shard.rs`) over any
+//! `Comm` backend and hands each epoch to the sinks (`sink/`); `world.rs`
+//! chooses the backend at start (MPI under a launcher with the cargo feature
+//! `mpi`, else one in-process rank); `agree.rs` makes ranks agree on bad
+//! input; `merge.rs` merges the per-rank spike files; `stats.rs` gathers the
+//! ranks' figures into the metadata; `memory.rs` checks the estimate.
 
+pub mod agree;
 pub mod driver;
-pub mod exchange;
 pub mod memory;
 pub mod merge;
-pub mod mpi_context;
+#[cfg(feature = "mpi")]
+pub mod mpi_comm;
+pub mod shard;
+pub mod sink;
 pub mod stats;
+pub mod world;
 
+pub use agree::{agree, Refused};
 pub use driver::{run, Progress, RunError, RunRequest};
-pub use mpi_context::{install_panic_hook, MpiContext};
+pub use world::World;

@@ -56,11 +56,6 @@ impl Stream<'_> {
     }
 }
 
-/// The part file of `rank` in `dir`.
-pub fn part_path(dir: &Path, rank: usize) -> PathBuf {
-    dir.join(format!("spikes.rank{rank}.h5"))
-}
-
 /// Merges `parts` into a new `out` (populations: (name, first_gid, size), the
 /// recorded ones) and returns the number of spikes written. The parts are
 /// left in place.

@@ -7,8 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use brainsim_io::metadata::{RunMetadata, TimerStats};
-use brainsim_sim::Timers;
+use brainsim_io::metadata::{PopulationSummary, RunMetadata, TimerStats};
+use brainsim_sim::spec::NetworkSpec;
+use brainsim_sim::{Network, Timers};
+
+use crate::memory;
+use crate::shard::Shard;
 
 /// What one rank contributes to the run's metadata.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +34,24 @@ const FIXED: usize = 8;
 const N_TIMERS: usize = 7;
 
 impl RankStats {
+    /// This rank's figures at the end of the run.
+    pub fn of(shard: &Shard, spikes_per_population: Vec<u64>, simulate_seconds: f64) -> Self {
+        let net = &shard.net;
+        RankStats {
+            synapses: net.n_synapses(),
+            synapse_bytes: net.synapse_bytes(),
+            spikes_sent: shard.exchange.spikes_sent,
+            bytes_sent: shard.exchange.bytes_sent,
+            events: net.events(),
+            peak_rss_bytes: memory::peak_rss_bytes(),
+            build_seconds: shard.build_seconds,
+            simulate_seconds,
+            timers: net.timers.clone(),
+            spikes_per_population,
+        }
+    }
+
+    /// The figures as one vector of fixed layout (see the invariant).
     pub fn pack(&self) -> Vec<f64> {
         let mut v = vec![
             self.synapses as f64,
@@ -122,6 +144,35 @@ pub fn fold_into(meta: &mut RunMetadata, ranks: &[RankStats]) -> Vec<u64> {
         .collect();
     meta.spikes = per_pop.iter().sum();
     per_pop
+}
+
+/// Completes rank 0's metadata at the end of the run: the ranks' figures,
+/// the delays and epoch, the real-time factor, the rates per population,
+/// and `finished`.
+pub fn finish_metadata(
+    meta: &mut RunMetadata,
+    ranks: &[RankStats],
+    spec: &NetworkSpec,
+    net: &Network,
+) {
+    let per_pop = fold_into(meta, ranks);
+    let t_sec = spec.simulation.t_stop / 1000.0;
+    meta.min_delay_steps = net.min_delay;
+    meta.max_delay_steps = net.max_delay;
+    meta.epoch_steps = net.epoch_steps();
+    meta.real_time_factor = meta.simulate_seconds / t_sec;
+    meta.populations = spec
+        .populations
+        .iter()
+        .zip(&per_pop)
+        .map(|(p, &n)| PopulationSummary {
+            name: p.name.clone(),
+            size: u64::from(p.size),
+            spikes: n,
+            rate_hz: n as f64 / (f64::from(p.size) * t_sec),
+        })
+        .collect();
+    meta.status = "finished".into();
 }
 
 #[cfg(test)]

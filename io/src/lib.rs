@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod config;
 pub mod metadata;
+pub mod outdir;
 pub mod raster;
 pub mod sonata_report;
 pub mod sonata_spikes;

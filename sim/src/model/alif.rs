@@ -13,6 +13,7 @@ pub static INFO: ModelInfo = ModelInfo {
     name: "alif",
     receptors: &["ex", "in"],
     state_vars: &["V_m", "I_syn_ex", "I_syn_in", "a"],
+    state_units: &["mV", "pA", "pA", "1"],
     defaults: &[
         ("E_L", -70.0),
         ("C_m", 250.0),

@@ -24,6 +24,7 @@ pub static INFO: ModelInfo = ModelInfo {
     name: "iaf_psc_exp",
     receptors: &["ex", "in"],
     state_vars: &["V_m", "I_syn_ex", "I_syn_in"],
+    state_units: &["mV", "pA", "pA"],
     defaults: &[
         ("E_L", -70.0),
         ("C_m", 250.0),

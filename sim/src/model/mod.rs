@@ -51,6 +51,9 @@ pub struct ModelInfo {
     pub receptors: &'static [&'static str],
     /// State variables that can be recorded and initialised. `V_m` first.
     pub state_vars: &'static [&'static str],
+    /// The unit of each state variable, in the order of `state_vars` (SONATA
+    /// unit strings: `mV`, `pA`, `nS`, `1` for dimensionless).
+    pub state_units: &'static [&'static str],
     /// Parameter names with their NEST defaults.
     pub defaults: &'static [(&'static str, f64)],
     /// Check a parameter set (already merged with defaults).
@@ -97,8 +100,14 @@ impl ModelInfo {
         Ok(full)
     }
 
+    /// Index of state variable `var` in `state_vars`.
     pub fn state_index(&self, var: &str) -> Option<usize> {
         self.state_vars.iter().position(|v| *v == var)
+    }
+
+    /// The declared unit of state variable `var`.
+    pub fn unit_of(&self, var: &str) -> Option<&'static str> {
+        self.state_index(var).map(|i| self.state_units[i])
     }
 
     pub fn receptor_index(&self, name: &str) -> Option<usize> {
@@ -119,6 +128,7 @@ impl ModelInfo {
 /// The registry: every model the simulator can host.
 pub static MODELS: &[&ModelInfo] = &[&iaf_psc_exp::INFO, &alif::INFO];
 
+/// The registered model called `name`.
 pub fn lookup(name: &str) -> Option<&'static ModelInfo> {
     MODELS.iter().copied().find(|m| m.name == name)
 }
@@ -162,4 +172,23 @@ pub(crate) fn check_lif(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_variable_declares_a_unit() {
+        for m in MODELS {
+            assert_eq!(m.state_vars.len(), m.state_units.len(), "{}", m.name);
+            assert_eq!(m.unit_of("V_m"), Some("mV"), "{}", m.name);
+            assert!(m.state_units.iter().all(|u| !u.is_empty()), "{}", m.name);
+        }
+        assert_eq!(lookup("alif").unwrap().unit_of("a"), Some("1"));
+        assert_eq!(
+            lookup("iaf_psc_exp").unwrap().unit_of("I_syn_in"),
+            Some("pA")
+        );
+    }
 }

@@ -1,21 +1,24 @@
-//! The MPI context of a process: MPI is initialised once, with funneled
-//! threading (rayon threads compute, only the main thread calls MPI), and
-//! finalised when the context is dropped. A process started without `mpirun`
-//! is an MPI singleton: one rank.
+//! The MPI backend of sim's `Comm` (only with the cargo feature `mpi`): MPI
+//! is initialised once per process with funneled threading (rayon threads
+//! compute, only the main thread calls MPI) and finalised when the `MpiComm`
+//! is dropped.
 //!
 //! Failure contract: an error on any rank must end every rank promptly.
 //! `abort` prints the message prefixed with the rank and calls `MPI_Abort` on
 //! the world communicator; `install_panic_hook` makes a panic do the same, so
 //! no rank is left waiting in a collective for a peer that is gone.
 
-use mpi::collective::CommunicatorCollectives;
+use mpi::collective::{CommunicatorCollectives, SystemOperation};
+use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::Root;
 use mpi::Threading;
 
+use brainsim_sim::comm::{Comm, Reduce};
+
 /// MPI for this process (rank, size, world communicator).
-pub struct MpiContext {
+pub struct MpiComm {
     /// Keeps MPI alive; dropping it calls `MPI_Finalize`.
     _universe: Universe,
     world: SimpleCommunicator,
@@ -23,30 +26,16 @@ pub struct MpiContext {
     size: usize,
 }
 
-/// Open MPI refuses to start as root unless told it may; a singleton run
-/// (no `mpirun`) as root should just work, so say so before `MPI_Init`.
-fn allow_root_singleton() {
-    let under_mpirun = std::env::var_os("OMPI_COMM_WORLD_SIZE").is_some()
-        || std::env::var_os("PMIX_RANK").is_some()
-        || std::env::var_os("PMI_RANK").is_some();
-    if !under_mpirun {
-        // Called before any other thread exists (first thing in `init`).
-        std::env::set_var("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        std::env::set_var("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    }
-}
-
-impl MpiContext {
+impl MpiComm {
     /// Initialises MPI (funneled). Must be called once, from the main thread,
     /// before any other thread is started. Panics if MPI was already initialised.
-    pub fn init() -> MpiContext {
-        allow_root_singleton();
+    pub fn init() -> MpiComm {
         let (universe, _provided) = mpi::initialize_with_threading(Threading::Funneled)
             .expect("MPI is initialised once per process");
         let world = universe.world();
         let rank = world.rank() as usize;
         let size = world.size() as usize;
-        MpiContext {
+        MpiComm {
             _universe: universe,
             world,
             rank,
@@ -54,57 +43,73 @@ impl MpiContext {
         }
     }
 
-    pub fn rank(&self) -> usize {
+    /// Ends every rank: prints `message` prefixed with this rank and aborts
+    /// the world communicator with `code`. Never returns.
+    pub fn abort(&self, message: &str, code: i32) -> ! {
+        abort_world(self.rank, message, code)
+    }
+}
+
+fn counts_i32(counts: &[usize]) -> Vec<i32> {
+    counts
+        .iter()
+        .map(|&c| i32::try_from(c).expect("an MPI message holds < 2^31 words"))
+        .collect()
+}
+
+impl Comm for MpiComm {
+    fn rank(&self) -> usize {
         self.rank
     }
 
-    pub fn size(&self) -> usize {
+    fn size(&self) -> usize {
         self.size
     }
 
-    pub fn world(&self) -> &SimpleCommunicator {
-        &self.world
-    }
-
-    /// Waits for every rank.
-    pub fn barrier(&self) {
+    fn barrier(&self) {
         self.world.barrier();
     }
 
-    /// The minimum of `value` over all ranks.
-    pub fn all_min_u64(&self, value: u64) -> u64 {
-        let mut out = 0u64;
-        self.world
-            .all_reduce_into(&value, &mut out, mpi::collective::SystemOperation::min());
-        out
-    }
-
-    /// Rank 0 receives every rank's `values` (each rank the same length),
-    /// concatenated in rank order; the other ranks receive an empty vector.
-    pub fn gather_f64(&self, values: &[f64]) -> Vec<f64> {
-        let root = self.world.process_at_rank(0);
-        if self.rank == 0 {
-            let mut all = vec![0.0; values.len() * self.size];
-            root.gather_into_root(values, &mut all[..]);
-            all
-        } else {
-            root.gather_into(values);
-            Vec::new()
+    fn all_to_all_v(
+        &self,
+        send: &[u32],
+        send_counts: &[usize],
+        recv: &mut Vec<u32>,
+        recv_counts: &mut [usize],
+    ) {
+        let sc = counts_i32(send_counts);
+        let mut rc = vec![0i32; self.size];
+        self.world.all_to_all_into(&sc[..], &mut rc[..]);
+        recv.clear();
+        recv.resize(rc.iter().map(|&c| c as usize).sum(), 0);
+        let (sd, rd) = (displacements(&sc), displacements(&rc));
+        let sp = Partition::new(send, &sc[..], &sd[..]);
+        let mut rp = PartitionMut::new(&mut recv[..], &rc[..], &rd[..]);
+        self.world.all_to_all_varcount_into(&sp, &mut rp);
+        for (out, &c) in recv_counts.iter_mut().zip(&rc) {
+            *out = c as usize;
         }
     }
 
-    /// Rank 0 receives every rank's `values` (any lengths), concatenated in
-    /// rank order; the other ranks receive an empty vector.
-    pub fn gather_varcount_f64(&self, values: &[f64]) -> Vec<f64> {
-        use mpi::datatype::PartitionMut;
+    fn all_reduce(&self, value: u64, op: Reduce) -> u64 {
+        let op = match op {
+            Reduce::Min => SystemOperation::min(),
+            Reduce::Max => SystemOperation::max(),
+            Reduce::Sum => SystemOperation::sum(),
+        };
+        let mut out = 0u64;
+        self.world.all_reduce_into(&value, &mut out, op);
+        out
+    }
+
+    fn gather_f64(&self, values: &[f64]) -> Vec<f64> {
         let root = self.world.process_at_rank(0);
         let n = values.len() as i32;
         if self.rank == 0 {
             let mut counts = vec![0i32; self.size];
             root.gather_into_root(&n, &mut counts[..]);
             let displs = displacements(&counts);
-            let total = counts.iter().map(|&c| c as usize).sum();
-            let mut all = vec![0.0; total];
+            let mut all = vec![0.0; counts.iter().map(|&c| c as usize).sum()];
             let mut part = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
             root.gather_varcount_into_root(values, &mut part);
             all
@@ -113,12 +118,6 @@ impl MpiContext {
             root.gather_varcount_into(values);
             Vec::new()
         }
-    }
-
-    /// Ends every rank: prints `message` prefixed with this rank and aborts
-    /// the world communicator with `code`. Never returns.
-    pub fn abort(&self, message: &str, code: i32) -> ! {
-        abort_world(self.rank, message, code)
     }
 }
 
@@ -137,7 +136,7 @@ pub fn install_panic_hook(rank: usize) {
 }
 
 /// Exclusive prefix sums of `counts` (MPI displacements).
-pub fn displacements(counts: &[i32]) -> Vec<i32> {
+fn displacements(counts: &[i32]) -> Vec<i32> {
     let mut d = Vec::with_capacity(counts.len());
     let mut acc = 0i32;
     for &c in counts {
