@@ -19,6 +19,7 @@ run: build
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release -p brainsim -p brainsim-cluster --no-default-features -- -D warnings
 	$(CARGO) test --release --workspace
 
 # Speed and memory figures (medians of several runs), with NEST 3.10 side by side.

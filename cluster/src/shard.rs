@@ -34,6 +34,15 @@ pub fn build<'c>(
     let (rank, ranks) = (comm.rank(), comm.size());
     let chunks = layout::chunks(spec);
     let decomposition = decompose(spec, &chunks, ranks, partitioner)?;
+    // Cheap insurance for the invariant above (a rank with another METIS
+    // build, say): two ranks that disagree would both build a chunk.
+    let h = placement_hash(&decomposition, chunks.len());
+    if comm.all_reduce(h, Reduce::Min) != comm.all_reduce(h, Reduce::Max) {
+        return Err(format!(
+            "the ranks computed different placements with {}; every rank must run the same brainsim build",
+            partitioner.name()
+        ));
+    }
     let mut exchange = SpikeExchange::new(comm);
     let start = Instant::now();
     let mut net = Network::build(
@@ -56,5 +65,12 @@ pub fn build<'c>(
         exchange,
         decomposition,
         build_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// FNV-1a over the rank of every chunk.
+fn placement_hash(d: &Decomposition, n_chunks: usize) -> u64 {
+    (0..n_chunks).fold(0xcbf2_9ce4_8422_2325, |h, c| {
+        (h ^ d.rank_of_chunk(c) as u64).wrapping_mul(0x0100_0000_01b3)
     })
 }

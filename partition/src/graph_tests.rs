@@ -231,3 +231,22 @@ fn metis_with_one_rank_or_more_ranks_than_chunks() {
     assert_eq!(kway::kway(&g, 8).unwrap(), (0..8).collect::<Vec<u32>>());
     assert_eq!(kway::kway(&g, 20).unwrap(), (0..8).collect::<Vec<u32>>());
 }
+
+/// In-process ranks partition at the same time (METIS keeps global state);
+/// each must get the partition a lone caller gets.
+#[test]
+fn concurrent_metis_callers_get_the_same_partition() {
+    let s = two_clusters();
+    let g = ChunkGraph::from_spec(&s, &layout::chunks(&s));
+    let alone = kway::kway(&g, 3).unwrap();
+    for _ in 0..5 {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| sc.spawn(|| kway::kway(&g, 3).unwrap()))
+                .collect();
+            for h in handles {
+                assert_eq!(h.join().unwrap(), alone);
+            }
+        });
+    }
+}

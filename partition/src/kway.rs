@@ -15,6 +15,8 @@ use crate::graph::ChunkGraph;
 
 /// Seed of METIS's randomised coarsening (the same on every rank).
 pub const METIS_SEED: i32 = 1;
+/// Serialises the calls into METIS within a process (see `kway`).
+static METIS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Allowed imbalance per constraint (max / mean).
 const IMBALANCE_TOLERANCE: f32 = 1.03;
 /// Scaled weights of each kind add up to about this.
@@ -116,6 +118,12 @@ pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
     } else {
         g.set_adjwgt(&adjwgt)
     };
-    g.part_kway(&mut part).map_err(|e| format!("METIS: {e}"))?;
+    {
+        // METIS keeps global state while it partitions (GKlib's memory
+        // core, its random generator): two calls at once in one process —
+        // in-process ranks, tests — gave different partitions. One at a time.
+        let _only_caller = METIS_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        g.part_kway(&mut part).map_err(|e| format!("METIS: {e}"))?;
+    }
     Ok(part.into_iter().map(|r| r as u32).collect())
 }
