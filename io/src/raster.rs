@@ -1,7 +1,8 @@
-//! Raster plot of a SONATA spike file as a PNG: time on x, neurons on y, populations
-//! stacked top to bottom (file order) in distinct colours with a thin grey separator
-//! (drawn over the spikes), at most `max_neurons_per_pop` neurons (the lowest node
-//! ids) per population.
+//! Raster plot of a SONATA spike file as a PNG: time on x, neurons on y,
+//! populations stacked top to bottom (by name, the order of
+//! `SpikeFile::populations`) in distinct colours with a thin grey separator
+//! (drawn over the spikes), at most `max_neurons_per_pop` neurons (the lowest
+//! node ids) per population.
 //!
 //! Drawn into an RGB buffer (1200 x 800, margins for the axes) and encoded with the
 //! `png` crate; no text: the x axis has tick marks at "nice" time steps (1, 2, 5 x
@@ -15,7 +16,9 @@ use std::path::Path;
 pub use crate::sonata_spikes::IoError;
 use crate::spike_reader::SpikeFile;
 
+/// Width of the PNG (pixels).
 pub const WIDTH: u32 = 1200;
+/// Height of the PNG (pixels).
 pub const HEIGHT: u32 = 800;
 const LEFT: usize = 70;
 const RIGHT: usize = 20;

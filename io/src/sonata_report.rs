@@ -2,13 +2,14 @@
 //! `ReportWriter`, one frame (a value per recorded node) per call.
 //!
 //! Layout (libsonata `ElementReportReader`-readable, point neurons): root attributes
-//! `magic`, `version`, `finished`; `/report/<pop>/data` float32 [T x V] (attribute
+//! `magic`, `version`, `finished`; `/report/<pop>/data` float32 `[T x V]` (attribute
 //! `units`), extendable along T and chunked in row-major tiles so both whole-row
 //! reads (libsonata reads row by row) and appends stay cheap; `mapping/node_ids`
-//! uint64 [V] (attribute `sorted` uint8, which libsonata reads), `mapping/index_pointers`
-//! uint64 [V + 1] = 0..=V with a hard link `index_pointer` (bmtk's name),
-//! `mapping/element_ids` uint32 [V] all 0, and `mapping/time` float64 [3] =
-//! (start, stop, dt), attribute `units` = "ms". `time` always matches the rows on disk:
+//! uint64 `[V]` (attribute `sorted` uint8, which libsonata reads),
+//! `mapping/index_pointers` uint64 `[V + 1]` = 0..=V with a hard link
+//! `index_pointer` (bmtk's name), `mapping/element_ids` uint32 `[V]` all 0, and
+//! `mapping/time` float64 `[3]` = (start, stop, dt), attribute `units` = "ms".
+//! Frames are buffered (about 4 MiB) and appended a block of rows at a time. `time` always matches the rows on disk:
 //! it is written at create with stop = start (T = 0) and rewritten at every
 //! `flush`/`finish`, so a file flushed and then crashed still reads consistently.
 
@@ -255,6 +256,7 @@ fn write_mapping(
 pub struct Report {
     /// (start, stop, dt) in ms, right-open.
     pub time: [f64; 3],
+    /// `mapping/node_ids`: the node of each column.
     pub node_ids: Vec<u64>,
     /// Row-major [T x V].
     pub data: Vec<f32>,

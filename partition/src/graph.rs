@@ -1,5 +1,6 @@
 //! The chunk graph, computed analytically from the projection rules — never by
-//! building synapses, so it costs O(chunk pairs that exist), not O(synapses).
+//! building synapses, so it costs O(source chunks x target chunks) per
+//! projection, not O(synapses).
 //!
 //! Vertices are chunks with two weights: neurons (update cost) and expected
 //! incoming synapses (delivery cost and memory). A directed edge A -> B
@@ -28,7 +29,9 @@ pub const DEFAULT_RATE_HZ: f64 = 5.0;
 /// One directed edge of the chunk graph.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Edge {
+    /// Index of the chunk holding the presynaptic neurons.
     pub source: u32,
+    /// Index of the chunk holding the postsynaptic neurons.
     pub target: u32,
     /// Expected synapses from `source` onto `target` (summed over projections).
     pub synapses: f64,
@@ -36,6 +39,8 @@ pub struct Edge {
     pub min_delay_steps: u32,
 }
 
+/// The analytic chunk graph of a spec: vertices are chunks, weighted by
+/// neurons and expected incoming synapses; edges carry expected synapses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChunkGraph {
     /// All chunks, in gid order (vertex i = chunk i).
@@ -181,6 +186,7 @@ impl ChunkGraph {
         }
     }
 
+    /// Number of vertices (= chunks).
     pub fn n_vertices(&self) -> usize {
         self.chunks.len()
     }
