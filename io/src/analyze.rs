@@ -20,6 +20,7 @@ const READ_CHUNK: usize = 1 << 20;
 /// Statistics of one population over [t_start, t_stop).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PopulationStats {
+    /// Name of the group under `/spikes`.
     pub population: String,
     /// Population size (attribute `n_nodes`; if absent, the largest node id seen + 1).
     pub n_nodes: u64,

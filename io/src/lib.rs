@@ -1,9 +1,12 @@
+#![warn(missing_docs)]
+
 //! brainsim's input/output layer — the only crate touching HDF5.
 //!
 //! Config files -> validated `NetworkSpec` (raw serde mirror, then validation
 //! with file:line:field errors); SONATA spike files and state reports (streamed
-//! in chunks, flushed so a crash leaves what was written readable); streaming
-//! readers and the `analyze` statistics and raster plot; run metadata.
+//! in chunks; a crash leaves everything up to the last flush readable); the
+//! streaming spike reader, the `analyze` statistics and the raster plot; the
+//! run metadata record. See DESIGN.md.
 
 pub mod analyze;
 pub mod config;

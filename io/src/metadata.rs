@@ -1,9 +1,11 @@
-//! Run metadata: `OUT/metadata.json` (version, layout, timers, counts, status)
-//! and `OUT/config.toml` (a copy of the configuration as run).
+//! Run metadata: the `RunMetadata` record stored as `OUT/metadata.json`
+//! (version, layout, timers, counts, status), its write and its read. The
+//! run driver fills it and decides when to write it (with `status =
+//! "running"` when the run starts, `"finished"` at the end) and copies the
+//! config beside it; this module writes only `metadata.json`.
 //!
-//! The metadata is written when the run starts with `status = "running"` and
-//! rewritten at the end with `status = "finished"`; each write goes to a
-//! temporary file renamed into place, so the file is never half-written.
+//! Each write goes to a temporary file, synced, then renamed into place, so a
+//! reader never sees a half-written file.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,45 +14,76 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+/// One population's spikes over the whole run.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct PopulationSummary {
+    /// Population name, as in the config.
     pub name: String,
+    /// Neurons (after `simulation.scale`).
     pub size: u64,
+    /// Spikes emitted, recorded or not.
     pub spikes: u64,
+    /// Mean rate per neuron: spikes / (size x t_stop), in Hz.
     pub rate_hz: f64,
 }
 
 /// One timer over the ranks of a run (seconds).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct TimerStats {
+    /// The fastest rank's value.
     pub min: f64,
+    /// The mean over the ranks.
     pub mean: f64,
+    /// The slowest rank's value.
     pub max: f64,
 }
 
+/// The content of `metadata.json`: what was run, how, what it cost and what it
+/// wrote. The fields marked `serde(default)` were added later and may be
+/// missing from older files; every other field is required when reading.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunMetadata {
+    /// "running" until the run has written everything, then "finished".
     pub status: String,
+    /// Version of the brainsim that ran.
     pub brainsim_version: String,
+    /// The config file, as given on the command line.
     pub config_file: String,
+    /// MPI ranks.
     pub ranks: usize,
+    /// Threads per rank.
     pub threads: usize,
+    /// `simulation.seed`.
     pub seed: u32,
+    /// Time step (ms).
     pub dt_ms: f64,
+    /// Simulated time (ms).
     pub t_stop_ms: f64,
+    /// Neurons in the network.
     pub neurons: u64,
+    /// Synapses built, all ranks.
     pub synapses: u64,
     /// Synapses held by each rank.
     pub synapses_per_rank: Vec<u64>,
+    /// Synapse store memory per synapse (bytes), all ranks.
     pub bytes_per_synapse: f64,
+    /// Smallest synaptic delay in the network (steps).
     pub min_delay_steps: u64,
+    /// Largest synaptic delay in the network (steps).
     pub max_delay_steps: u64,
+    /// Steps between two spike exchanges between ranks.
     pub epoch_steps: u64,
+    /// Spikes emitted, all populations, recorded or not.
     pub spikes: u64,
+    /// Synaptic events delivered (a spike reaching one synapse), all ranks.
     pub synaptic_events: u64,
+    /// Wall time of the network build (s; the slowest rank's).
     pub build_seconds: f64,
+    /// Wall time of the simulation loop (s; the slowest rank's).
     pub simulate_seconds: f64,
+    /// `simulate_seconds` per simulated second.
     pub real_time_factor: f64,
+    /// Largest peak resident set size of any rank (bytes).
     pub peak_rss_bytes: u64,
     /// NEST-named timers (seconds; with several ranks, the slowest rank's).
     pub timers: BTreeMap<String, f64>,
@@ -66,11 +99,13 @@ pub struct RunMetadata {
     /// Bytes of spike packets each rank sent to other ranks.
     #[serde(default)]
     pub bytes_sent_per_rank: Vec<u64>,
+    /// One entry per population, in config order.
     pub populations: Vec<PopulationSummary>,
     /// Files of the run, relative to the output directory.
     pub outputs: Vec<String>,
 }
 
+/// Name of the metadata file in the output directory.
 pub const METADATA_FILE: &str = "metadata.json";
 
 impl RunMetadata {
@@ -90,11 +125,13 @@ impl RunMetadata {
         fs::rename(&tmp, dir.join(METADATA_FILE))
     }
 
+    /// Reads `dir/metadata.json`.
     pub fn read(dir: &Path) -> std::io::Result<Self> {
         let text = fs::read_to_string(dir.join(METADATA_FILE))?;
         serde_json::from_str(&text).map_err(std::io::Error::other)
     }
 
+    /// Whether the run got to the end (`status` = "finished").
     pub fn is_finished(&self) -> bool {
         self.status == "finished"
     }

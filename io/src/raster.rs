@@ -1,7 +1,8 @@
-//! Raster plot of a SONATA spike file as a PNG: time on x, neurons on y, populations
-//! stacked top to bottom (file order) in distinct colours with a thin grey separator
-//! (drawn over the spikes), at most `max_neurons_per_pop` neurons (the lowest node
-//! ids) per population.
+//! Raster plot of a SONATA spike file as a PNG: time on x, neurons on y,
+//! populations stacked top to bottom (by name, the order of
+//! `SpikeFile::populations`) in distinct colours with a thin grey separator
+//! (drawn over the spikes), at most `max_neurons_per_pop` neurons (the lowest
+//! node ids) per population.
 //!
 //! Drawn into an RGB buffer (1200 x 800, margins for the axes) and encoded with the
 //! `png` crate; no text: the x axis has tick marks at "nice" time steps (1, 2, 5 x
@@ -15,7 +16,9 @@ use std::path::Path;
 pub use crate::sonata_spikes::IoError;
 use crate::spike_reader::SpikeFile;
 
+/// Width of the PNG (pixels).
 pub const WIDTH: u32 = 1200;
+/// Height of the PNG (pixels).
 pub const HEIGHT: u32 = 800;
 const LEFT: usize = 70;
 const RIGHT: usize = 20;
@@ -95,11 +98,21 @@ pub fn raster_png(
     }
     let file = SpikeFile::open(spikes)?;
     let pops = file.populations();
+    let rows = rows_per_population(&file, &pops, max_neurons_per_pop)?;
+    let frame = Frame::new(rows.iter().sum(), t_start, t_stop);
+    let mut c = Canvas::new(WIDTH as usize, HEIGHT as usize);
+    draw_bands(&mut c, &frame, &rows);
+    draw_spikes(&mut c, &frame, &file, &pops, &rows)?;
+    // Separators and axes after the spikes, so spikes never hide them.
+    draw_axes(&mut c, &frame, &rows);
+    write_png(out_png, &c)
+}
 
-    // Rows per population: min(population size, limit); the size comes from n_nodes,
-    // or else from a pass over the node ids.
+/// Rows per population: min(population size, limit); the size comes from
+/// `n_nodes`, or else from a pass over the node ids.
+fn rows_per_population(file: &SpikeFile, pops: &[String], limit: u64) -> Result<Vec<u64>, IoError> {
     let mut rows = Vec::with_capacity(pops.len());
-    for pop in &pops {
+    for pop in pops {
         let n = match file.n_nodes(pop) {
             Some(n) => n,
             None => {
@@ -111,20 +124,54 @@ pub fn raster_png(
                 max.map_or(0, |m| m + 1)
             }
         };
-        rows.push(n.min(max_neurons_per_pop));
+        rows.push(n.min(limit));
     }
-    let total_rows: u64 = rows.iter().sum();
+    Ok(rows)
+}
 
-    let mut c = Canvas::new(WIDTH as usize, HEIGHT as usize);
-    let (x0, x1) = (LEFT, WIDTH as usize - RIGHT);
-    let (y0, y1) = (TOP, HEIGHT as usize - BOTTOM);
-    let (pw, ph) = ((x1 - x0) as f64, (y1 - y0) as u64);
-    let row_y = |row: u64| y0 + (row * ph / total_rows.max(1)) as usize;
+/// The plot area [x0, x1) x [y0, y1) inside the margins, with the time window
+/// on x and `total_rows` neuron rows on y.
+struct Frame {
+    x0: usize,
+    x1: usize,
+    y0: usize,
+    y1: usize,
+    t_start: f64,
+    t_stop: f64,
+    total_rows: u64,
+}
 
-    // Population bands: colour strips and y ticks.
+impl Frame {
+    fn new(total_rows: u64, t_start: f64, t_stop: f64) -> Self {
+        Frame {
+            x0: LEFT,
+            x1: WIDTH as usize - RIGHT,
+            y0: TOP,
+            y1: HEIGHT as usize - BOTTOM,
+            t_start,
+            t_stop,
+            total_rows,
+        }
+    }
+
+    /// Top pixel of neuron row `row` (row `total_rows` is the bottom edge).
+    fn row_y(&self, row: u64) -> usize {
+        let ph = (self.y1 - self.y0) as u64;
+        self.y0 + (row * ph / self.total_rows.max(1)) as usize
+    }
+
+    /// Pixels from `x0` to time `t`, unrounded (0 at t_start, the plot width at t_stop).
+    fn x_offset(&self, t: f64) -> f64 {
+        (t - self.t_start) / (self.t_stop - self.t_start) * (self.x1 - self.x0) as f64
+    }
+}
+
+/// Population bands in the left margin: a colour strip and a y tick at the top
+/// of each.
+fn draw_bands(c: &mut Canvas, f: &Frame, rows: &[u64]) {
     let mut first_row = 0u64;
     for (p, &n) in rows.iter().enumerate() {
-        let (top, bottom) = (row_y(first_row), row_y(first_row + n));
+        let (top, bottom) = (f.row_y(first_row), f.row_y(first_row + n));
         c.rect(
             LEFT - 14,
             LEFT - 8,
@@ -135,8 +182,18 @@ pub fn raster_png(
         c.rect(LEFT - 6, LEFT, top, top + 1, BLACK);
         first_row += n;
     }
+}
 
-    // Spikes: a pixel wide, a row high (at least one pixel).
+/// Spikes: a pixel wide, a row high (at least one pixel); node ids at or
+/// above the population's row count are not drawn.
+fn draw_spikes(
+    c: &mut Canvas,
+    f: &Frame,
+    file: &SpikeFile,
+    pops: &[String],
+    rows: &[u64],
+) -> Result<(), IoError> {
+    let (t_start, t_stop) = (f.t_start, f.t_stop);
     let mut first_row = 0u64;
     for (p, pop) in pops.iter().enumerate() {
         let n = rows[p];
@@ -145,13 +202,14 @@ pub fn raster_png(
             let window = file.window(pop, t_start, t_stop)?;
             file.for_each_chunk_in(pop, window, 1 << 20, |ts, ids| {
                 for (&t, &id) in ts.iter().zip(ids) {
+                    // The window of an unsorted population is all of it.
                     if id >= n || !(t >= t_start && t < t_stop) {
                         continue;
                     }
-                    let x = x0 + ((t - t_start) / (t_stop - t_start) * pw) as usize;
-                    let (top, bottom) = (row_y(first_row + id), row_y(first_row + id + 1));
+                    let x = f.x0 + f.x_offset(t) as usize;
+                    let (top, bottom) = (f.row_y(first_row + id), f.row_y(first_row + id + 1));
                     for y in top..bottom.max(top + 1) {
-                        c.set(x.min(x1 - 1), y, colour);
+                        c.set(x.min(f.x1 - 1), y, colour);
                     }
                 }
                 Ok(())
@@ -159,24 +217,33 @@ pub fn raster_png(
         }
         first_row += n;
     }
+    Ok(())
+}
 
-    // Separators on top of the spikes (so always visible), then axes and x ticks.
+/// Grey separators between populations, the two axes, and x ticks at every
+/// multiple of a nice step inside the window.
+fn draw_axes(c: &mut Canvas, f: &Frame, rows: &[u64]) {
+    let (x0, x1, y0, y1) = (f.x0, f.x1, f.y0, f.y1);
     let mut boundary = 0u64;
     for &n in &rows[..rows.len().saturating_sub(1)] {
         boundary += n;
-        let y = row_y(boundary);
+        let y = f.row_y(boundary);
         c.rect(x0, x1, y, y + 1, GREY);
     }
     c.rect(x0 - 1, x0, y0, y1 + 1, BLACK);
     c.rect(x0 - 1, x1, y1, y1 + 1, BLACK);
-    let step = tick_step(t_stop - t_start);
-    let mut k = (t_start / step).ceil();
-    while k * step < t_stop + step * 1e-9 {
-        let x = x0 + ((k * step - t_start) / (t_stop - t_start) * pw).round() as usize;
+    let step = tick_step(f.t_stop - f.t_start);
+    let mut k = (f.t_start / step).ceil();
+    // The relative epsilon keeps a tick exactly at t_stop despite rounding.
+    while k * step < f.t_stop + step * 1e-9 {
+        let x = x0 + f.x_offset(k * step).round() as usize;
         c.rect(x.min(x1 - 1), x.min(x1 - 1) + 1, y1 + 1, y1 + 8, BLACK);
         k += 1.0;
     }
+}
 
+/// Encodes the canvas as an 8-bit RGB PNG at `out_png`.
+fn write_png(out_png: &Path, c: &Canvas) -> Result<(), IoError> {
     let out = std::fs::File::create(out_png).map_err(|source| IoError::Fs {
         path: out_png.to_path_buf(),
         what: "creating PNG file".into(),
@@ -186,7 +253,7 @@ pub fn raster_png(
         path: out_png.to_path_buf(),
         source,
     };
-    let mut enc = png::Encoder::new(BufWriter::new(out), WIDTH, HEIGHT);
+    let mut enc = png::Encoder::new(BufWriter::new(out), c.w as u32, c.h as u32);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(png_err)?;

@@ -2,13 +2,14 @@
 //! `ReportWriter`, one frame (a value per recorded node) per call.
 //!
 //! Layout (libsonata `ElementReportReader`-readable, point neurons): root attributes
-//! `magic`, `version`, `finished`; `/report/<pop>/data` float32 [T x V] (attribute
+//! `magic`, `version`, `finished`; `/report/<pop>/data` float32 `[T x V]` (attribute
 //! `units`), extendable along T and chunked in row-major tiles so both whole-row
 //! reads (libsonata reads row by row) and appends stay cheap; `mapping/node_ids`
-//! uint64 [V] (attribute `sorted` uint8, which libsonata reads), `mapping/index_pointers`
-//! uint64 [V + 1] = 0..=V with a hard link `index_pointer` (bmtk's name),
-//! `mapping/element_ids` uint32 [V] all 0, and `mapping/time` float64 [3] =
-//! (start, stop, dt), attribute `units` = "ms". `time` always matches the rows on disk:
+//! uint64 `[V]` (attribute `sorted` uint8, which libsonata reads),
+//! `mapping/index_pointers` uint64 `[V + 1]` = 0..=V with a hard link
+//! `index_pointer` (bmtk's name), `mapping/element_ids` uint32 `[V]` all 0, and
+//! `mapping/time` float64 `[3]` = (start, stop, dt), attribute `units` = "ms".
+//! Frames are buffered (about 4 MiB) and appended a block of rows at a time. `time` always matches the rows on disk:
 //! it is written at create with stop = start (T = 0) and rewritten at every
 //! `flush`/`finish`, so a file flushed and then crashed still reads consistently.
 
@@ -64,19 +65,7 @@ impl ReportWriter {
         dt_ms: f64,
         units: &str,
     ) -> Result<Self, IoError> {
-        if population.is_empty() || population.contains('/') || population == "." {
-            return Err(IoError::invalid(
-                path,
-                format!("invalid population name {population:?}"),
-            ));
-        }
-        if node_ids.is_empty() {
-            return Err(IoError::invalid(path, "report: no node to record"));
-        }
-        if !(t_start_ms.is_finite() && dt_ms.is_finite() && dt_ms > 0.0) {
-            let msg = format!("report: need finite start and dt > 0, got {t_start_ms}, {dt_ms}");
-            return Err(IoError::invalid(path, msg));
-        }
+        check_create_args(path, population, node_ids, t_start_ms, dt_ms)?;
         let n = node_ids.len();
         let (chunk_rows, chunk_cols, block_rows) = layout(n);
 
@@ -95,38 +84,8 @@ impl ReportWriter {
             .create("data")
             .ctx(path, format!("creating /{root}/data"))?;
         write_str_attr(&data, "units", units, path)?;
-
-        let mapping = pop
-            .create_group("mapping")
-            .ctx(path, format!("creating /{root}/mapping"))?;
-        let what = |d: &str| format!("writing /{root}/mapping/{d}");
-        let ids = mapping
-            .new_dataset_builder()
-            .with_data(node_ids)
-            .create("node_ids");
-        let ids = ids.ctx(path, what("node_ids"))?;
-        let sorted = node_ids.windows(2).all(|w| w[0] < w[1]);
-        write_scalar_attr(&ids, "sorted", &u8::from(sorted), path)?;
-        let pointers: Vec<u64> = (0..=n as u64).collect();
-        mapping
-            .new_dataset_builder()
-            .with_data(&pointers)
-            .create("index_pointers")
-            .ctx(path, what("index_pointers"))?;
-        mapping
-            .link_hard("index_pointers", "index_pointer")
-            .ctx(path, what("index_pointer"))?;
-        mapping
-            .new_dataset_builder()
-            .with_data(&vec![0u32; n])
-            .create("element_ids")
-            .ctx(path, what("element_ids"))?;
-        let time = mapping
-            .new_dataset_builder()
-            .with_data(&[t_start_ms, t_start_ms, dt_ms])
-            .create("time")
-            .ctx(path, what("time"))?;
-        write_str_attr(&time, "units", "ms", path)?;
+        let time = write_mapping(&pop, &root, node_ids, t_start_ms, dt_ms, path)?;
+        // The empty report (T = 0, `time` stop = start) is on disk from the start.
         file.flush().ctx(path, "flushing file")?;
 
         Ok(ReportWriter {
@@ -219,11 +178,85 @@ impl ReportWriter {
     }
 }
 
+/// The arguments of `ReportWriter::create`, checked before the file is touched:
+/// a population name usable as one HDF5 group, at least one node, and a time
+/// axis (finite start, finite dt > 0).
+fn check_create_args(
+    path: &Path,
+    population: &str,
+    node_ids: &[u64],
+    t_start_ms: f64,
+    dt_ms: f64,
+) -> Result<(), IoError> {
+    if population.is_empty() || population.contains('/') || population == "." {
+        return Err(IoError::invalid(
+            path,
+            format!("invalid population name {population:?}"),
+        ));
+    }
+    if node_ids.is_empty() {
+        return Err(IoError::invalid(path, "report: no node to record"));
+    }
+    if !(t_start_ms.is_finite() && dt_ms.is_finite() && dt_ms > 0.0) {
+        let msg = format!("report: need finite start and dt > 0, got {t_start_ms}, {dt_ms}");
+        return Err(IoError::invalid(path, msg));
+    }
+    Ok(())
+}
+
+/// Writes `/<root>/mapping` (node ids and their `sorted` flag, index pointers
+/// with bmtk's alias, element ids, `time` for zero frames); returns `time`,
+/// which every flush rewrites.
+fn write_mapping(
+    pop: &hdf5::Group,
+    root: &str,
+    node_ids: &[u64],
+    t_start_ms: f64,
+    dt_ms: f64,
+    path: &Path,
+) -> Result<Dataset, IoError> {
+    let n = node_ids.len();
+    let mapping = pop
+        .create_group("mapping")
+        .ctx(path, format!("creating /{root}/mapping"))?;
+    let what = |d: &str| format!("writing /{root}/mapping/{d}");
+    let ids = mapping
+        .new_dataset_builder()
+        .with_data(node_ids)
+        .create("node_ids");
+    let ids = ids.ctx(path, what("node_ids"))?;
+    let sorted = node_ids.windows(2).all(|w| w[0] < w[1]);
+    write_scalar_attr(&ids, "sorted", &u8::from(sorted), path)?;
+    // Point neurons: node i has one element, column i of `data`.
+    let pointers: Vec<u64> = (0..=n as u64).collect();
+    mapping
+        .new_dataset_builder()
+        .with_data(&pointers)
+        .create("index_pointers")
+        .ctx(path, what("index_pointers"))?;
+    mapping
+        .link_hard("index_pointers", "index_pointer")
+        .ctx(path, what("index_pointer"))?;
+    mapping
+        .new_dataset_builder()
+        .with_data(&vec![0u32; n])
+        .create("element_ids")
+        .ctx(path, what("element_ids"))?;
+    let time = mapping
+        .new_dataset_builder()
+        .with_data(&[t_start_ms, t_start_ms, dt_ms])
+        .create("time")
+        .ctx(path, what("time"))?;
+    write_str_attr(&time, "units", "ms", path)?;
+    Ok(time)
+}
+
 /// A whole report read back (for tests and small reports; the writer streams).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// (start, stop, dt) in ms, right-open.
     pub time: [f64; 3],
+    /// `mapping/node_ids`: the node of each column.
     pub node_ids: Vec<u64>,
     /// Row-major [T x V].
     pub data: Vec<f32>,

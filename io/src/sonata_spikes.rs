@@ -4,11 +4,11 @@
 //! `finished`).
 //!
 //! Layout written (libsonata-readable): root attributes `magic` = uint32 0x0A7A,
-//! `version` = uint32[2] [0, 1], `finished` = uint8 (0 while running, 1 after
+//! `version` = uint32 `[2]` = (0, 1), `finished` = uint8 (0 while running, 1 after
 //! `finish`); per population a group `/spikes/<pop>` with attributes `sorting`
 //! (HDF5 enum over u8 {none, by_id, by_time}, always by_time here) and `n_nodes`
-//! (uint64, our extension), datasets `timestamps` float64 [N] (attribute `units` =
-//! "ms") and `node_ids` uint64 [N] (0-based within the population). Both datasets are
+//! (uint64, our extension), datasets `timestamps` float64 `[N]` (attribute `units` =
+//! "ms") and `node_ids` uint64 `[N]` (0-based within the population). Both datasets are
 //! chunked and extendable; spikes are buffered per population (bounded buffers) and
 //! appended with resize + hyperslab writes. The metadata cache is configured without
 //! evictions, so metadata reaches the disk only at `flush`/`finish`: a crash between
@@ -36,23 +36,36 @@ const CHUNK_SPIKES: usize = 1 << 15;
 pub enum IoError {
     /// An HDF5 call failed.
     Hdf5 {
+        /// The file.
         path: PathBuf,
+        /// The operation, e.g. "creating dataset /spikes/exc/timestamps".
         what: String,
+        /// HDF5's error.
         source: hdf5::Error,
     },
     /// A filesystem operation failed.
     Fs {
+        /// The file.
         path: PathBuf,
+        /// The operation, e.g. "creating PNG file".
         what: String,
+        /// The OS error.
         source: std::io::Error,
     },
     /// PNG encoding failed.
     Png {
+        /// The PNG file.
         path: PathBuf,
+        /// The encoder's error.
         source: png::EncodingError,
     },
     /// The file's content, or the caller's input, is not what the operation needs.
-    Invalid { path: PathBuf, what: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
 }
 
 impl IoError {
@@ -121,10 +134,13 @@ impl<T> H5Context<T> for Result<T, hdf5::Error> {
 #[derive(hdf5::H5Type, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Sorting {
+    /// No order.
     #[hdf5(rename = "none")]
     None = 0,
+    /// Sorted by node id.
     #[hdf5(rename = "by_id")]
     ById = 1,
+    /// Sorted by timestamp (what `SpikeWriter` writes).
     #[hdf5(rename = "by_time")]
     ByTime = 2,
 }
@@ -208,7 +224,8 @@ pub(crate) fn set_cloexec(file: &File, path: &Path) -> Result<(), IoError> {
         }
         // SAFETY: see above; the pointee is the sec2 driver's file descriptor.
         let fd = unsafe { *handle.cast::<libc::c_int>() };
-        // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+        // SAFETY: fcntl with integer arguments only, on the descriptor of `file`, which
+        // the borrow keeps open; it changes only the FD_CLOEXEC flag.
         let ok = unsafe {
             let flags = libc::fcntl(fd, libc::F_GETFD);
             flags >= 0 && libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) >= 0

@@ -1,5 +1,6 @@
 //! The chunk graph, computed analytically from the projection rules — never by
-//! building synapses, so it costs O(chunk pairs that exist), not O(synapses).
+//! building synapses, so it costs O(source chunks x target chunks) per
+//! projection, not O(synapses).
 //!
 //! Vertices are chunks with two weights: neurons (update cost) and expected
 //! incoming synapses (delivery cost and memory). A directed edge A -> B
@@ -28,7 +29,9 @@ pub const DEFAULT_RATE_HZ: f64 = 5.0;
 /// One directed edge of the chunk graph.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Edge {
+    /// Index of the chunk holding the presynaptic neurons.
     pub source: u32,
+    /// Index of the chunk holding the postsynaptic neurons.
     pub target: u32,
     /// Expected synapses from `source` onto `target` (summed over projections).
     pub synapses: f64,
@@ -36,6 +39,8 @@ pub struct Edge {
     pub min_delay_steps: u32,
 }
 
+/// The analytic chunk graph of a spec: vertices are chunks, weighted by
+/// neurons and expected incoming synapses; edges carry expected synapses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChunkGraph {
     /// All chunks, in gid order (vertex i = chunk i).
@@ -65,73 +70,104 @@ fn overlap(a: (u32, u32), b: (u32, u32)) -> f64 {
     f64::from(a.1.min(b.1).saturating_sub(a.0.max(b.0)))
 }
 
+/// Chunk index range [first, end) of every population; (0, 0) for a
+/// population without chunks. Chunks are in gid order and populations hold
+/// contiguous gids, so each population's chunks are contiguous.
+fn population_chunk_ranges(n_pops: usize, chunks: &[ChunkInfo]) -> Vec<(usize, usize)> {
+    let mut range = vec![(0usize, 0usize); n_pops];
+    for c in chunks {
+        let r = &mut range[c.population];
+        // end == 0 means unset: a set end is at least index + 1.
+        if r.1 == 0 {
+            r.0 = c.index;
+        }
+        r.1 = c.index + 1;
+    }
+    range
+}
+
+/// Index range [first, end) of a chunk's neurons within its population.
+fn index_range(spec: &NetworkSpec, c: &ChunkInfo) -> (u32, u32) {
+    let f = c.first_in_population(spec);
+    (f, f + c.len)
+}
+
+/// Adds projection `pi`'s expected synapses onto each target chunk to
+/// `incoming`, and one edge per connected (source chunk, target chunk) pair
+/// to `raw` (self-edges only count as incoming).
+fn add_projection(
+    spec: &NetworkSpec,
+    pi: usize,
+    chunks: &[ChunkInfo],
+    range: &[(usize, usize)],
+    incoming: &mut [f64],
+    raw: &mut Vec<Edge>,
+) {
+    let p = &spec.projections[pi];
+    let n = expected_synapses(spec, pi);
+    if n <= 0.0 {
+        return;
+    }
+    let ns = f64::from(spec.populations[p.source].size);
+    let nt = f64::from(spec.populations[p.target].size);
+    let delay = DelaySampler::new(&p.delay, spec.simulation.dt)
+        .bounds_steps()
+        .0;
+    let (s0, s1) = range[p.source];
+    let (t0, t1) = range[p.target];
+    for b in &chunks[t0..t1] {
+        let b_range = index_range(spec, b);
+        for a in &chunks[s0..s1] {
+            let syn = match p.rule {
+                // Source i connects to target i only: n / |T| per overlapping index.
+                ConnRule::OneToOne => {
+                    let o = overlap(index_range(spec, a), b_range);
+                    if o <= 0.0 {
+                        continue;
+                    }
+                    n / nt * o
+                }
+                // Uniform sources and targets: A's share of S times B's of T.
+                _ => n * f64::from(a.len) / ns * f64::from(b.len) / nt,
+            };
+            incoming[b.index] += syn;
+            if a.index != b.index {
+                raw.push(Edge {
+                    source: a.index as u32,
+                    target: b.index as u32,
+                    synapses: syn,
+                    min_delay_steps: delay,
+                });
+            }
+        }
+    }
+}
+
+/// Sorts edges by (source, target) and merges the edges of different
+/// projections between the same pair: synapses add up, the smallest delay wins.
+fn merge_parallel_edges(mut raw: Vec<Edge>) -> Vec<Edge> {
+    raw.sort_unstable_by_key(|e| (e.source, e.target));
+    let mut edges: Vec<Edge> = Vec::with_capacity(raw.len());
+    for e in raw {
+        match edges.last_mut() {
+            Some(l) if (l.source, l.target) == (e.source, e.target) => {
+                l.synapses += e.synapses;
+                l.min_delay_steps = l.min_delay_steps.min(e.min_delay_steps);
+            }
+            _ => edges.push(e),
+        }
+    }
+    edges
+}
+
 impl ChunkGraph {
     /// The graph of `spec` over `chunks` (= `layout::chunks(spec)`).
     pub fn from_spec(spec: &NetworkSpec, chunks: &[ChunkInfo]) -> ChunkGraph {
-        let n_pops = spec.populations.len();
-        // Chunk index range of every population (chunks are in gid order).
-        let mut range = vec![(0usize, 0usize); n_pops];
-        for c in chunks {
-            let r = &mut range[c.population];
-            if r.1 == 0 {
-                r.0 = c.index;
-            }
-            r.1 = c.index + 1;
-        }
+        let range = population_chunk_ranges(spec.populations.len(), chunks);
         let mut incoming = vec![0.0; chunks.len()];
         let mut raw: Vec<Edge> = Vec::new();
-        for (pi, p) in spec.projections.iter().enumerate() {
-            let n = expected_synapses(spec, pi);
-            if n <= 0.0 {
-                continue;
-            }
-            let ns = f64::from(spec.populations[p.source].size);
-            let nt = f64::from(spec.populations[p.target].size);
-            let delay = DelaySampler::new(&p.delay, spec.simulation.dt)
-                .bounds_steps()
-                .0;
-            let (s0, s1) = range[p.source];
-            let (t0, t1) = range[p.target];
-            for b in &chunks[t0..t1] {
-                let b_range = {
-                    let f = b.first_in_population(spec);
-                    (f, f + b.len)
-                };
-                let pairs: Box<dyn Iterator<Item = (&ChunkInfo, f64)>> = match p.rule {
-                    ConnRule::OneToOne => Box::new(chunks[s0..s1].iter().filter_map(|a| {
-                        let f = a.first_in_population(spec);
-                        let o = overlap((f, f + a.len), b_range);
-                        (o > 0.0).then(|| (a, n / nt * o))
-                    })),
-                    _ => Box::new(
-                        chunks[s0..s1]
-                            .iter()
-                            .map(|a| (a, n * f64::from(a.len) / ns * f64::from(b.len) / nt)),
-                    ),
-                };
-                for (a, syn) in pairs {
-                    incoming[b.index] += syn;
-                    if a.index != b.index {
-                        raw.push(Edge {
-                            source: a.index as u32,
-                            target: b.index as u32,
-                            synapses: syn,
-                            min_delay_steps: delay,
-                        });
-                    }
-                }
-            }
-        }
-        raw.sort_unstable_by_key(|e| (e.source, e.target));
-        let mut edges: Vec<Edge> = Vec::with_capacity(raw.len());
-        for e in raw {
-            match edges.last_mut() {
-                Some(l) if (l.source, l.target) == (e.source, e.target) => {
-                    l.synapses += e.synapses;
-                    l.min_delay_steps = l.min_delay_steps.min(e.min_delay_steps);
-                }
-                _ => edges.push(e),
-            }
+        for pi in 0..spec.projections.len() {
+            add_projection(spec, pi, chunks, &range, &mut incoming, &mut raw);
         }
         let rate = chunks
             .iter()
@@ -145,11 +181,12 @@ impl ChunkGraph {
             chunks: chunks.to_vec(),
             incoming,
             rate,
-            edges,
+            edges: merge_parallel_edges(raw),
             dt: spec.simulation.dt,
         }
     }
 
+    /// Number of vertices (= chunks).
     pub fn n_vertices(&self) -> usize {
         self.chunks.len()
     }

@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! Placement of chunks on ranks: the `Decomposition` (chunk -> rank, as data)
 //! and the partitioners that compute it. `round_robin` puts chunk i on rank
 //! i % P (NEST's placement); `block` gives each rank one contiguous range of
@@ -35,6 +37,7 @@ pub enum Partitioner {
 }
 
 impl Partitioner {
+    /// The name on the command line and in `metadata.json`.
     pub fn name(self) -> &'static str {
         match self {
             Partitioner::RoundRobin => "round_robin",
@@ -67,6 +70,7 @@ impl FromStr for Partitioner {
 /// Chunk -> rank for one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decomposition {
+    /// Number of ranks (some may hold no chunk).
     pub ranks: usize,
     /// `owner[chunk.index]` is the rank holding the chunk.
     pub owner: Vec<u32>,

@@ -14,14 +14,18 @@ use std::fmt;
 use crate::graph::{messages, ChunkGraph};
 use crate::Decomposition;
 
+/// The predicted cost of a decomposition (see the module doc).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
+    /// Number of ranks.
     pub ranks: usize,
+    /// Number of chunks (vertices of the graph).
     pub chunks: usize,
     /// Directed edges of the chunk graph (without self-edges).
     pub edges: usize,
-    /// Neurons and expected incoming synapses per rank.
+    /// Neurons per rank.
     pub neurons_per_rank: Vec<f64>,
+    /// Expected incoming synapses per rank.
     pub synapses_per_rank: Vec<f64>,
     /// max / mean - 1 of neurons and of incoming synapses.
     pub imbalance: [f64; 2],
@@ -33,6 +37,7 @@ pub struct Report {
     pub messages_per_rank: Vec<f64>,
     /// Smallest delay (steps) over the cut edges; None when nothing is cut.
     pub min_cut_delay_steps: Option<u32>,
+    /// dt (ms), to print the delay in ms.
     pub dt: f64,
 }
 
@@ -46,6 +51,7 @@ fn imbalance(v: &[f64]) -> f64 {
 }
 
 impl Report {
+    /// The report of decomposition `d` of `graph`.
     pub fn new(graph: &ChunkGraph, d: &Decomposition) -> Report {
         let p = d.ranks;
         let mut neurons = vec![0.0; p];

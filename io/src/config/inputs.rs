@@ -5,7 +5,7 @@
 //! own keys).
 
 use brainsim_sim::spec::{
-    ConnRule, Distribution, ProjectionSpec, Receptor, StimulusKind, StimulusSpec,
+    ConnRule, Distribution, PopulationSpec, ProjectionSpec, Receptor, StimulusKind, StimulusSpec,
 };
 
 use super::raw::{RawProjection, RawStimulus};
@@ -21,12 +21,40 @@ const RULES: &[&str] = &[
     "pairwise_bernoulli",
 ];
 
+/// Distributions a weight or a delay may be drawn from.
+const KINDS: &[&str] = &["normal", "uniform", "lognormal"];
+
 pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<ProjectionSpec> {
     let source = ctx.population(&join(at, "source"), &r.source)?;
     let target = ctx.population(&join(at, "target"), &r.target)?;
     let allow_autapses = r.allow_autapses.unwrap_or(true);
     let allow_multapses = r.allow_multapses.unwrap_or(true);
+    let owner = format!("rule {:?}", r.rule);
+    rule_keys(at, r, &owner)?;
+    let ends = Ends::new(ctx, source, target, allow_autapses, allow_multapses);
+    let rule = conn_rule(ctx, at, r, &owner, &ends)?;
+    let weight = values::distribution(&join(at, "weight"), &r.weight, KINDS)?;
+    let delay = match &r.delay {
+        Some(d) => values::distribution(&join(at, "delay"), d, KINDS)?,
+        None => Distribution::Constant(1.0),
+    };
+    values::delay(&join(at, "delay"), &delay, ctx.sim.dt)?;
+    let receptor = ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?;
+    Ok(ProjectionSpec {
+        source,
+        target,
+        rule,
+        allow_autapses,
+        allow_multapses,
+        weight,
+        delay,
+        receptor,
+    })
+}
 
+/// The rule name must be known and the rule parameters present must be the
+/// one it takes (if any); a missing parameter is reported by `conn_rule`.
+fn rule_keys(at: &str, r: &RawProjection, owner: &str) -> Check<()> {
     let rule_keys = [
         ("indegree", r.indegree.is_some()),
         ("outdegree", r.outdegree.is_some()),
@@ -51,127 +79,105 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
             );
         }
     };
-    let owner = format!("rule {:?}", r.rule);
-    values::only_keys(at, &present, allowed, &owner)?;
+    values::only_keys(at, &present, allowed, owner)
+}
 
-    let (src, tgt) = (&ctx.pops[source], &ctx.pops[target]);
-    let (ns, nt) = (u64::from(src.size), u64::from(tgt.size));
-    let scaled = if ctx.scale != 1.0 {
-        " after scaling"
-    } else {
-        ""
-    };
-    // Without autapses a neuron of a self-projection cannot pick itself.
-    let own = u64::from(source == target && !allow_autapses);
-    let autapse_note = if own == 1 {
-        " (excluding itself, allow_autapses = false)"
-    } else {
-        ""
-    };
-    let rule = match r.rule.as_str() {
+/// The two populations of a projection, as the feasibility checks of the
+/// rules see them (sizes are the scaled ones).
+struct Ends<'a> {
+    src: &'a PopulationSpec,
+    tgt: &'a PopulationSpec,
+    /// 1 for a self-projection without autapses: a neuron cannot pick itself,
+    /// so it has one partner fewer; else 0.
+    own: u64,
+    multapses: bool,
+    /// Appended to size messages when `simulation.scale` changed the sizes.
+    scaled: &'static str,
+    /// Appended to degree messages when `own` is 1, to say why.
+    autapse_note: &'static str,
+}
+
+impl<'a> Ends<'a> {
+    fn new(ctx: &Ctx<'a>, source: usize, target: usize, autapses: bool, multapses: bool) -> Self {
+        let own = u64::from(source == target && !autapses);
+        Ends {
+            src: &ctx.pops[source],
+            tgt: &ctx.pops[target],
+            own,
+            multapses,
+            scaled: if ctx.scale != 1.0 {
+                " after scaling"
+            } else {
+                ""
+            },
+            autapse_note: if own == 1 {
+                " (excluding itself, allow_autapses = false)"
+            } else {
+                ""
+            },
+        }
+    }
+
+    fn sizes(&self) -> (u64, u64) {
+        (u64::from(self.src.size), u64::from(self.tgt.size))
+    }
+}
+
+/// The connection rule with its parameter, checked against the population
+/// sizes. `rule_keys` has run: the name is known and no foreign key is set.
+fn conn_rule(ctx: &Ctx, at: &str, r: &RawProjection, owner: &str, e: &Ends) -> Check<ConnRule> {
+    let (ns, nt) = e.sizes();
+    Ok(match r.rule.as_str() {
         "all_to_all" => ConnRule::AllToAll,
         "one_to_one" => {
             if ns != nt {
                 return invalid(
                     join(at, "rule"),
                     format!(
-                        "one_to_one needs populations of equal size, but {:?} has {ns} neurons and {:?} has {nt}{scaled}",
-                        src.name, tgt.name
+                        "one_to_one needs populations of equal size, but {:?} has {ns} neurons and {:?} has {nt}{}",
+                        e.src.name, e.tgt.name, e.scaled
                     ),
                 );
             }
             ConnRule::OneToOne
         }
-        "fixed_indegree" => {
-            let field = join(at, "indegree");
-            let k = int_in(&field, required(&field, r.indegree, &owner)?, 0, i64::MAX)? as u64;
-            degree_fits(
-                &field,
-                k,
-                ns - own,
-                allow_multapses,
-                "source",
-                &src.name,
-                autapse_note,
-            )?;
-            ConnRule::FixedIndegree { indegree: k }
-        }
-        "fixed_outdegree" => {
-            let field = join(at, "outdegree");
-            let k = int_in(&field, required(&field, r.outdegree, &owner)?, 0, i64::MAX)? as u64;
-            degree_fits(
-                &field,
-                k,
-                nt - own,
-                allow_multapses,
+        "fixed_indegree" => ConnRule::FixedIndegree {
+            indegree: fixed_degree(&join(at, "indegree"), r.indegree, owner, e.src, "source", e)?,
+        },
+        "fixed_outdegree" => ConnRule::FixedOutdegree {
+            outdegree: fixed_degree(
+                &join(at, "outdegree"),
+                r.outdegree,
+                owner,
+                e.tgt,
                 "target",
-                &tgt.name,
-                autapse_note,
-            )?;
-            ConnRule::FixedOutdegree { outdegree: k }
-        }
-        "fixed_total_number" => {
-            let field = join(at, "N");
-            let n = int_in(&field, required(&field, r.n, &owner)?, 0, i64::MAX)?;
-            let n = (n as f64 * ctx.scale).round() as u64;
-            let pairs = ns * nt - own * ns;
-            if n > 0 && (pairs == 0 || (!allow_multapses && n > pairs)) {
-                return invalid(
-                    field,
-                    format!("N = {n}{scaled} exceeds the {pairs} possible (source, target) pairs without multapses"),
-                );
-            }
-            ConnRule::FixedTotalNumber { n }
-        }
-        _ => {
-            let field = join(at, "p");
-            let p = finite(&field, required(&field, r.p, &owner)?)?;
-            if !(0.0..=1.0).contains(&p) {
-                return invalid(field, format!("must be a probability in [0, 1], got {p}"));
-            }
-            let p = p / ctx.scale;
-            if p > 1.0 {
-                return invalid(
-                    field,
-                    format!("p / scale = {p} exceeds 1; raise simulation.scale"),
-                );
-            }
-            ConnRule::PairwiseBernoulli { p }
-        }
-    };
-
-    const KINDS: &[&str] = &["normal", "uniform", "lognormal"];
-    let weight = values::distribution(&join(at, "weight"), &r.weight, KINDS)?;
-    let delay = match &r.delay {
-        Some(d) => values::distribution(&join(at, "delay"), d, KINDS)?,
-        None => Distribution::Constant(1.0),
-    };
-    values::delay(&join(at, "delay"), &delay, ctx.sim.dt)?;
-    let receptor = ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?;
-    Ok(ProjectionSpec {
-        source,
-        target,
-        rule,
-        allow_autapses,
-        allow_multapses,
-        weight,
-        delay,
-        receptor,
+                e,
+            )?,
+        },
+        "fixed_total_number" => ConnRule::FixedTotalNumber {
+            n: total_number(ctx, &join(at, "N"), r.n, owner, e)?,
+        },
+        // "pairwise_bernoulli", the only name `rule_keys` left.
+        _ => ConnRule::PairwiseBernoulli {
+            p: probability(ctx, &join(at, "p"), r.p, owner)?,
+        },
     })
 }
 
-/// A fixed in- or out-degree `k` drawn from `available` partners.
-fn degree_fits(
+/// A fixed in- or out-degree `k` at `field`, drawn from the neurons of `pop`
+/// (the `side` of the projection).
+fn fixed_degree(
     field: &str,
-    k: u64,
-    available: u64,
-    multapses: bool,
+    value: Option<i64>,
+    owner: &str,
+    pop: &PopulationSpec,
     side: &str,
-    pop: &str,
-    note: &str,
-) -> Check<()> {
-    if k == 0 || (available > 0 && (multapses || k <= available)) {
-        return Ok(());
+    e: &Ends,
+) -> Check<u64> {
+    let k = int_in(field, required(field, value, owner)?, 0, i64::MAX)? as u64;
+    let available = u64::from(pop.size) - e.own;
+    if k == 0 || (available > 0 && (e.multapses || k <= available)) {
+        return Ok(k);
     }
     let key = field.rsplit('.').next().unwrap_or(field);
     let how = if available == 0 {
@@ -181,101 +187,152 @@ fn degree_fits(
     };
     invalid(
         field,
-        format!("{key} {k} is larger than the {available} possible {side}s in population {pop:?}{note}{how}"),
+        format!(
+            "{key} {k} is larger than the {available} possible {side}s in population {:?}{}{how}",
+            pop.name, e.autapse_note
+        ),
     )
 }
 
+/// `N` of fixed_total_number, scaled; without multapses it cannot exceed the
+/// number of (source, target) pairs.
+fn total_number(ctx: &Ctx, field: &str, value: Option<i64>, owner: &str, e: &Ends) -> Check<u64> {
+    let (ns, nt) = e.sizes();
+    let n = int_in(field, required(field, value, owner)?, 0, i64::MAX)?;
+    let n = (n as f64 * ctx.scale).round() as u64;
+    let pairs = ns * nt - e.own * ns;
+    if n > 0 && (pairs == 0 || (!e.multapses && n > pairs)) {
+        return invalid(
+            field,
+            format!(
+                "N = {n}{} exceeds the {pairs} possible (source, target) pairs without multapses",
+                e.scaled
+            ),
+        );
+    }
+    Ok(n)
+}
+
+/// `p` of pairwise_bernoulli, divided by `scale` (so each neuron keeps its
+/// expected number of synapses), which must leave it a probability.
+fn probability(ctx: &Ctx, field: &str, value: Option<f64>, owner: &str) -> Check<f64> {
+    let p = finite(field, required(field, value, owner)?)?;
+    if !(0.0..=1.0).contains(&p) {
+        return invalid(field, format!("must be a probability in [0, 1], got {p}"));
+    }
+    let p = p / ctx.scale;
+    if p > 1.0 {
+        return invalid(
+            field,
+            format!("p / scale = {p} exceeds 1; raise simulation.scale"),
+        );
+    }
+    Ok(p)
+}
+
 pub(crate) fn stimulus(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusSpec> {
-    let kind = r.kind.as_str();
-    let owner = format!("a {kind}");
-    let present = r.present_keys();
-    let field = |key: &str| join(at, key);
-    let delay = |d: Option<f64>| -> Check<f64> {
-        let d = finite(&field("delay"), d.unwrap_or(1.0))?;
-        values::delay(&field("delay"), &Distribution::Constant(d), ctx.sim.dt)?;
-        Ok(d)
-    };
-    let spec = match kind {
-        "poisson_generator" => {
-            values::only_keys(
-                at,
-                &present,
-                &["rate", "weight", "delay", "receptor"],
-                &owner,
-            )?;
-            let rate = non_negative(&field("rate"), required(&field("rate"), r.rate, &owner)?)?;
-            let weight = finite(
-                &field("weight"),
-                required(&field("weight"), r.weight, &owner)?,
-            )?;
-            StimulusKind::PoissonGenerator {
-                rate,
-                weight,
-                delay: delay(r.delay)?,
-            }
-        }
-        "dc_generator" => {
-            values::only_keys(at, &present, &["amplitude", "start", "stop"], &owner)?;
-            let amplitude = finite(
-                &field("amplitude"),
-                required(&field("amplitude"), r.amplitude, &owner)?,
-            )?;
-            let start = non_negative(&field("start"), r.start.unwrap_or(0.0))?;
-            let stop = finite(&field("stop"), r.stop.unwrap_or(ctx.sim.t_stop))?;
-            if start >= stop {
-                let key = if r.stop.is_some() { "stop" } else { "start" };
-                return invalid(
-                    field(key),
-                    format!("start ({start} ms) must be before stop ({stop} ms)"),
-                );
-            }
-            StimulusKind::DcGenerator {
-                amplitude,
-                start,
-                stop,
-            }
-        }
-        "spike_generator" => {
-            values::only_keys(
-                at,
-                &present,
-                &["spike_times", "weight", "delay", "receptor"],
-                &owner,
-            )?;
-            let times = required(&field("spike_times"), r.spike_times.as_deref(), &owner)?;
-            spike_times(&field("spike_times"), times, ctx.sim.dt)?;
-            let weight = finite(
-                &field("weight"),
-                required(&field("weight"), r.weight, &owner)?,
-            )?;
-            StimulusKind::SpikeGenerator {
-                spike_times: times.to_vec(),
-                weight,
-                delay: delay(r.delay)?,
-            }
-        }
+    let spec = match r.kind.as_str() {
+        "poisson_generator" => poisson_generator(ctx, at, r)?,
+        "dc_generator" => dc_generator(ctx, at, r)?,
+        "spike_generator" => spike_generator(ctx, at, r)?,
         other => {
             return invalid(
-                field("type"),
+                join(at, "type"),
                 format!("unknown stimulus type {other:?} (types: poisson_generator, dc_generator, spike_generator)"),
             );
         }
     };
-    let target = ctx.population(&field("target"), &r.target)?;
+    let target = ctx.population(&join(at, "target"), &r.target)?;
     let node_ids = match &r.node_ids {
-        Some(ids) => Some(ctx.node_ids(&field("node_ids"), target, ids)?),
+        Some(ids) => Some(ctx.node_ids(&join(at, "node_ids"), target, ids)?),
         None => None,
     };
     let receptor = match spec {
         // A current is not a synaptic event: no receptor.
         StimulusKind::DcGenerator { .. } => Receptor::BySign,
-        _ => ctx.receptor(&field("receptor"), target, r.receptor.as_deref())?,
+        _ => ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?,
     };
     Ok(StimulusSpec {
         kind: spec,
         target,
         node_ids,
         receptor,
+    })
+}
+
+/// Who requires a key, in messages: "a poisson_generator".
+fn stimulus_owner(r: &RawStimulus) -> String {
+    format!("a {}", r.kind)
+}
+
+/// The delay (ms) of a generator's events, 1 ms when absent; the same limits
+/// as a synaptic delay.
+fn stimulus_delay(ctx: &Ctx, at: &str, d: Option<f64>) -> Check<f64> {
+    let field = join(at, "delay");
+    let d = finite(&field, d.unwrap_or(1.0))?;
+    values::delay(&field, &Distribution::Constant(d), ctx.sim.dt)?;
+    Ok(d)
+}
+
+/// `weight`, required by the generators that emit spikes.
+fn stimulus_weight(at: &str, r: &RawStimulus, owner: &str) -> Check<f64> {
+    let field = join(at, "weight");
+    finite(&field, required(&field, r.weight, owner)?)
+}
+
+fn poisson_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> {
+    let owner = stimulus_owner(r);
+    let allowed = ["rate", "weight", "delay", "receptor"];
+    values::only_keys(at, &r.present_keys(), &allowed, &owner)?;
+    let field = join(at, "rate");
+    let rate = non_negative(&field, required(&field, r.rate, &owner)?)?;
+    let weight = stimulus_weight(at, r, &owner)?;
+    Ok(StimulusKind::PoissonGenerator {
+        rate,
+        weight,
+        delay: stimulus_delay(ctx, at, r.delay)?,
+    })
+}
+
+/// A current over [start, stop), by default the whole run.
+fn dc_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> {
+    let owner = stimulus_owner(r);
+    let allowed = ["amplitude", "start", "stop"];
+    values::only_keys(at, &r.present_keys(), &allowed, &owner)?;
+    let field = |key: &str| join(at, key);
+    let amplitude = finite(
+        &field("amplitude"),
+        required(&field("amplitude"), r.amplitude, &owner)?,
+    )?;
+    let start = non_negative(&field("start"), r.start.unwrap_or(0.0))?;
+    let stop = finite(&field("stop"), r.stop.unwrap_or(ctx.sim.t_stop))?;
+    if start >= stop {
+        // Blame the key the user wrote: stop if given, else start (past t_stop).
+        let key = if r.stop.is_some() { "stop" } else { "start" };
+        return invalid(
+            field(key),
+            format!("start ({start} ms) must be before stop ({stop} ms)"),
+        );
+    }
+    Ok(StimulusKind::DcGenerator {
+        amplitude,
+        start,
+        stop,
+    })
+}
+
+fn spike_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> {
+    let owner = stimulus_owner(r);
+    let allowed = ["spike_times", "weight", "delay", "receptor"];
+    values::only_keys(at, &r.present_keys(), &allowed, &owner)?;
+    let field = join(at, "spike_times");
+    let times = required(&field, r.spike_times.as_deref(), &owner)?;
+    spike_times(&field, times, ctx.sim.dt)?;
+    let weight = stimulus_weight(at, r, &owner)?;
+    Ok(StimulusKind::SpikeGenerator {
+        spike_times: times.to_vec(),
+        weight,
+        delay: stimulus_delay(ctx, at, r.delay)?,
     })
 }
 

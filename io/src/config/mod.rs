@@ -25,13 +25,16 @@ use brainsim_sim::spec::NetworkSpec;
 /// located errors (e.g. a check the caller makes against the cluster).
 #[derive(Clone, Debug)]
 pub struct LoadedConfig {
+    /// The file as named by the caller.
     pub path: PathBuf,
+    /// Its text, as read.
     pub text: String,
+    /// The validated network (sizes already scaled by `simulation.scale`).
     pub spec: NetworkSpec,
 }
 
 impl LoadedConfig {
-    /// An error about `field` (a path like "population[1].size") located in this file.
+    /// An error about `field` (a path like `population[1].size`) located in this file.
     pub fn error_at(&self, field: &str, message: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.path.display().to_string(),
@@ -45,11 +48,13 @@ impl LoadedConfig {
 /// Anything wrong with a config file, located as well as possible.
 #[derive(Debug, Clone)]
 pub struct ConfigError {
+    /// The file, as displayed in the message.
     pub file: String,
     /// 1-based line of the offending value (or of its table header when absent).
     pub line: Option<usize>,
     /// Field path, e.g. `projection[2].weight.std`; empty if not about a field.
     pub field: String,
+    /// What is wrong, one line.
     pub message: String,
 }
 

@@ -1,6 +1,7 @@
 //! Validation of `[[record]]` tables: at most one `spikes` record (default:
-//! every population; optionally only some global `gids`), any number of uniquely named `state` records (variables
-//! of the population's model, node ids, a sampling interval on the dt grid).
+//! every population; optionally only some global `gids`), any number of
+//! uniquely named `state` records (variables of the population's model, node
+//! ids, a sampling interval on the dt grid).
 //! Without any `[[record]]` the spikes of every population are recorded.
 
 use brainsim_sim::spec::RecordSpec;

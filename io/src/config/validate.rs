@@ -2,8 +2,9 @@
 //! table (including `scale`), populations (names, sizes, models, parameters
 //! merged with the model defaults and checked by the model, initial values),
 //! and the shared context (population lookup, receptors, node ids) that
-//! `inputs` and `records` use for projections, stimuli and records. The first failed check wins; it is returned with
-//! its field path for `mod.rs` to locate.
+//! `inputs` and `records` use for projections, stimuli and records. The first
+//! failed check wins; it is returned with its field path for `mod.rs` to
+//! locate.
 
 use std::collections::BTreeMap;
 
