@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::build::create_chunk;
-pub use crate::build::{reports, ReportInfo};
 use crate::chunk::{Chunk, Sample};
+use crate::chunk_setup::create_chunk;
+pub use crate::chunk_setup::{reports, ReportInfo};
 use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
