@@ -272,3 +272,6 @@ pub fn expected_synapses(spec: &NetworkSpec, proj: usize) -> f64 {
         ConnRule::PairwiseBernoulli { p: prob } => prob * (ns * nt - autapses),
     }
 }
+
+#[cfg(test)]
+mod tests;
