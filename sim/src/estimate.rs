@@ -104,14 +104,24 @@ mod tests {
             let mut spec = network(seed, &[300, 200], 64);
             for (s, t, p) in [(0, 1, 0.1), (1, 1, 0.3), (0, 0, 0.02)] {
                 let rule = ConnRule::PairwiseBernoulli { p };
-                let mut proj = projection(s, t, rule, Distribution::Constant(1.0), Distribution::Constant(1.0));
+                let mut proj = projection(
+                    s,
+                    t,
+                    rule,
+                    Distribution::Constant(1.0),
+                    Distribution::Constant(1.0),
+                );
                 proj.allow_autapses = s != t;
                 spec.projections.push(proj);
             }
-            let variance: f64 = [(300.0 * 200.0, 0.1), (200.0 * 199.0, 0.3), (300.0 * 299.0, 0.02)]
-                .iter()
-                .map(|&(pairs, p)| pairs * p * (1.0 - p))
-                .sum();
+            let variance: f64 = [
+                (300.0 * 200.0, 0.1),
+                (200.0 * 199.0, 0.3),
+                (300.0 * 299.0, 0.02),
+            ]
+            .iter()
+            .map(|&(pairs, p)| pairs * p * (1.0 - p))
+            .sum();
             let expected = estimate(&spec, 1.0, 2).synapses;
             let got = built(&spec).n_synapses() as f64;
             assert!(

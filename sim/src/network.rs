@@ -409,3 +409,142 @@ fn local_interval(min_delay: u64) -> u64 {
         min_delay.max(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::InProcess;
+    use crate::spec::test_specs::{network, projection};
+    use crate::spec::{ConnRule, Distribution};
+
+    /// P0 (40) and P1 (30, two ring lanes: unequal synaptic time constants),
+    /// chunks of 16, with delays from 0.3 ms (3 steps) up.
+    fn delayed() -> NetworkSpec {
+        let mut spec = network(11, &[40, 30], 16);
+        spec.populations[1].params.insert("tau_syn_in".into(), 1.0);
+        let w = Distribution::Normal {
+            mean: 0.0,
+            std: 30.0,
+        };
+        spec.projections = vec![
+            projection(
+                0,
+                1,
+                ConnRule::FixedIndegree { indegree: 6 },
+                w.clone(),
+                Distribution::Uniform {
+                    low: 0.3,
+                    high: 2.0,
+                },
+            ),
+            projection(
+                1,
+                0,
+                ConnRule::PairwiseBernoulli { p: 0.2 },
+                w.clone(),
+                Distribution::Constant(0.7),
+            ),
+            projection(
+                1,
+                1,
+                ConnRule::FixedTotalNumber { n: 200 },
+                w,
+                Distribution::Uniform {
+                    low: 0.9,
+                    high: 2.5,
+                },
+            ),
+        ];
+        spec
+    }
+
+    fn build(spec: &NetworkSpec) -> Network {
+        Network::build(spec, &|_| true, &mut InProcess)
+    }
+
+    #[test]
+    fn epoch_steps_are_capped_and_never_below_the_local_interval() {
+        let mut net = build(&delayed());
+        let local = net.local_steps();
+        assert_eq!(local, net.min_delay);
+        assert!(local >= 3, "uniform delays start at 3 steps: {local}");
+        assert_eq!(net.epoch_steps(), local, "default: the local interval");
+        for (cross, want) in [
+            (u64::MAX, MAX_EPOCH_STEPS),
+            (MAX_EPOCH_STEPS + 1, MAX_EPOCH_STEPS),
+            (MAX_EPOCH_STEPS, MAX_EPOCH_STEPS),
+            (local + 4, local + 4),
+            (local, local),
+            (local - 1, local),
+            (0, local),
+        ] {
+            net.set_epoch_steps(cross);
+            assert_eq!(net.epoch_steps(), want, "cross-rank minimum delay {cross}");
+        }
+    }
+
+    #[test]
+    fn a_network_without_synapses_exchanges_every_max_epoch_steps() {
+        let mut net = build(&network(1, &[10], 4));
+        assert_eq!(
+            (net.min_delay, net.local_steps()),
+            (u64::MAX, MAX_EPOCH_STEPS)
+        );
+        net.set_epoch_steps(5);
+        assert_eq!(net.epoch_steps(), MAX_EPOCH_STEPS);
+    }
+
+    #[test]
+    #[should_panic(expected = "the epoch is fixed once the run started")]
+    fn epoch_steps_cannot_change_once_the_run_started() {
+        let mut net = build(&delayed());
+        let mut out = EpochOutput::default();
+        assert!(net.run_epoch(&mut InProcess, &mut out));
+        net.set_epoch_steps(10);
+    }
+
+    /// `min_delay_from` decodes delays from ring offsets; the brute force
+    /// regenerates every chunk's raw synapses and takes the minimum delay of
+    /// those whose source is remote.
+    #[test]
+    fn min_delay_from_is_the_minimum_over_remote_sources() {
+        let spec = delayed();
+        let net = build(&spec);
+        assert_eq!(net.chunks.iter().map(|c| c.n_lanes()).max(), Some(2));
+        let all = layout::chunks(&spec);
+        let mut raw = Vec::new();
+        for c in &all {
+            for (pi, p) in spec.projections.iter().enumerate() {
+                if p.target == c.population {
+                    let split = connect::split_total(&spec, pi, &all);
+                    let nth = all
+                        .iter()
+                        .filter(|o| o.population == p.target && o.index < c.index)
+                        .count();
+                    connect::generate(&spec, pi, c, split.get(nth).copied().unwrap_or(0), &mut raw);
+                }
+            }
+        }
+        assert_eq!(raw.len() as u64, net.n_synapses());
+        let brute = |is_remote: &dyn Fn(u32) -> bool| {
+            raw.iter()
+                .filter(|s| is_remote(s.source))
+                .map(|s| u64::from(s.delay_steps))
+                .min()
+                .unwrap_or(u64::MAX)
+        };
+        let predicates: [(&str, &dyn Fn(u32) -> bool); 6] = [
+            ("none", &|_| false),
+            ("all", &|_| true),
+            ("P0", &|g| g < 40),
+            ("P1", &|g| g >= 40),
+            ("odd", &|g| g % 2 == 1),
+            ("three", &|g| [5, 44, 61].contains(&g)),
+        ];
+        for (name, is_remote) in predicates {
+            assert_eq!(net.min_delay_from(is_remote), brute(is_remote), "{name}");
+        }
+        assert_eq!(net.min_delay_from(&|_| true), net.min_delay);
+        assert_eq!(net.min_delay_from(&|_| false), u64::MAX);
+    }
+}

@@ -50,7 +50,8 @@ fn weight_dist() -> impl Strategy<Value = Distribution> {
 fn delay_dist() -> impl Strategy<Value = Distribution> {
     prop_oneof![
         (1u32..40).prop_map(|k| Distribution::Constant(f64::from(k) * 0.1)),
-        (0.1..3.0f64, 0.0..0.7f64).prop_map(|(low, w)| Distribution::Uniform { low, high: low + w }),
+        (0.1..3.0f64, 0.0..0.7f64)
+            .prop_map(|(low, w)| Distribution::Uniform { low, high: low + w }),
         (0.1..3.0f64, 0.0..1.5f64).prop_map(|(mean, std)| Distribution::Normal { mean, std }),
     ]
 }
@@ -153,7 +154,10 @@ fn check_weight(d: &Distribution, w: f32) -> Result<(), TestCaseError> {
             prop_assert!(w == 0.0 || (w > 0.0) == (mean > 0.0), "{w} vs mean {mean}")
         }
         Distribution::Uniform { low, high } => {
-            prop_assert!(w >= low as f32 && w <= high as f32, "{w} not in [{low}, {high}]");
+            prop_assert!(
+                w >= low as f32 && w <= high as f32,
+                "{w} not in [{low}, {high}]"
+            );
             let mid = 0.5 * (low + high);
             prop_assert!(mid == 0.0 || w == 0.0 || (w > 0.0) == (mid > 0.0));
         }
