@@ -25,4 +25,4 @@ test: setup
 bench:
 	@scripts/setup.sh --bench
 	$(CARGO) build --release
-	bench/run.sh
+	CARGO=$(CARGO) bench/run.sh
