@@ -145,6 +145,9 @@ impl PoissonInput {
     }
 
     /// `refill_lanes` compiled for AVX2 (integer code: same results).
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn refill_avx2(&mut self, block: u64) {
@@ -152,6 +155,9 @@ impl PoissonInput {
     }
 
     /// `refill_lanes` on 16 lanes compiled for AVX-512 (same results).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn refill_avx512(&mut self, block: u64) {
