@@ -26,4 +26,4 @@ test: setup
 bench:
 	@scripts/setup.sh --bench
 	$(CARGO) build --release
-	bench/run.sh
+	CARGO=$(CARGO) bench/run.sh

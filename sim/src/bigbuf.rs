@@ -104,7 +104,10 @@ fn map_huge<T>(len: usize, bytes: usize) -> Option<Inner<T>> {
     let map_bytes = bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE;
     // Over-allocate by one huge page so an aligned start exists, then trim.
     let raw_bytes = map_bytes + HUGE_PAGE;
-    // SAFETY: anonymous private mapping; every later access stays within it.
+    // SAFETY: a fresh anonymous private mapping that nothing else refers to;
+    // the munmaps trim only its own head and tail (both inside the `raw_bytes`
+    // mapped), madvise covers the aligned `map_bytes` kept, and every later
+    // access goes through `len` elements of it (`map_bytes >= bytes`).
     unsafe {
         let raw = libc::mmap(
             std::ptr::null_mut(),

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use crate::dist::{DelaySampler, WeightSampler};
 use crate::layout::ChunkInfo;
 use crate::rng::{stream_id, Purpose, Stream};
-use crate::spec::{ConnRule, NetworkSpec, ProjectionSpec, Receptor};
+use crate::spec::{ConnRule, NetworkSpec, PopulationSpec, ProjectionSpec, Receptor};
 
 /// A synapse before it is packed into the store.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,22 +30,57 @@ const SUB_TARGET: u32 = 0;
 const SUB_SOURCE: u32 = 1;
 const SUB_CHUNK: u32 = 2;
 
+/// What every rule of one projection needs: the stream key, the samplers,
+/// and the source and target populations.
 struct Ctx<'a> {
     seed: u32,
     stream: u32,
     weight: WeightSampler,
     delay: DelaySampler,
-    receptor: &'a Receptor,
+    p: &'a ProjectionSpec,
+    /// Source gids: s0..s0 + ns.
+    s0: u32,
+    ns: u32,
+    tgt: &'a PopulationSpec,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(spec: &'a NetworkSpec, proj: usize) -> Self {
+        let p = &spec.projections[proj];
+        let src = &spec.populations[p.source];
+        Ctx {
+            seed: spec.simulation.seed,
+            stream: stream_id(Purpose::Connect, proj),
+            weight: WeightSampler::new(&p.weight),
+            delay: DelaySampler::new(&p.delay, spec.simulation.dt),
+            p,
+            s0: src.first_gid,
+            ns: src.size,
+            tgt: &spec.populations[p.target],
+        }
+    }
+
+    /// False for a refused autapse (source == target in one population).
+    #[inline]
+    fn autapse_ok(&self, source: u32, target: u32) -> bool {
+        self.p.allow_autapses || self.p.source != self.p.target || source != target
+    }
+
+    /// The stream of a per-target rule: keyed by (projection, target gid).
+    #[inline]
+    fn target_stream(&self, t: u32) -> Stream {
+        Stream::new(self.seed, self.stream, t, SUB_TARGET)
+    }
+
+    /// Draws weight then delay (in that order: the stream position of every
+    /// later draw depends on it).
     #[inline]
     fn synapse(&self, s: &mut Stream, source: u32, target: u32) -> RawSynapse {
         let w = self.weight.sample(s);
         let d = self.delay.sample_steps(s);
-        let receptor = match self.receptor {
+        let receptor = match self.p.receptor {
             Receptor::BySign => u8::from(w < 0.0),
-            Receptor::Index(i) => *i as u8,
+            Receptor::Index(i) => i as u8,
         };
         RawSynapse {
             source,
@@ -93,117 +128,127 @@ pub fn generate(
     chunk_share: u64,
     out: &mut Vec<RawSynapse>,
 ) {
-    let p: &ProjectionSpec = &spec.projections[proj];
-    debug_assert_eq!(p.target, chunk.population);
-    let src = &spec.populations[p.source];
-    let tgt = &spec.populations[p.target];
-    let ctx = Ctx {
-        seed: spec.simulation.seed,
-        stream: stream_id(Purpose::Connect, proj),
-        weight: WeightSampler::new(&p.weight),
-        delay: DelaySampler::new(&p.delay, spec.simulation.dt),
-        receptor: &p.receptor,
-    };
-    let same = p.source == p.target;
-    let autapse_ok = |s: u32, t: u32| p.allow_autapses || !same || s != t;
-    let (s0, ns) = (src.first_gid, src.size);
-    match p.rule {
-        ConnRule::AllToAll => {
-            for (ti, t) in chunk.gids().enumerate() {
-                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
-                for sg in s0..s0 + ns {
-                    if autapse_ok(sg, t) {
-                        out.push(ctx.synapse(&mut s, sg, ti as u32));
-                    }
-                }
+    let ctx = Ctx::new(spec, proj);
+    debug_assert_eq!(ctx.p.target, chunk.population);
+    match ctx.p.rule {
+        ConnRule::AllToAll => all_to_all(&ctx, chunk, out),
+        ConnRule::OneToOne => one_to_one(&ctx, chunk, out),
+        ConnRule::FixedIndegree { indegree } => fixed_indegree(&ctx, chunk, indegree, out),
+        ConnRule::FixedOutdegree { outdegree } => fixed_outdegree(&ctx, chunk, outdegree, out),
+        ConnRule::FixedTotalNumber { .. } => fixed_total_number(&ctx, chunk, chunk_share, out),
+        ConnRule::PairwiseBernoulli { p } => pairwise_bernoulli(&ctx, chunk, p, out),
+    }
+}
+
+/// Every source onto every target (autapses dropped if refused); weights and
+/// delays drawn from the target's stream, sources in gid order.
+fn all_to_all(ctx: &Ctx<'_>, chunk: &ChunkInfo, out: &mut Vec<RawSynapse>) {
+    for (ti, t) in chunk.gids().enumerate() {
+        let mut s = ctx.target_stream(t);
+        for sg in ctx.s0..ctx.s0 + ctx.ns {
+            if ctx.autapse_ok(sg, t) {
+                out.push(ctx.synapse(&mut s, sg, ti as u32));
             }
         }
-        ConnRule::OneToOne => {
-            for (ti, t) in chunk.gids().enumerate() {
-                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
-                let sg = s0 + (t - tgt.first_gid);
-                if autapse_ok(sg, t) {
-                    out.push(ctx.synapse(&mut s, sg, ti as u32));
-                }
-            }
+    }
+}
+
+/// Source i of the source population onto target i of the target population
+/// (validation makes the sizes equal).
+fn one_to_one(ctx: &Ctx<'_>, chunk: &ChunkInfo, out: &mut Vec<RawSynapse>) {
+    for (ti, t) in chunk.gids().enumerate() {
+        let mut s = ctx.target_stream(t);
+        let sg = ctx.s0 + (t - ctx.tgt.first_gid);
+        if ctx.autapse_ok(sg, t) {
+            out.push(ctx.synapse(&mut s, sg, ti as u32));
         }
-        ConnRule::FixedIndegree { indegree } => {
-            let mut chosen = HashSet::new();
-            for (ti, t) in chunk.gids().enumerate() {
-                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
-                chosen.clear();
-                let mut made = 0;
-                while made < indegree {
-                    let sg = s0 + s.below(ns);
-                    if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert(sg)) {
-                        continue;
-                    }
-                    out.push(ctx.synapse(&mut s, sg, ti as u32));
-                    made += 1;
-                }
+    }
+}
+
+/// Exactly `indegree` sources per target, drawn uniformly; refused autapses
+/// and repeated sources (without multapses) are redrawn.
+fn fixed_indegree(ctx: &Ctx<'_>, chunk: &ChunkInfo, indegree: u64, out: &mut Vec<RawSynapse>) {
+    let mut chosen = HashSet::new();
+    for (ti, t) in chunk.gids().enumerate() {
+        let mut s = ctx.target_stream(t);
+        chosen.clear();
+        let mut made = 0;
+        while made < indegree {
+            let sg = ctx.s0 + s.below(ctx.ns);
+            if !ctx.autapse_ok(sg, t) || (!ctx.p.allow_multapses && !chosen.insert(sg)) {
+                continue;
             }
+            out.push(ctx.synapse(&mut s, sg, ti as u32));
+            made += 1;
         }
-        ConnRule::FixedOutdegree { outdegree } => {
-            // Every chunk replays each source's full draw and keeps its own
-            // targets: O(sources x outdegree) per chunk (see DESIGN.md).
-            let mut chosen = HashSet::new();
-            for sg in s0..s0 + ns {
-                let mut s = Stream::new(ctx.seed, ctx.stream, sg, SUB_SOURCE);
-                chosen.clear();
-                let mut made = 0;
-                while made < outdegree {
-                    let t = tgt.first_gid + s.below(tgt.size);
-                    if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert(t)) {
-                        continue;
-                    }
-                    // Draw weight and delay for every synapse so the stream
-                    // position does not depend on which chunk is asking.
-                    let syn = ctx.synapse(&mut s, sg, t.wrapping_sub(chunk.first_gid));
-                    if chunk.gids().contains(&t) {
-                        out.push(syn);
-                    }
-                    made += 1;
-                }
+    }
+}
+
+/// Exactly `outdegree` targets per source over the whole target population.
+/// Every chunk replays each source's full draw and keeps its own targets:
+/// O(sources x outdegree) per chunk (see DESIGN.md).
+fn fixed_outdegree(ctx: &Ctx<'_>, chunk: &ChunkInfo, outdegree: u64, out: &mut Vec<RawSynapse>) {
+    let mut chosen = HashSet::new();
+    for sg in ctx.s0..ctx.s0 + ctx.ns {
+        let mut s = Stream::new(ctx.seed, ctx.stream, sg, SUB_SOURCE);
+        chosen.clear();
+        let mut made = 0;
+        while made < outdegree {
+            let t = ctx.tgt.first_gid + s.below(ctx.tgt.size);
+            if !ctx.autapse_ok(sg, t) || (!ctx.p.allow_multapses && !chosen.insert(t)) {
+                continue;
             }
+            // Draw weight and delay for every synapse so the stream
+            // position does not depend on which chunk is asking.
+            let syn = ctx.synapse(&mut s, sg, t.wrapping_sub(chunk.first_gid));
+            if chunk.gids().contains(&t) {
+                out.push(syn);
+            }
+            made += 1;
         }
-        ConnRule::FixedTotalNumber { .. } => {
-            let mut s = Stream::new(ctx.seed, ctx.stream, chunk.first_gid, SUB_CHUNK);
-            let mut chosen = HashSet::new();
-            let mut made = 0;
-            while made < chunk_share {
-                let ti = s.below(chunk.len);
-                let sg = s0 + s.below(ns);
-                let t = chunk.first_gid + ti;
-                if !autapse_ok(sg, t) || (!p.allow_multapses && !chosen.insert((sg, ti))) {
-                    continue;
-                }
-                out.push(ctx.synapse(&mut s, sg, ti));
-                made += 1;
-            }
+    }
+}
+
+/// This chunk's `share` of a fixed total (from `split_total`): uniform
+/// (source, target) pairs from the chunk's own stream.
+fn fixed_total_number(ctx: &Ctx<'_>, chunk: &ChunkInfo, share: u64, out: &mut Vec<RawSynapse>) {
+    let mut s = Stream::new(ctx.seed, ctx.stream, chunk.first_gid, SUB_CHUNK);
+    let mut chosen = HashSet::new();
+    let mut made = 0;
+    while made < share {
+        let ti = s.below(chunk.len);
+        let sg = ctx.s0 + s.below(ctx.ns);
+        let t = chunk.first_gid + ti;
+        if !ctx.autapse_ok(sg, t) || (!ctx.p.allow_multapses && !chosen.insert((sg, ti))) {
+            continue;
         }
-        ConnRule::PairwiseBernoulli { p: prob } => {
-            if prob <= 0.0 {
-                return;
+        out.push(ctx.synapse(&mut s, sg, ti));
+        made += 1;
+    }
+}
+
+/// Each (source, target) pair with probability `prob`, independently.
+fn pairwise_bernoulli(ctx: &Ctx<'_>, chunk: &ChunkInfo, prob: f64, out: &mut Vec<RawSynapse>) {
+    if prob <= 0.0 {
+        return;
+    }
+    let log_q = (1.0 - prob).ln();
+    for (ti, t) in chunk.gids().enumerate() {
+        let mut s = ctx.target_stream(t);
+        // Geometric skips between successes: one draw per synapse, not per pair.
+        let mut i: u64 = 0;
+        loop {
+            if prob < 1.0 {
+                i += (s.uniform_open32().ln() / log_q).floor() as u64;
             }
-            let log_q = (1.0 - prob).ln();
-            for (ti, t) in chunk.gids().enumerate() {
-                let mut s = Stream::new(ctx.seed, ctx.stream, t, SUB_TARGET);
-                // Geometric skips between successes: one draw per synapse, not per pair.
-                let mut i: u64 = 0;
-                loop {
-                    if prob < 1.0 {
-                        i += (s.uniform_open32().ln() / log_q).floor() as u64;
-                    }
-                    if i >= u64::from(ns) {
-                        break;
-                    }
-                    let sg = s0 + i as u32;
-                    if autapse_ok(sg, t) {
-                        out.push(ctx.synapse(&mut s, sg, ti as u32));
-                    }
-                    i += 1;
-                }
+            if i >= u64::from(ctx.ns) {
+                break;
             }
+            let sg = ctx.s0 + i as u32;
+            if ctx.autapse_ok(sg, t) {
+                out.push(ctx.synapse(&mut s, sg, ti as u32));
+            }
+            i += 1;
         }
     }
 }
@@ -227,3 +272,6 @@ pub fn expected_synapses(spec: &NetworkSpec, proj: usize) -> f64 {
         ConnRule::PairwiseBernoulli { p: prob } => prob * (ns * nt - autapses),
     }
 }
+
+#[cfg(test)]
+mod tests;

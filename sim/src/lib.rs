@@ -4,8 +4,8 @@
 //! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
 
 pub mod bigbuf;
-pub mod build;
 pub mod chunk;
+pub mod chunk_setup;
 pub mod comm;
 pub mod connect;
 pub mod dist;

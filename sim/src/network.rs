@@ -1,4 +1,4 @@
-//! The network of one rank: its chunks (made by `build`), how their
+//! The network of one rank: its chunks (made by `chunk_setup`), how their
 //! synapses are built, and the epoch loop (update, gather, exchange, deliver).
 //!
 //! Two intervals (delay-aware exchange): local spikes are delivered to this
@@ -12,15 +12,16 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::build::create_chunk;
-pub use crate::build::{reports, ReportInfo};
 use crate::chunk::{Chunk, Sample};
+use crate::chunk_setup::create_chunk;
+pub use crate::chunk_setup::{reports, ReportInfo};
 use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
 use crate::ring::RingArena;
 use crate::schedule::Schedule;
 use crate::spec::NetworkSpec;
+use crate::synapse::SynapseStore;
 
 /// Longest epoch (steps) when no synapse constrains it (no synapses, or none
 /// crossing ranks): bounds the spikes held per epoch and the output latency.
@@ -91,7 +92,8 @@ pub struct Network {
 }
 
 impl Network {
-    /// Builds the chunks for which `is_local` holds. Collective over `ex`.
+    /// Builds the chunks for which `is_local` holds. Collective over `ex`:
+    /// every rank calls `all_min` then `all_max` (delays), once each.
     pub fn build(
         spec: &NetworkSpec,
         is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync),
@@ -101,78 +103,18 @@ impl Network {
         let all = layout::chunks(spec);
         let reports = reports(spec);
         let t0 = Instant::now();
-        let locals: Vec<ChunkInfo> = all.iter().filter(|c| is_local(c)).cloned().collect();
-        let mut chunks: Vec<Chunk> = locals
-            .into_par_iter()
-            .map(|info| create_chunk(spec, info, &reports))
-            .collect();
+        let mut chunks = create_chunks(spec, &all, is_local, &reports);
         timers.time_construction_create = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
-        let splits: Vec<Vec<u64>> = (0..spec.projections.len())
-            .map(|p| connect::split_total(spec, p, &all))
-            .collect();
-        let first_chunk_of_pop: Vec<usize> = spec
-            .populations
-            .iter()
-            .enumerate()
-            .map(|(p, _)| all.iter().position(|c| c.population == p).unwrap_or(0))
-            .collect();
-        let n_gids = spec.n_neurons() as usize;
-        chunks.par_iter_mut().for_each(|chunk| {
-            RAW_SCRATCH.with_borrow_mut(|raw| {
-                raw.clear();
-                let info = chunk.info.clone();
-                for (pi, p) in spec.projections.iter().enumerate() {
-                    if p.target == info.population {
-                        let share = splits[pi]
-                            .get(info.index - first_chunk_of_pop[info.population])
-                            .copied()
-                            .unwrap_or(0);
-                        connect::generate(spec, pi, &info, share, raw);
-                    }
-                }
-                let device_bound = chunk.inputs.max_step_input(info.len as usize);
-                chunk.synapses = crate::synapse::SynapseStore::build(
-                    raw,
-                    n_gids,
-                    info.len,
-                    chunk.n_lanes() as u32,
-                    &device_bound,
-                );
-                chunk.inputs.set_fixed_scale(chunk.synapses.fixed_scale);
-            });
-        });
-        // Give the scratch back: it is as large as the largest chunk's synapses.
-        rayon::broadcast(|_| RAW_SCRATCH.take());
-        let local_min = chunks
-            .iter()
-            .filter(|c| !c.synapses.is_empty())
-            .map(|c| u64::from(c.synapses.min_delay))
-            .min()
-            .unwrap_or(u64::MAX);
-        let local_max = chunks
-            .iter()
-            .map(|c| u64::from(c.synapses.max_delay))
-            .max()
-            .unwrap_or(0);
-        let min_delay = ex.all_min(local_min);
-        let max_delay = ex.all_max(local_max);
+        connect_chunks(spec, &all, &mut chunks);
+        let (min_delay, max_delay) = agree_on_delays(&chunks, ex);
         let ring_slots = (max_delay + 1).next_power_of_two();
-        let rings = RingArena::new(
-            chunks
-                .iter_mut()
-                .map(|c| c.set_ring_slots(ring_slots))
-                .collect(),
-        );
-        for c in &mut chunks {
-            c.set_ring_prefetch(rings.misses_cache());
-        }
+        let rings = lay_out_rings(&mut chunks, ring_slots);
         timers.time_construction_connect = t1.elapsed().as_secs_f64();
 
-        let epoch = local_interval(min_delay);
         Network {
-            epoch,
+            epoch: local_interval(min_delay),
             n_steps: spec.simulation.n_steps(),
             spec: spec.clone(),
             chunks,
@@ -356,6 +298,102 @@ impl Network {
     }
 }
 
+/// The local chunks (of `all`, those for which `is_local` holds) with their
+/// neurons, devices and probes, no synapses yet; in chunk order.
+fn create_chunks(
+    spec: &NetworkSpec,
+    all: &[ChunkInfo],
+    is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync),
+    reports: &[ReportInfo],
+) -> Vec<Chunk> {
+    let locals: Vec<ChunkInfo> = all.iter().filter(|c| is_local(c)).cloned().collect();
+    locals
+        .into_par_iter()
+        .map(|info| create_chunk(spec, info, reports))
+        .collect()
+}
+
+/// Builds every chunk's synapse store (in parallel, one chunk per task) and
+/// sets its devices' weights to the store's fixed point. `all` is the full
+/// chunk list: fixed_total_number's split is over all target chunks.
+fn connect_chunks(spec: &NetworkSpec, all: &[ChunkInfo], chunks: &mut [Chunk]) {
+    let splits: Vec<Vec<u64>> = (0..spec.projections.len())
+        .map(|p| connect::split_total(spec, p, all))
+        .collect();
+    // A chunk's entry in a split is its index among its population's chunks.
+    let first_chunk_of_pop: Vec<usize> = (0..spec.populations.len())
+        .map(|p| all.iter().position(|c| c.population == p).unwrap_or(0))
+        .collect();
+    chunks.par_iter_mut().for_each(|chunk| {
+        RAW_SCRATCH.with_borrow_mut(|raw| {
+            raw.clear();
+            let info = chunk.info.clone();
+            let nth = info.index - first_chunk_of_pop[info.population];
+            for (pi, p) in spec.projections.iter().enumerate() {
+                if p.target == info.population {
+                    let share = splits[pi].get(nth).copied().unwrap_or(0);
+                    connect::generate(spec, pi, &info, share, raw);
+                }
+            }
+            connect_chunk(spec, chunk, raw);
+        });
+    });
+    // Give the scratch back: it is as large as the largest chunk's synapses.
+    rayon::broadcast(|_| RAW_SCRATCH.take());
+}
+
+/// Packs a chunk's generated synapses `raw` into its store; the devices'
+/// most per step is part of the fixed-point bound, and their weights then
+/// take the store's scale.
+fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse]) {
+    let len = chunk.info.len;
+    let device_bound = chunk.inputs.max_step_input(len as usize);
+    chunk.synapses = SynapseStore::build(
+        raw,
+        spec.n_neurons() as usize,
+        len,
+        chunk.n_lanes() as u32,
+        &device_bound,
+    );
+    chunk.inputs.set_fixed_scale(chunk.synapses.fixed_scale);
+}
+
+/// The minimum and maximum delay (steps) over the synapses of all ranks:
+/// `ex.all_min` then `ex.all_max` (every rank calls both, in this order).
+/// No synapse anywhere: (u64::MAX, 0).
+fn agree_on_delays(chunks: &[Chunk], ex: &mut dyn Exchange) -> (u64, u64) {
+    let local_min = chunks
+        .iter()
+        .filter(|c| !c.synapses.is_empty())
+        .map(|c| u64::from(c.synapses.min_delay))
+        .min()
+        .unwrap_or(u64::MAX);
+    let local_max = chunks
+        .iter()
+        .map(|c| u64::from(c.synapses.max_delay))
+        .max()
+        .unwrap_or(0);
+    let min_delay = ex.all_min(local_min);
+    let max_delay = ex.all_max(local_max);
+    (min_delay, max_delay)
+}
+
+/// One arena with a ring of `ring_slots` slots (a power of two > the maximum
+/// delay) per chunk, in chunk order; chunks prefetch ring lines when the
+/// arena does not stay in cache.
+fn lay_out_rings(chunks: &mut [Chunk], ring_slots: u64) -> RingArena {
+    let rings = RingArena::new(
+        chunks
+            .iter_mut()
+            .map(|c| c.set_ring_slots(ring_slots))
+            .collect(),
+    );
+    for c in chunks.iter_mut() {
+        c.set_ring_prefetch(rings.misses_cache());
+    }
+    rings
+}
+
 thread_local! {
     /// Synapses of the chunk being built, kept per thread from one chunk to the
     /// next: allocating and faulting in a fresh buffer per chunk cost 2 s of
@@ -369,5 +407,144 @@ fn local_interval(min_delay: u64) -> u64 {
         MAX_EPOCH_STEPS
     } else {
         min_delay.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::InProcess;
+    use crate::spec::test_specs::{network, projection};
+    use crate::spec::{ConnRule, Distribution};
+
+    /// P0 (40) and P1 (30, two ring lanes: unequal synaptic time constants),
+    /// chunks of 16, with delays from 0.3 ms (3 steps) up.
+    fn delayed() -> NetworkSpec {
+        let mut spec = network(11, &[40, 30], 16);
+        spec.populations[1].params.insert("tau_syn_in".into(), 1.0);
+        let w = Distribution::Normal {
+            mean: 0.0,
+            std: 30.0,
+        };
+        spec.projections = vec![
+            projection(
+                0,
+                1,
+                ConnRule::FixedIndegree { indegree: 6 },
+                w.clone(),
+                Distribution::Uniform {
+                    low: 0.3,
+                    high: 2.0,
+                },
+            ),
+            projection(
+                1,
+                0,
+                ConnRule::PairwiseBernoulli { p: 0.2 },
+                w.clone(),
+                Distribution::Constant(0.7),
+            ),
+            projection(
+                1,
+                1,
+                ConnRule::FixedTotalNumber { n: 200 },
+                w,
+                Distribution::Uniform {
+                    low: 0.9,
+                    high: 2.5,
+                },
+            ),
+        ];
+        spec
+    }
+
+    fn build(spec: &NetworkSpec) -> Network {
+        Network::build(spec, &|_| true, &mut InProcess)
+    }
+
+    #[test]
+    fn epoch_steps_are_capped_and_never_below_the_local_interval() {
+        let mut net = build(&delayed());
+        let local = net.local_steps();
+        assert_eq!(local, net.min_delay);
+        assert!(local >= 3, "uniform delays start at 3 steps: {local}");
+        assert_eq!(net.epoch_steps(), local, "default: the local interval");
+        for (cross, want) in [
+            (u64::MAX, MAX_EPOCH_STEPS),
+            (MAX_EPOCH_STEPS + 1, MAX_EPOCH_STEPS),
+            (MAX_EPOCH_STEPS, MAX_EPOCH_STEPS),
+            (local + 4, local + 4),
+            (local, local),
+            (local - 1, local),
+            (0, local),
+        ] {
+            net.set_epoch_steps(cross);
+            assert_eq!(net.epoch_steps(), want, "cross-rank minimum delay {cross}");
+        }
+    }
+
+    #[test]
+    fn a_network_without_synapses_exchanges_every_max_epoch_steps() {
+        let mut net = build(&network(1, &[10], 4));
+        assert_eq!(
+            (net.min_delay, net.local_steps()),
+            (u64::MAX, MAX_EPOCH_STEPS)
+        );
+        net.set_epoch_steps(5);
+        assert_eq!(net.epoch_steps(), MAX_EPOCH_STEPS);
+    }
+
+    #[test]
+    #[should_panic(expected = "the epoch is fixed once the run started")]
+    fn epoch_steps_cannot_change_once_the_run_started() {
+        let mut net = build(&delayed());
+        let mut out = EpochOutput::default();
+        assert!(net.run_epoch(&mut InProcess, &mut out));
+        net.set_epoch_steps(10);
+    }
+
+    /// `min_delay_from` decodes delays from ring offsets; the brute force
+    /// regenerates every chunk's raw synapses and takes the minimum delay of
+    /// those whose source is remote.
+    #[test]
+    fn min_delay_from_is_the_minimum_over_remote_sources() {
+        let spec = delayed();
+        let net = build(&spec);
+        assert_eq!(net.chunks.iter().map(|c| c.n_lanes()).max(), Some(2));
+        let all = layout::chunks(&spec);
+        let mut raw = Vec::new();
+        for c in &all {
+            for (pi, p) in spec.projections.iter().enumerate() {
+                if p.target == c.population {
+                    let split = connect::split_total(&spec, pi, &all);
+                    let nth = all
+                        .iter()
+                        .filter(|o| o.population == p.target && o.index < c.index)
+                        .count();
+                    connect::generate(&spec, pi, c, split.get(nth).copied().unwrap_or(0), &mut raw);
+                }
+            }
+        }
+        assert_eq!(raw.len() as u64, net.n_synapses());
+        let brute = |is_remote: &dyn Fn(u32) -> bool| {
+            raw.iter()
+                .filter(|s| is_remote(s.source))
+                .map(|s| u64::from(s.delay_steps))
+                .min()
+                .unwrap_or(u64::MAX)
+        };
+        let predicates: [(&str, &dyn Fn(u32) -> bool); 6] = [
+            ("none", &|_| false),
+            ("all", &|_| true),
+            ("P0", &|g| g < 40),
+            ("P1", &|g| g >= 40),
+            ("odd", &|g| g % 2 == 1),
+            ("three", &|g| [5, 44, 61].contains(&g)),
+        ];
+        for (name, is_remote) in predicates {
+            assert_eq!(net.min_delay_from(is_remote), brute(is_remote), "{name}");
+        }
+        assert_eq!(net.min_delay_from(&|_| true), net.min_delay);
+        assert_eq!(net.min_delay_from(&|_| false), u64::MAX);
     }
 }

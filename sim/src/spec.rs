@@ -178,3 +178,6 @@ impl NetworkSpec {
             .partition_point(|p| p.first_gid + p.size <= gid)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_specs;

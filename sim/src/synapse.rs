@@ -155,6 +155,120 @@ fn packed_layout(n: usize, max_offset: u32, max_abs_weight: i64) -> Storage {
     }
 }
 
+/// Row starts by source gid: `row_start[g]..row_start[g + 1]` are the
+/// positions of g's synapses (`n_sources + 1` entries, a prefix sum of the
+/// per-source counts).
+fn row_starts(raw: &[RawSynapse], n_sources: usize) -> Vec<u32> {
+    let mut row_start = vec![0u32; n_sources + 1];
+    for s in raw {
+        row_start[s.source as usize + 1] += 1;
+    }
+    for i in 0..n_sources {
+        row_start[i + 1] += row_start[i];
+    }
+    row_start
+}
+
+/// What the synapses of a chunk span: delays, the largest |weight| and the
+/// fixed-point scale their per-target sums (plus the devices') allow.
+struct Ranges {
+    min_delay: u32,
+    max_delay: u32,
+    max_abs_w: f32,
+    fixed_scale: f64,
+}
+
+impl Ranges {
+    fn of(raw: &[RawSynapse], n_targets: u32, device_bound: &[f64]) -> Self {
+        // Per target: the devices' most in one step, then every |w| (in this
+        // order: the float sum, hence the scale, depends on it).
+        let mut bound = vec![0.0f64; n_targets as usize];
+        for (b, d) in bound.iter_mut().zip(device_bound) {
+            *b += d;
+        }
+        let (mut min_delay, mut max_delay, mut max_abs_w) = (u32::MAX, 0, 0.0f32);
+        for s in raw {
+            bound[s.target as usize] += f64::from(s.weight).abs();
+            min_delay = min_delay.min(s.delay_steps);
+            max_delay = max_delay.max(s.delay_steps);
+            max_abs_w = max_abs_w.max(s.weight.abs());
+        }
+        Self {
+            min_delay,
+            max_delay,
+            max_abs_w,
+            fixed_scale: fixed_scale_for(bound.iter().copied().fold(0.0, f64::max)),
+        }
+    }
+}
+
+/// Turns a raw synapse into its ring offset and fixed-point weight.
+struct Encoder {
+    n_lanes: u32,
+    n_targets: u32,
+    fixed_scale: f64,
+}
+
+impl Encoder {
+    #[inline]
+    fn encode(&self, s: &RawSynapse) -> Synapse {
+        let lane = if self.n_lanes == 1 {
+            0
+        } else {
+            u64::from(s.receptor)
+        };
+        let offset = (u64::from(s.delay_steps) * u64::from(self.n_lanes) + lane)
+            * u64::from(self.n_targets)
+            + u64::from(s.target);
+        Synapse {
+            offset: offset as u32,
+            weight: round_half_away(f64::from(s.weight) * self.fixed_scale),
+        }
+    }
+}
+
+/// Writes every synapse of `raw` into its source's row of `storage`, rows
+/// starting at `row_start[source]`, synapses of one row in `raw` order.
+fn fill_rows(storage: &mut Storage, raw: &[RawSynapse], row_start: &[u32], enc: &Encoder) {
+    let mut fill = row_start.to_vec();
+    match storage {
+        Storage::Wide(v) => {
+            for s in raw {
+                let pos = &mut fill[s.source as usize];
+                v[*pos as usize] = enc.encode(s);
+                *pos += 1;
+            }
+        }
+        Storage::Packed { bytes, off_bits } => {
+            for s in raw {
+                let pos = &mut fill[s.source as usize];
+                pack(bytes, *pos as usize, *off_bits, enc.encode(s));
+                *pos += 1;
+            }
+        }
+    }
+}
+
+impl RowIndex {
+    /// The dense index `row_start` (over `n_sources` gids) as it is, or, when
+    /// fewer than 1/SPARSE_BELOW of the gids have a row, the sparse one.
+    fn new(row_start: Vec<u32>, n_sources: usize) -> Self {
+        let n_used = row_start.windows(2).filter(|w| w[0] < w[1]).count();
+        if n_used * SPARSE_BELOW >= n_sources {
+            return RowIndex::Dense(row_start);
+        }
+        let sources: Vec<u32> = (0..n_sources as u32)
+            .filter(|&g| row_start[g as usize] < row_start[g as usize + 1])
+            .collect();
+        let mut starts: Vec<u32> = sources.iter().map(|&g| row_start[g as usize]).collect();
+        starts.push(row_start[n_sources]);
+        RowIndex::Sparse {
+            sources,
+            row_start: starts,
+        }
+    }
+}
+
 impl Default for SynapseStore {
     fn default() -> Self {
         Self::build(&[], 0, 0, 1, &[])
@@ -173,84 +287,30 @@ impl SynapseStore {
         n_lanes: u32,
         device_bound: &[f64],
     ) -> Self {
-        let mut row_start = vec![0u32; n_sources + 1];
-        for s in raw {
-            row_start[s.source as usize + 1] += 1;
-        }
-        for i in 0..n_sources {
-            row_start[i + 1] += row_start[i];
-        }
-        let mut fill: Vec<u32> = row_start[..n_sources].to_vec();
-        let mut bound = vec![0.0f64; n_targets as usize];
-        for (b, d) in bound.iter_mut().zip(device_bound) {
-            *b += d;
-        }
-        let (mut min_delay, mut max_delay, mut max_abs_w) = (u32::MAX, 0, 0.0f32);
-        for s in raw {
-            bound[s.target as usize] += f64::from(s.weight).abs();
-            min_delay = min_delay.min(s.delay_steps);
-            max_delay = max_delay.max(s.delay_steps);
-            max_abs_w = max_abs_w.max(s.weight.abs());
-        }
-        let fixed_scale = fixed_scale_for(bound.iter().copied().fold(0.0, f64::max));
-        drop(bound);
-        let encode = |s: &RawSynapse| {
-            let lane = if n_lanes == 1 {
-                0
-            } else {
-                u64::from(s.receptor)
-            };
-            let offset = (u64::from(s.delay_steps) * u64::from(n_lanes) + lane)
-                * u64::from(n_targets)
-                + u64::from(s.target);
-            Synapse {
-                offset: offset as u32,
-                weight: round_half_away(f64::from(s.weight) * fixed_scale),
-            }
+        let row_start = row_starts(raw, n_sources);
+        let ranges = Ranges::of(raw, n_targets, device_bound);
+        let enc = Encoder {
+            n_lanes,
+            n_targets,
+            fixed_scale: ranges.fixed_scale,
         };
         // Upper bounds of every offset and |weight| of the chunk.
-        let max_offset = ((u64::from(max_delay) + 1) * u64::from(n_lanes) * u64::from(n_targets))
-            .saturating_sub(1)
-            .min(u64::from(u32::MAX)) as u32;
-        let max_abs_weight = i64::from(round_half_away(f64::from(max_abs_w) * fixed_scale));
+        let max_offset =
+            ((u64::from(ranges.max_delay) + 1) * u64::from(n_lanes) * u64::from(n_targets))
+                .saturating_sub(1)
+                .min(u64::from(u32::MAX)) as u32;
+        let max_abs_weight = i64::from(round_half_away(
+            f64::from(ranges.max_abs_w) * enc.fixed_scale,
+        ));
         let mut storage = packed_layout(raw.len(), max_offset, max_abs_weight);
-        match &mut storage {
-            Storage::Wide(v) => {
-                for s in raw {
-                    let pos = &mut fill[s.source as usize];
-                    v[*pos as usize] = encode(s);
-                    *pos += 1;
-                }
-            }
-            Storage::Packed { bytes, off_bits } => {
-                for s in raw {
-                    let pos = &mut fill[s.source as usize];
-                    pack(bytes, *pos as usize, *off_bits, encode(s));
-                    *pos += 1;
-                }
-            }
-        }
-        let n_used = row_start.windows(2).filter(|w| w[0] < w[1]).count();
-        let rows = if n_used * SPARSE_BELOW < n_sources {
-            let sources: Vec<u32> = (0..n_sources as u32)
-                .filter(|&g| row_start[g as usize] < row_start[g as usize + 1])
-                .collect();
-            let mut starts: Vec<u32> = sources.iter().map(|&g| row_start[g as usize]).collect();
-            starts.push(row_start[n_sources]);
-            RowIndex::Sparse {
-                sources,
-                row_start: starts,
-            }
-        } else {
-            RowIndex::Dense(row_start)
-        };
+        fill_rows(&mut storage, raw, &row_start[..n_sources], &enc);
         Self {
-            rows,
+            rows: RowIndex::new(row_start, n_sources),
             storage,
             len: raw.len(),
-            min_delay,
-            max_delay,
-            fixed_scale,
+            min_delay: ranges.min_delay,
+            max_delay: ranges.max_delay,
+            fixed_scale: ranges.fixed_scale,
         }
     }
 

@@ -1,9 +1,14 @@
-//! Spikes are bit-identical for any number of threads, and connectivity
-//! statistics follow the rules (in-degree exact, Bernoulli/total-number means).
+//! Spikes are bit-identical for any number of threads, a chunk is built the
+//! same whichever other chunks are built with it (as on any rank), and
+//! connectivity statistics follow the rules (in-degree exact, Bernoulli and
+//! total-number means).
 
 mod common;
-use brainsim_sim::layout;
+use brainsim_sim::chunk::Chunk;
+use brainsim_sim::layout::{self, ChunkInfo};
+use brainsim_sim::model;
 use brainsim_sim::spec::*;
+use brainsim_sim::synapse::Synapse;
 use brainsim_sim::{InProcess, Network};
 use common::*;
 
@@ -107,8 +112,10 @@ fn mixed_network() -> NetworkSpec {
     spec
 }
 
+/// Thread count only: which chunks a rank owns is checked at the level of
+/// what is built (`every_chunk_is_built_the_same_whoever_builds_it_with_it`).
 #[test]
-fn spikes_are_identical_for_1_2_3_threads_and_any_chunk_owner_order() {
+fn spikes_are_identical_for_1_2_3_threads() {
     let spec = mixed_network();
     let (one, _) = run(&spec, 1);
     assert!(
@@ -179,4 +186,123 @@ fn recording_synaptic_currents_changes_no_result() {
     for r in [1, 2] {
         assert!(samples_a.iter().any(|s| s.record == r && s.value != 0.0));
     }
+}
+
+/// Everything a chunk is built with that decides results: its synapse rows
+/// (sources, then each row's offsets and fixed-point weights, in store
+/// order), the store's fixed-point scale and delay range, its ring lanes, its
+/// neurons' initial state, its device inputs and probes. Not its ring slots:
+/// they follow the maximum delay agreed among the chunks built together.
+#[derive(Debug, PartialEq)]
+struct Built {
+    sources: Vec<u32>,
+    rows: Vec<Vec<Synapse>>,
+    fixed_scale: u64,
+    delays: (u32, u32),
+    lanes: usize,
+    state: Vec<u64>,
+    inputs: String,
+    probes: String,
+}
+
+fn built(spec: &NetworkSpec, chunk: &mut Chunk) -> Built {
+    let syn = &chunk.synapses;
+    let sources: Vec<u32> = syn.sources().collect();
+    let rows = sources.iter().map(|&g| syn.row(g).collect()).collect();
+    let (fixed_scale, delays) = (syn.fixed_scale.to_bits(), (syn.min_delay, syn.max_delay));
+    let pop = &spec.populations[chunk.info.population];
+    let n_vars = model::lookup(&pop.model).unwrap().state_vars.len();
+    let n = chunk.info.len as usize;
+    let m = chunk.model_mut();
+    let state = (0..n_vars)
+        .flat_map(|v| (0..n).map(move |i| (v, i)))
+        .map(|(v, i)| m.get(v, i).to_bits())
+        .collect();
+    Built {
+        sources,
+        rows,
+        fixed_scale,
+        delays,
+        lanes: chunk.n_lanes(),
+        state,
+        inputs: format!("{:?}", chunk.inputs),
+        probes: format!("{:?}", chunk.probes),
+    }
+}
+
+/// Which chunks one build owns.
+type Owns = Box<dyn Fn(&ChunkInfo) -> bool + Sync>;
+
+/// The chunks built under `owns`, by chunk index.
+fn build_owned(
+    spec: &NetworkSpec,
+    owns: &(dyn Fn(&ChunkInfo) -> bool + Sync),
+) -> Vec<(usize, Built)> {
+    let mut net = Network::build(spec, owns, &mut InProcess);
+    net.chunks
+        .iter_mut()
+        .map(|c| (c.info.index, built(spec, c)))
+        .collect()
+}
+
+/// Chunk-owner invariance: every random draw is keyed by what it decides,
+/// never by who builds it, so a chunk built together with any subset of the
+/// other chunks (what a rank does) is identical to the same chunk of the
+/// whole network. Ownership sets: all, even-indexed, odd-indexed, a
+/// pseudo-random subset, each chunk alone.
+#[test]
+fn every_chunk_is_built_the_same_whoever_builds_it_with_it() {
+    let mut spec = mixed_network();
+    // A probe and a spike train too, so every kind of chunk content varies.
+    spec.records.push(RecordSpec::State {
+        name: "cells".into(),
+        population: 0,
+        variables: vec!["V_m".into()],
+        node_ids: (0..400).step_by(9).collect(),
+        interval: 0.5,
+    });
+    spec.stimuli.push(StimulusSpec {
+        kind: StimulusKind::SpikeGenerator {
+            spike_times: vec![5.0, 12.5, 12.5],
+            weight: -40.0,
+            delay: 1.0,
+        },
+        target: 1,
+        node_ids: Some((0..100).step_by(3).collect()),
+        receptor: Receptor::BySign,
+    });
+    let whole = build_owned(&spec, &|_| true);
+    let n_chunks = layout::chunks(&spec).len();
+    assert_eq!(whole.len(), n_chunks);
+    assert!(n_chunks >= 8, "too few chunks to split: {n_chunks}");
+    let scramble = |i: usize| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 61;
+    let mut owners: Vec<(String, Owns)> = vec![
+        ("even".into(), Box::new(|c: &ChunkInfo| c.index & 1 == 0)),
+        ("odd".into(), Box::new(|c: &ChunkInfo| c.index & 1 == 1)),
+        (
+            "pseudo-random".into(),
+            Box::new(move |c: &ChunkInfo| scramble(c.index) < 3),
+        ),
+    ];
+    for k in 0..n_chunks {
+        owners.push((
+            format!("chunk {k} alone"),
+            Box::new(move |c: &ChunkInfo| c.index == k),
+        ));
+    }
+    let mut seen = vec![0; n_chunks];
+    for (name, owns) in &owners {
+        let part = build_owned(&spec, owns.as_ref());
+        assert!(
+            !part.is_empty() && part.len() < n_chunks,
+            "{name}: {} chunks",
+            part.len()
+        );
+        for (index, b) in part {
+            assert_eq!(b, whole[index].1, "chunk {index} built with {name}");
+            seen[index] += 1;
+        }
+    }
+    // Every chunk was compared at least twice (alone and in a parity set).
+    assert!(seen.iter().all(|&n| n >= 2), "{seen:?}");
 }

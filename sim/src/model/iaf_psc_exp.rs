@@ -220,6 +220,8 @@ macro_rules! merged_variant {
 
 merged_variant!(merged_portable);
 merged_variant!(
+    /// # Safety
+    /// The CPU must have AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     merged_avx2,
