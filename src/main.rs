@@ -2,6 +2,8 @@
 //! library crates, prints. Exit codes: 0 success, 1 failure while running,
 //! 2 bad input (configuration or arguments).
 
+#![warn(missing_docs)]
+
 mod analyze;
 mod partition;
 mod progress;

@@ -6,6 +6,8 @@
 //! input; `merge.rs` merges the per-rank spike files; `stats.rs` gathers the
 //! ranks' figures into the metadata; `memory.rs` checks the estimate.
 
+#![warn(missing_docs)]
+
 pub mod agree;
 pub mod driver;
 pub mod memory;

@@ -17,14 +17,23 @@ use crate::shard::Shard;
 /// What one rank contributes to the run's metadata.
 #[derive(Clone, Debug, Default)]
 pub struct RankStats {
+    /// Synapses held by this rank.
     pub synapses: u64,
+    /// Bytes of those synapses (store and row index).
     pub synapse_bytes: u64,
+    /// Spike packets sent to other ranks.
     pub spikes_sent: u64,
+    /// Bytes sent to other ranks.
     pub bytes_sent: u64,
+    /// Synaptic events delivered on this rank.
     pub events: u64,
+    /// Peak resident set size of this rank's process.
     pub peak_rss_bytes: u64,
+    /// Wall seconds of placement and build.
     pub build_seconds: f64,
+    /// Wall seconds of the epoch loop.
     pub simulate_seconds: f64,
+    /// NEST-named phase timers.
     pub timers: Timers,
     /// Local spikes per population.
     pub spikes_per_population: Vec<u64>,
