@@ -27,6 +27,8 @@ struct Stream<'f> {
     next: u64,
     buf: Vec<(f64, u32)>,
     pos: usize,
+    /// Spikes read at a time.
+    block: u64,
 }
 
 impl Stream<'_> {
@@ -38,11 +40,11 @@ impl Stream<'_> {
             if self.next >= self.len {
                 return Ok(None);
             }
-            let (lo, hi) = (self.next, (self.next + BLOCK).min(self.len));
+            let (lo, hi) = (self.next, (self.next + self.block).min(self.len));
             let first = self.first_gid;
             let buf = &mut self.buf;
             self.file
-                .for_each_chunk_in(&self.pop, lo..hi, BLOCK as usize, |ts, ids| {
+                .for_each_chunk_in(&self.pop, lo..hi, self.block as usize, |ts, ids| {
                     buf.extend(ts.iter().zip(ids).map(|(&t, &id)| (t, first + id as u32)));
                     Ok(())
                 })?;
@@ -64,6 +66,16 @@ pub fn merge_spike_files(
     out: &Path,
     populations: &[(String, u32, u32)],
 ) -> Result<u64, IoError> {
+    merge_in_blocks(parts, out, populations, BLOCK)
+}
+
+/// `merge_spike_files` reading `block` spikes of a stream at a time.
+fn merge_in_blocks(
+    parts: &[PathBuf],
+    out: &Path,
+    populations: &[(String, u32, u32)],
+    block: u64,
+) -> Result<u64, IoError> {
     let files: Vec<SpikeFile> = parts
         .iter()
         .map(|p| SpikeFile::open(p))
@@ -79,6 +91,7 @@ pub fn merge_spike_files(
                 next: 0,
                 buf: Vec::new(),
                 pos: 0,
+                block,
             });
         }
     }
@@ -90,10 +103,10 @@ pub fn merge_spike_files(
             heap.push(Reverse((t.to_bits(), g, i)));
         }
     }
-    let mut batch: Vec<(f64, u32)> = Vec::with_capacity(BLOCK as usize);
+    let mut batch: Vec<(f64, u32)> = Vec::with_capacity(block as usize);
     while let Some(Reverse((bits, g, i))) = heap.pop() {
         batch.push((f64::from_bits(bits), g));
-        if batch.len() == BLOCK as usize {
+        if batch.len() == block as usize {
             writer.append(&batch)?;
             batch.clear();
         }
@@ -103,4 +116,84 @@ pub fn merge_spike_files(
     }
     writer.append(&batch)?;
     writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small LCG: deterministic test data without a dependency.
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// Every spike of `path` as (population, gid, time bits), in file order.
+    fn read_all(path: &Path, pops: &[(String, u32, u32)]) -> Vec<(String, u32, u64)> {
+        let f = SpikeFile::open(path).unwrap();
+        let mut all = Vec::new();
+        for (name, first, _) in pops {
+            f.for_each_chunk(name, 1000, |ts, ids| {
+                all.extend(
+                    ts.iter()
+                        .zip(ids)
+                        .map(|(t, &i)| (name.clone(), first + i as u32, t.to_bits())),
+                );
+                Ok(())
+            })
+            .unwrap();
+        }
+        all
+    }
+
+    /// Parts of 1..4 ranks with random spikes (neurons dealt to ranks at
+    /// random, many equal times, blocks smaller than a part): the merge holds
+    /// every spike once, by population then (time, gid).
+    #[test]
+    fn merge_is_the_sorted_union_of_the_parts() {
+        let dir = std::env::temp_dir().join(format!("brainsim-merge-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pops = vec![("A".to_string(), 0u32, 50u32), ("B".to_string(), 50, 30)];
+        for (ranks, seed) in [(1usize, 1u64), (2, 2), (3, 3), (4, 4)] {
+            let mut rng = Lcg(seed);
+            let owner: Vec<usize> = (0..80).map(|_| rng.below(ranks as u64) as usize).collect();
+            let mut want = Vec::new();
+            let mut writers: Vec<SpikeWriter> = (0..ranks)
+                .map(|r| SpikeWriter::create(&dir.join(format!("p{r}.h5")), &pops).unwrap())
+                .collect();
+            for step in 0..400u64 {
+                let t = step as f64 * 0.25;
+                let mut batch: Vec<Vec<(f64, u32)>> = vec![Vec::new(); ranks];
+                for gid in 0..80u32 {
+                    if rng.below(7) == 0 {
+                        batch[owner[gid as usize]].push((t, gid));
+                        let pop = if gid < 50 { "A" } else { "B" };
+                        want.push((pop.to_string(), gid, t.to_bits()));
+                    }
+                }
+                for (w, b) in writers.iter_mut().zip(&batch) {
+                    w.append(b).unwrap();
+                }
+            }
+            for w in writers {
+                w.finish().unwrap();
+            }
+            let parts: Vec<PathBuf> = (0..ranks).map(|r| dir.join(format!("p{r}.h5"))).collect();
+            let out = dir.join(format!("merged{ranks}.h5"));
+            // Blocks of 97 spikes: every stream is refilled many times.
+            let n = merge_in_blocks(&parts, &out, &pops, 97).unwrap();
+            assert_eq!(n as usize, want.len());
+            // Within a population: time, then gid.
+            want.sort_by_key(|(p, g, t)| (p.clone(), f64::from_bits(*t).to_bits(), *g));
+            assert_eq!(read_all(&out, &pops), want, "{ranks} ranks");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

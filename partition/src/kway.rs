@@ -41,15 +41,10 @@ fn scale(w: impl Iterator<Item = f64> + Clone) -> Vec<i32> {
     .collect()
 }
 
-/// Chunk -> rank by METIS k-way with two constraints.
-pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
+/// The chunk graph as METIS wants it: undirected edges {a, b} (weights of
+/// both directions summed, scaled) in CSR form, each edge in both rows.
+fn weighted_csr(graph: &ChunkGraph) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
     let n = graph.n_vertices();
-    if ranks <= 1 {
-        return Ok(vec![0; n]);
-    }
-    if ranks >= n {
-        return Ok((0..n as u32).collect());
-    }
     // Undirected edges {a, b}, a < b, summed over both directions.
     let mut und: Vec<(u32, u32, f64)> = graph
         .edges
@@ -90,6 +85,19 @@ pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
         }
     }
     let xadj: Vec<i32> = degree.iter().map(|&d| d as i32).collect();
+    (xadj, adjncy, adjwgt)
+}
+
+/// Chunk -> rank by METIS k-way with two constraints.
+pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
+    let n = graph.n_vertices();
+    if ranks <= 1 {
+        return Ok(vec![0; n]);
+    }
+    if ranks >= n {
+        return Ok((0..n as u32).collect());
+    }
+    let (xadj, adjncy, adjwgt) = weighted_csr(graph);
     let neurons = scale(graph.chunks.iter().map(|c| f64::from(c.len)));
     let incoming = scale(graph.incoming.iter().copied());
     let ncon = if incoming.iter().any(|&x| x > 0) {
