@@ -39,6 +39,9 @@ pub struct Args {
     /// Placement of chunks on MPI ranks: metis (chunk graph split by METIS: balanced, fewest spike messages), round_robin (chunk i on rank i % P, as NEST) or block (contiguous ranges balanced by neurons).
     #[arg(long, default_value = "metis")]
     pub partitioner: Partitioner,
+    /// Replace the earlier run found in the output directory (only the files it wrote); without it such a directory is refused.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Do not draw the progress bar even on a terminal.
     #[arg(long)]
     pub quiet: bool,
@@ -119,22 +122,43 @@ fn run_on_rank(world: &World, args: Args) -> ExitCode {
         config: &loaded,
         spec,
         out_dir: out_dir.clone(),
+        overwrite: args.overwrite,
         threads,
         partitioner: args.partitioner,
         comm,
     };
+    brainsim_cluster::signals::install();
     match brainsim_cluster::run(req, &mut |p| bar.update(p)) {
-        Ok(_) if comm.rank() != 0 => ExitCode::SUCCESS,
         Ok(meta) => {
-            print_summary(&meta, &out_dir);
+            if comm.rank() == 0 {
+                print_summary(&meta, &out_dir);
+            }
+            if meta.status == "interrupted" {
+                if comm.rank() == 0 {
+                    eprintln!(
+                        "brainsim: interrupted by a signal at t = {} ms; outputs closed and marked interrupted",
+                        meta.t_valid_ms
+                    );
+                }
+                return ExitCode::from(INTERRUPTED);
+            }
             ExitCode::SUCCESS
         }
         Err(RunError::Config(e)) => refuse::<()>(comm, Err(e.to_string()))
             .err()
             .unwrap_or(ExitCode::from(2)),
+        Err(RunError::Refused(message)) => {
+            if let Some(m) = message {
+                eprintln!("{m}");
+            }
+            ExitCode::from(2)
+        }
         Err(RunError::Failed(m)) => world.fail(&format!("run failed: {m}")),
     }
 }
+
+/// Exit code of a run stopped by SIGINT/SIGTERM with its outputs closed.
+const INTERRUPTED: u8 = 3;
 
 /// `out/<config file stem>`.
 fn default_out_dir(config: &Path) -> PathBuf {
@@ -160,7 +184,7 @@ fn print_summary(meta: &RunMetadata, out_dir: &Path) {
     println!("  build time        {:>10.3} s", meta.build_seconds);
     println!(
         "  simulation time   {:>10.3} s for {:.1} ms biological time",
-        meta.simulate_seconds, meta.t_stop_ms
+        meta.simulate_seconds, meta.t_valid_ms
     );
     println!("  real-time factor  {:>10.3}", meta.real_time_factor);
     println!("  spikes            {:>10}", meta.spikes);

@@ -1,12 +1,17 @@
 //! The distributed run driver, the same on every rank, as named steps:
-//! check the memory estimate, open the output directory, build this rank's
-//! shard, create the sinks, run the epoch loop, close the sinks, gather the
-//! ranks' figures, finalize the sinks (merge) and write the metadata.
+//! check the memory estimate, open the output directory (`output.rs`), build
+//! this rank's shard, create the sinks, run the epoch loop, close the sinks,
+//! gather the ranks' figures, finalize the sinks (merge) and write the
+//! metadata.
 //!
-//! Output contract: nothing is created before the configuration and the memory
-//! estimate pass. `metadata.json` (rank 0 only) says `running` until every
-//! file is closed, then `finished`; the sinks are flushed about once per
-//! wall second, so a crash leaves everything up to the last flush readable.
+//! Output contract: nothing is created before the configuration, the memory
+//! estimate and the output directory pass. `metadata.json` (rank 0) says
+//! `running` (with `t_valid_ms`, the time flushed so far) until every file is
+//! closed, then `finished`, or `interrupted` when a signal stopped the run
+//! (outputs closed up to the agreed step), or `failed` with the error. The
+//! sinks are flushed about once per wall second, each recording where its
+//! valid data end, so a crash leaves everything up to the last flush
+//! readable and marked.
 //!
 //! Invariant: every rank takes the same branches in the same order around the
 //! collectives (memory check, the shard's build and setup, one exchange and
@@ -21,12 +26,14 @@ use brainsim_io::config::{ConfigError, LoadedConfig};
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::outdir::OutputDir;
 use brainsim_partition::Partitioner;
-use brainsim_sim::comm::Comm;
+use brainsim_sim::comm::{Comm, Reduce};
 use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::EpochOutput;
 
 use crate::memory::check_memory;
+use crate::output::{mark_failed, open_output};
 use crate::shard::{self, Shard};
+use crate::signals::{stop_requested, STOP_CHECK_EPOCHS};
 use crate::sink::{ReportSink, Sink, SpikeSink};
 use crate::stats::{self, RankStats};
 
@@ -41,6 +48,8 @@ pub struct RunRequest<'a> {
     pub spec: NetworkSpec,
     /// The output directory.
     pub out_dir: PathBuf,
+    /// Replace an earlier run found in `out_dir` (else it is refused).
+    pub overwrite: bool,
     /// Worker threads per rank (the caller has built the pool).
     pub threads: usize,
     /// How chunks are placed on ranks.
@@ -52,8 +61,12 @@ pub struct RunRequest<'a> {
 /// Why a run did not finish.
 #[derive(Debug)]
 pub enum RunError {
-    /// Bad input: exit code 2.
+    /// Bad input found alike on every rank: exit code 2 (the caller makes
+    /// the ranks agree on who reports it).
     Config(ConfigError),
+    /// Bad input the ranks have already agreed on: exit code 2; the message
+    /// is on the rank that reports it (None on the others).
+    Refused(Option<String>),
     /// Anything that failed while running: exit code 1.
     Failed(String),
 }
@@ -62,6 +75,7 @@ impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Config(e) => write!(f, "{e}"),
+            RunError::Refused(m) => write!(f, "{}", m.as_deref().unwrap_or("refused")),
             RunError::Failed(m) => write!(f, "{m}"),
         }
     }
@@ -85,21 +99,37 @@ fn failed(what: impl std::fmt::Display) -> RunError {
 }
 
 /// Runs the whole simulation (collective over all ranks) and returns the
-/// final metadata (complete on rank 0; the other ranks' is partial).
+/// final metadata (complete on rank 0; the other ranks' is partial). Its
+/// status is `finished`, or `interrupted` when a signal stopped the run.
 pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMetadata, RunError> {
-    let (comm, spec) = (req.comm, &req.spec);
-    check_memory(req.config, spec, comm, req.threads).map_err(RunError::Config)?;
+    let comm = req.comm;
+    check_memory(req.config, &req.spec, comm, req.threads).map_err(RunError::Config)?;
     let dir = OutputDir::new(&req.out_dir);
-    let mut meta = open_output(&req, &dir)?;
+    let (mut meta, lock) = open_output(&req, &dir)?;
+    let result = run_opened(&req, &dir, &mut meta, progress);
+    if let Err(RunError::Failed(m)) = &result {
+        mark_failed(&dir, &mut meta, comm.rank(), m);
+    }
+    drop(lock);
+    result.map(|()| meta)
+}
+
+/// The run after its directory is open: build, simulate, close, gather,
+/// finalize, and (rank 0) the final metadata.
+fn run_opened(
+    req: &RunRequest,
+    dir: &OutputDir,
+    meta: &mut RunMetadata,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), RunError> {
+    let (comm, spec) = (req.comm, &req.spec);
     let mut shard = shard::build(spec, comm, req.partitioner).map_err(failed)?;
-    let mut sinks = create_sinks(spec, &shard, &dir, comm.rank(), comm.size())?;
-    meta.outputs = sinks.iter().flat_map(|s| s.outputs()).collect();
-    let (spikes_per_population, simulate_seconds) =
-        simulate(spec, &mut shard, &mut sinks, comm, progress)?;
+    let mut sinks = create_sinks(spec, &shard, dir, comm.rank(), comm.size())?;
+    let looped = simulate(spec, &mut shard, &mut sinks, dir, meta, comm, progress)?;
     for s in &mut sinks {
         s.close().map_err(failed)?;
     }
-    let mine = RankStats::of(&shard, spikes_per_population, simulate_seconds);
+    let mine = RankStats::of(&shard, looped.spikes_per_population, looped.seconds);
     let gathered = comm.gather_f64(&mine.pack());
     let _ = fs::remove_file(dir.pid_file(comm.rank()));
     // Every rank's files are closed once every rank has passed this barrier.
@@ -107,50 +137,19 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     for s in &mut sinks {
         s.finalize(comm).map_err(failed)?;
     }
+    meta.status = if looped.stopped {
+        "interrupted"
+    } else {
+        "finished"
+    }
+    .into();
     if comm.rank() == 0 {
         let ranks = RankStats::unpack_all(&gathered, spec.populations.len());
-        stats::finish_metadata(&mut meta, &ranks, spec, &shard.net);
+        stats::finish_metadata(meta, &ranks, spec, &shard.net);
         meta.write(dir.path())
             .map_err(|e| failed(format!("{}: {e}", dir.path().display())))?;
     }
-    Ok(meta)
-}
-
-/// The metadata of a run that has just started.
-fn initial_metadata(req: &RunRequest) -> RunMetadata {
-    let sim = &req.spec.simulation;
-    RunMetadata {
-        status: "running".into(),
-        brainsim_version: env!("CARGO_PKG_VERSION").into(),
-        config_file: req.config.path.display().to_string(),
-        ranks: req.comm.size(),
-        threads: req.threads,
-        partitioner: req.partitioner.name().into(),
-        seed: sim.seed,
-        dt_ms: sim.dt,
-        t_stop_ms: sim.t_stop,
-        neurons: req.spec.n_neurons(),
-        ..Default::default()
-    }
-}
-
-/// Collective. Creates the output directory; rank 0 clears an earlier run's
-/// results and writes the config and the `running` metadata; then (after a
-/// barrier, so nothing of this run is cleared) every rank writes its pid file.
-fn open_output(req: &RunRequest, dir: &OutputDir) -> Result<RunMetadata, RunError> {
-    let comm = req.comm;
-    let io_err = |e: std::io::Error| failed(format!("{}: {e}", dir.path().display()));
-    dir.create().map_err(failed)?;
-    let meta = initial_metadata(req);
-    if comm.rank() == 0 {
-        dir.clear_previous_run();
-        dir.write_config(&req.config.text).map_err(io_err)?;
-        meta.write(dir.path()).map_err(io_err)?;
-    }
-    comm.barrier();
-    let pid = format!("{}\n", std::process::id());
-    fs::write(dir.pid_file(comm.rank()), pid).map_err(io_err)?;
-    Ok(meta)
+    Ok(())
 }
 
 /// The run's sinks: spikes (if recorded), then state reports (if any).
@@ -171,31 +170,45 @@ fn create_sinks(
     Ok(sinks)
 }
 
+/// What the epoch loop leaves.
+struct Looped {
+    /// Local spikes per population.
+    spikes_per_population: Vec<u64>,
+    /// Wall seconds of the loop.
+    seconds: f64,
+    /// A signal stopped the run before t_stop.
+    stopped: bool,
+}
+
 /// The epoch loop: run, count spikes per population, hand each epoch to the
-/// sinks, flush them about once per second, report progress (rank 0).
-/// Returns the local spikes per population and the wall seconds.
+/// sinks, about once per second make the outputs durable (`checkpoint_outputs`),
+/// report progress (rank 0), and stop early when the ranks agree a signal
+/// came.
 fn simulate(
     spec: &NetworkSpec,
     shard: &mut Shard,
     sinks: &mut [Box<dyn Sink>],
+    dir: &OutputDir,
+    meta: &mut RunMetadata,
     comm: &dyn Comm,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(Vec<u64>, f64), RunError> {
-    let mut out = EpochOutput::default();
+) -> Result<Looped, RunError> {
     let mut per_pop = vec![0u64; spec.populations.len()];
-    let start = Instant::now();
-    let mut last_flush = Instant::now();
-    while shard.net.run_epoch(&mut shard.exchange, &mut out) {
+    let (start, mut last_flush) = (Instant::now(), Instant::now());
+    let (mut out, mut epoch, mut stopped) = (EpochOutput::default(), 0u64, false);
+    while !stopped && shard.net.run_epoch(&mut shard.exchange, &mut out) {
         for sp in &out.spikes {
             per_pop[spec.population_of(sp.gid)] += 1;
         }
         for s in sinks.iter_mut() {
             s.record(&out, comm).map_err(failed)?;
         }
+        epoch += 1;
+        if comm.size() == 1 || epoch % STOP_CHECK_EPOCHS == 0 {
+            stopped = comm.all_reduce(u64::from(stop_requested()), Reduce::Max) == 1;
+        }
         if last_flush.elapsed() >= FLUSH_EVERY {
-            for s in sinks.iter_mut() {
-                s.flush().map_err(failed)?;
-            }
+            checkpoint_outputs(spec, shard, sinks, dir, meta, comm.rank())?;
             last_flush = Instant::now();
         }
         if comm.rank() == 0 {
@@ -207,5 +220,50 @@ fn simulate(
             });
         }
     }
-    Ok((per_pop, start.elapsed().as_secs_f64()))
+    check_finite(spec, shard)?;
+    Ok(Looped {
+        spikes_per_population: per_pop,
+        seconds: start.elapsed().as_secs_f64(),
+        stopped: stopped && !shard.net.is_done(),
+    })
+}
+
+/// Makes the outputs durable up to the current step: the state is checked
+/// for NaN/inf, the sinks flushed (with their valid prefix), and rank 0's
+/// metadata records the time flushed (`t_valid_ms`).
+fn checkpoint_outputs(
+    spec: &NetworkSpec,
+    shard: &Shard,
+    sinks: &mut [Box<dyn Sink>],
+    dir: &OutputDir,
+    meta: &mut RunMetadata,
+    rank: usize,
+) -> Result<(), RunError> {
+    check_finite(spec, shard)?;
+    for s in sinks.iter_mut() {
+        s.flush().map_err(failed)?;
+    }
+    if rank == 0 {
+        meta.t_valid_ms = shard.net.step as f64 * spec.simulation.dt;
+        meta.write(dir.path())
+            .map_err(|e| failed(format!("{}: {e}", dir.path().display())))?;
+    }
+    Ok(())
+}
+
+/// Fails the run when a local neuron's state is NaN or infinite.
+fn check_finite(spec: &NetworkSpec, shard: &Shard) -> Result<(), RunError> {
+    match shard.net.first_non_finite() {
+        None => Ok(()),
+        Some((pop, gid, var)) => {
+            let p = &spec.populations[pop];
+            Err(failed(format!(
+                "population {}: {var} of node {} is not finite by step {} (t = {} ms); check the parameters and weights",
+                p.name,
+                gid - p.first_gid,
+                shard.net.step,
+                shard.net.step as f64 * spec.simulation.dt
+            )))
+        }
+    }
 }

@@ -14,7 +14,9 @@ pub mod memory;
 pub mod merge;
 #[cfg(feature = "mpi")]
 pub mod mpi_comm;
+pub mod output;
 pub mod shard;
+pub mod signals;
 pub mod sink;
 pub mod stats;
 pub mod world;

@@ -60,13 +60,15 @@ impl Stream<'_> {
 
 /// Merges `parts` into a new `out` (populations: (name, first_gid, size), the
 /// recorded ones) and returns the number of spikes written. The parts are
-/// left in place.
+/// left in place. `valid_until_ms`: every spike up to this time is in the
+/// parts (recorded as the merged file's valid prefix).
 pub fn merge_spike_files(
     parts: &[PathBuf],
     out: &Path,
     populations: &[(String, u32, u32)],
+    valid_until_ms: f64,
 ) -> Result<u64, IoError> {
-    merge_in_blocks(parts, out, populations, BLOCK)
+    merge_in_blocks(parts, out, populations, BLOCK, valid_until_ms)
 }
 
 /// `merge_spike_files` reading `block` spikes of a stream at a time.
@@ -75,6 +77,7 @@ fn merge_in_blocks(
     out: &Path,
     populations: &[(String, u32, u32)],
     block: u64,
+    valid_until_ms: f64,
 ) -> Result<u64, IoError> {
     let files: Vec<SpikeFile> = parts
         .iter()
@@ -96,6 +99,7 @@ fn merge_in_blocks(
         }
     }
     let mut writer = SpikeWriter::create(out, populations)?;
+    writer.set_valid_until(valid_until_ms);
     // Times are finite and >= 0, so their bit patterns order like the values.
     let mut heap = BinaryHeap::new();
     for (i, s) in streams.iter_mut().enumerate() {
@@ -188,7 +192,7 @@ mod tests {
             let parts: Vec<PathBuf> = (0..ranks).map(|r| dir.join(format!("p{r}.h5"))).collect();
             let out = dir.join(format!("merged{ranks}.h5"));
             // Blocks of 97 spikes: every stream is refilled many times.
-            let n = merge_in_blocks(&parts, &out, &pops, 97).unwrap();
+            let n = merge_in_blocks(&parts, &out, &pops, 97, 100.0).unwrap();
             assert_eq!(n as usize, want.len());
             // Within a population: time, then gid.
             want.sort_by_key(|(p, g, t)| (p.clone(), f64::from_bits(*t).to_bits(), *g));

@@ -156,8 +156,8 @@ pub fn fold_into(meta: &mut RunMetadata, ranks: &[RankStats]) -> Vec<u64> {
 }
 
 /// Completes rank 0's metadata at the end of the run: the ranks' figures,
-/// the delays and epoch, the real-time factor, the rates per population,
-/// and `finished`.
+/// the delays and epoch, the time simulated, the real-time factor and the
+/// rates per population over that time (the status is the caller's).
 pub fn finish_metadata(
     meta: &mut RunMetadata,
     ranks: &[RankStats],
@@ -165,7 +165,9 @@ pub fn finish_metadata(
     net: &Network,
 ) {
     let per_pop = fold_into(meta, ranks);
-    let t_sec = spec.simulation.t_stop / 1000.0;
+    // The time simulated: t_stop, or less when a signal stopped the run.
+    meta.t_valid_ms = net.step as f64 * spec.simulation.dt;
+    let t_sec = meta.t_valid_ms / 1000.0;
     meta.min_delay_steps = net.min_delay;
     meta.max_delay_steps = net.max_delay;
     meta.epoch_steps = net.epoch_steps();
@@ -181,7 +183,6 @@ pub fn finish_metadata(
             rate_hz: n as f64 / (f64::from(p.size) * t_sec),
         })
         .collect();
-    meta.status = "finished".into();
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ fn run_on(cfg: &LoadedConfig, t_stop: f64, p: usize, how: Partitioner, out: &Pat
             config: cfg,
             spec,
             out_dir: out.to_path_buf(),
+            overwrite: false,
             threads: 1,
             partitioner: how,
             comm,

@@ -43,8 +43,18 @@ pub struct TimerStats {
 /// missing from older files; every other field is required when reading.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunMetadata {
-    /// "running" until the run has written everything, then "finished".
+    /// `running` until the run has written everything, then `finished`;
+    /// `interrupted` when a signal stopped it (outputs closed), `failed`
+    /// when an error did (see `error`).
     pub status: String,
+    /// Why the run failed (status `failed`), with the file or population
+    /// and step where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Biological time (ms) simulated and flushed to every output: updated
+    /// at each flush while the run goes on; t_stop once finished.
+    #[serde(default)]
+    pub t_valid_ms: f64,
     /// Version of the brainsim that ran.
     pub brainsim_version: String,
     /// The config file, as given on the command line.

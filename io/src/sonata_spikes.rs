@@ -285,6 +285,18 @@ pub(crate) fn write_root_attrs(file: &File, path: &Path) -> Result<(), IoError> 
     write_scalar_attr(file, "finished", &0u8, path)
 }
 
+/// Overwrites the existing scalar attribute `name` of `loc`.
+fn set_scalar_attr<T: hdf5::H5Type>(
+    loc: &Location,
+    name: &str,
+    value: &T,
+    path: &Path,
+) -> Result<(), IoError> {
+    loc.attr(name)
+        .and_then(|a| a.write_scalar(value))
+        .ctx(path, format!("setting attribute {}/{name}", loc.name()))
+}
+
 /// Sets the root attribute `finished` to 1.
 pub(crate) fn set_finished(file: &File, path: &Path) -> Result<(), IoError> {
     file.attr("finished")
@@ -309,6 +321,8 @@ fn extendable_1d<T: hdf5::H5Type>(
 /// One population's datasets and spike buffer.
 struct PopulationOut {
     name: String,
+    /// `/spikes/<name>`, which carries `valid_rows`.
+    group: hdf5::Group,
     first_gid: u32,
     size: u32,
     timestamps: Dataset,
@@ -349,8 +363,12 @@ impl PopulationOut {
 pub struct SpikeWriter {
     path: PathBuf,
     file: File,
+    /// `/spikes`, which carries `valid_until_ms`.
+    spikes: hdf5::Group,
     /// Sorted by `first_gid`.
     pops: Vec<PopulationOut>,
+    /// Every spike up to this time (ms) has been appended (`set_valid_until`).
+    valid_until: f64,
     last_pop: usize,
     last_time: f64,
     total: u64,
@@ -394,6 +412,7 @@ impl SpikeWriter {
         let spikes = file
             .create_group("spikes")
             .ctx(path, "creating group /spikes")?;
+        write_scalar_attr(&spikes, "valid_until_ms", &0.0f64, path)?;
         let mut pops = Vec::with_capacity(order.len());
         for (name, first_gid, size) in order {
             let g = spikes
@@ -401,11 +420,13 @@ impl SpikeWriter {
                 .ctx(path, format!("creating /spikes/{name}"))?;
             write_scalar_attr(&g, "sorting", &Sorting::ByTime, path)?;
             write_scalar_attr(&g, "n_nodes", &u64::from(*size), path)?;
+            write_scalar_attr(&g, "valid_rows", &0u64, path)?;
             let timestamps = extendable_1d::<f64>(&g, "timestamps", path)?;
             write_str_attr(&timestamps, "units", "ms", path)?;
             let node_ids = extendable_1d::<u64>(&g, "node_ids", path)?;
             pops.push(PopulationOut {
                 name: name.clone(),
+                group: g,
                 first_gid: *first_gid,
                 size: *size,
                 timestamps,
@@ -418,7 +439,9 @@ impl SpikeWriter {
         Ok(SpikeWriter {
             path: path.to_path_buf(),
             file,
+            spikes,
             pops,
+            valid_until: 0.0,
             last_pop: 0,
             last_time: f64::NEG_INFINITY,
             total: 0,
@@ -477,12 +500,31 @@ impl SpikeWriter {
         Ok(())
     }
 
-    /// Writes all buffers and flushes the file (H5Fflush): a crash after this leaves
-    /// every spike appended so far readable.
+    /// Declares that every spike with time <= `t_ms` has been appended; the
+    /// next `flush` records it as `/spikes` attribute `valid_until_ms`.
+    pub fn set_valid_until(&mut self, t_ms: f64) {
+        self.valid_until = t_ms;
+    }
+
+    /// Writes all buffers, records the valid prefix (`valid_rows` of each
+    /// population, `valid_until_ms` of `/spikes`) and flushes the file
+    /// (H5Fflush): a crash — or a failed write — after this leaves every
+    /// spike appended so far readable, and says where the valid data end.
+    /// The attributes are written only after the rows they count.
     pub fn flush(&mut self) -> Result<(), IoError> {
         for pop in &mut self.pops {
             pop.write_buffer(&self.path)?;
         }
+        self.file.flush().ctx(&self.path, "flushing file")?;
+        for pop in &self.pops {
+            set_scalar_attr(&pop.group, "valid_rows", &(pop.written as u64), &self.path)?;
+        }
+        set_scalar_attr(
+            &self.spikes,
+            "valid_until_ms",
+            &self.valid_until,
+            &self.path,
+        )?;
         self.file.flush().ctx(&self.path, "flushing file")
     }
 
@@ -495,11 +537,12 @@ impl SpikeWriter {
         let SpikeWriter {
             path,
             file,
+            spikes,
             pops,
             total,
             ..
         } = self;
-        drop(pops);
+        drop((pops, spikes));
         file.close().ctx(&path, "closing file")?;
         Ok(total)
     }

@@ -102,6 +102,11 @@ impl Chunk {
         self.n_lanes
     }
 
+    /// The neuron model's state of this chunk.
+    pub fn model(&self) -> &dyn NeuronModel {
+        self.model.as_ref()
+    }
+
     pub fn model_mut(&mut self) -> &mut dyn NeuronModel {
         self.model.as_mut()
     }

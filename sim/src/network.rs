@@ -191,6 +191,25 @@ impl Network {
         self.chunks.iter().map(|c| c.synapses.bytes() as u64).sum()
     }
 
+    /// The first local neuron, in chunk order, with a state variable that
+    /// is NaN or infinite: (population, gid, variable name). The run loop
+    /// calls it about once per wall second, so a blown-up population ends
+    /// the run as failed instead of finishing with garbage.
+    pub fn first_non_finite(&self) -> Option<(usize, u32, &'static str)> {
+        for c in &self.chunks {
+            let pop = c.info.population;
+            let vars = crate::model::lookup(&self.spec.populations[pop].model)
+                .map_or(&[][..], |m| m.state_vars);
+            for (v, name) in vars.iter().enumerate() {
+                let bad = (0..c.info.len as usize).find(|&i| !c.model().get(v, i).is_finite());
+                if let Some(i) = bad {
+                    return Some((pop, c.info.first_gid + i as u32, name));
+                }
+            }
+        }
+        None
+    }
+
     /// Synaptic events delivered so far on this rank.
     pub fn events(&self) -> u64 {
         self.chunks.iter().map(|c| c.events).sum()

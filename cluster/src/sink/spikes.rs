@@ -77,6 +77,8 @@ pub struct SpikeSink {
     ranks: usize,
     dt: f64,
     buffer: Vec<(f64, u32)>,
+    /// End (ms) of the last epoch recorded: every spike up to it is written.
+    valid_until: f64,
 }
 
 impl SpikeSink {
@@ -104,6 +106,7 @@ impl SpikeSink {
             ranks,
             dt: spec.simulation.dt,
             buffer: Vec::new(),
+            valid_until: 0.0,
         }))
     }
 }
@@ -116,8 +119,13 @@ impl Sink for SpikeSink {
                 self.buffer.push(((sp.step + 1) as f64 * self.dt, sp.gid));
             }
         }
+        // A spike of step s is at (s + 1) dt <= s1 dt, s1 the epoch's end.
+        self.valid_until = out.steps.1 as f64 * self.dt;
         match self.writer.as_mut() {
-            Some(w) => w.append(&self.buffer).map_err(|e| e.to_string()),
+            Some(w) => {
+                w.set_valid_until(self.valid_until);
+                w.append(&self.buffer).map_err(|e| e.to_string())
+            }
             None => Err("spikes recorded after the sink was closed".into()),
         }
     }
@@ -141,8 +149,13 @@ impl Sink for SpikeSink {
             return Ok(());
         }
         let parts: Vec<_> = (0..self.ranks).map(|r| self.dir.spike_part(r)).collect();
-        merge_spike_files(&parts, &self.dir.spikes(), &self.recorded.pops)
-            .map_err(|e| e.to_string())?;
+        merge_spike_files(
+            &parts,
+            &self.dir.spikes(),
+            &self.recorded.pops,
+            self.valid_until,
+        )
+        .map_err(|e| e.to_string())?;
         for p in &parts {
             let _ = std::fs::remove_file(p);
         }

@@ -6,6 +6,7 @@
 //! (serde mirror of the file), `validate`, `inputs` and `records` (every
 //! check, using `values` for single values) and `locate` (field path <-> line).
 
+pub mod effective;
 mod inputs;
 mod locate;
 mod raw;

@@ -1,0 +1,132 @@
+//! Opening a run's output directory on every rank, and keeping its
+//! `metadata.json` honest: `running` with the time flushed so far,
+//! `finished`, `interrupted` or `failed` (with the error).
+//!
+//! Invariant: nothing of the new run is written before every rank has agreed
+//! that the directory may be used — rank 0 took the lock, found no earlier
+//! run (or `--overwrite`), no symbolic link where an output goes, and every
+//! rank sees rank 0's lock file (one shared directory). A refusal is bad
+//! input on every rank (exit 2) and leaves the directory as it was.
+
+use brainsim_io::config::effective::effective_text;
+use brainsim_io::metadata::RunMetadata;
+use brainsim_io::outdir::{OutputDir, RunLock};
+use brainsim_sim::comm::Reduce;
+use brainsim_sim::network::reports;
+
+use crate::agree::agree;
+use crate::driver::{RunError, RunRequest};
+
+/// The metadata of a run that has just started.
+fn initial_metadata(req: &RunRequest) -> RunMetadata {
+    let sim = &req.spec.simulation;
+    RunMetadata {
+        status: "running".into(),
+        brainsim_version: env!("CARGO_PKG_VERSION").into(),
+        config_file: req.config.path.display().to_string(),
+        ranks: req.comm.size(),
+        threads: req.threads,
+        partitioner: req.partitioner.name().into(),
+        seed: sim.seed,
+        dt_ms: sim.dt,
+        t_stop_ms: sim.t_stop,
+        neurons: req.spec.n_neurons(),
+        outputs: planned_outputs(req),
+        ..Default::default()
+    }
+}
+
+/// The result files this run will write (for metadata and `--overwrite`).
+fn planned_outputs(req: &RunRequest) -> Vec<String> {
+    let records_spikes = req
+        .spec
+        .records
+        .iter()
+        .any(|r| matches!(r, brainsim_sim::spec::RecordSpec::Spikes { .. }));
+    let spikes = records_spikes.then(|| "spikes.h5".to_string());
+    let reports = reports(&req.spec)
+        .into_iter()
+        .map(|r| OutputDir::report_name(&r.name, &r.variable));
+    spikes.into_iter().chain(reports).collect()
+}
+
+/// Rank 0's checks before anything is written: the lock, an earlier run,
+/// symbolic links.
+fn claim(req: &RunRequest, dir: &OutputDir) -> Result<RunLock, String> {
+    dir.create()?;
+    let lock = dir.lock()?;
+    dir.refuse_previous_run(req.overwrite)?;
+    let ranks = req.comm.size();
+    let parts: Vec<String> = (0..ranks)
+        .flat_map(|r| [format!("spikes.rank{r}.h5"), format!("rank{r}.pid")])
+        .collect();
+    let fixed = ["config.toml", "config.effective.toml"].map(String::from);
+    let outputs = planned_outputs(req);
+    dir.refuse_symlinks(
+        outputs
+            .iter()
+            .chain(&parts)
+            .chain(&fixed)
+            .map(String::as_str),
+    )?;
+    Ok(lock)
+}
+
+/// Collective. Claims the directory (see the module invariant), then rank 0
+/// clears an earlier run (with `--overwrite`) and writes the configs and the
+/// `running` metadata, and every rank its pid file. Returns the metadata and,
+/// on rank 0, the lock to hold until the end.
+pub fn open_output(
+    req: &RunRequest,
+    dir: &OutputDir,
+) -> Result<(RunMetadata, Option<RunLock>), RunError> {
+    let comm = req.comm;
+    let claimed = if comm.rank() == 0 {
+        claim(req, dir).map(Some)
+    } else {
+        Ok(None)
+    };
+    let mut said = None;
+    let lock = agree(comm, claimed, &mut |m| said = Some(m.to_string()))
+        .map_err(|_| RunError::Refused(said.take()))?;
+    // One shared directory: every rank must read rank 0's lock nonce.
+    let nonce = dir.lock_nonce().unwrap_or(u64::MAX);
+    if comm.all_reduce(nonce, Reduce::Min) != comm.all_reduce(nonce, Reduce::Max) {
+        let message = format!(
+            "brainsim: {}: the ranks do not see the same output directory (no shared filesystem?); use a directory every node sees",
+            dir.path().display()
+        );
+        return Err(RunError::Refused((comm.rank() == 0).then_some(message)));
+    }
+    let meta = initial_metadata(req);
+    if comm.rank() == 0 {
+        write_start(req, dir, &meta).map_err(RunError::Failed)?;
+    }
+    comm.barrier();
+    let pid = format!("{}\n", std::process::id());
+    std::fs::write(dir.pid_file(comm.rank()), pid)
+        .map_err(|e| RunError::Failed(format!("{}: {e}", dir.pid_file(comm.rank()).display())))?;
+    Ok((meta, lock))
+}
+
+/// Rank 0: clears an earlier run, writes both configs and the metadata.
+fn write_start(req: &RunRequest, dir: &OutputDir, meta: &RunMetadata) -> Result<(), String> {
+    let io_err = |e: std::io::Error| format!("{}: {e}", dir.path().display());
+    dir.clear_previous_run();
+    let effective = effective_text(req.config, &req.spec.simulation)?;
+    dir.write_configs(&req.config.text, &effective)
+        .map_err(io_err)?;
+    meta.write(dir.path()).map_err(io_err)
+}
+
+/// Records a failure in `metadata.json` (any rank: with several ranks the
+/// failing one writes it, then ends the job).
+pub fn mark_failed(dir: &OutputDir, meta: &mut RunMetadata, rank: usize, message: &str) {
+    meta.status = "failed".into();
+    meta.error = Some(if meta.ranks > 1 {
+        format!("rank {rank}: {message}")
+    } else {
+        message.to_string()
+    });
+    let _ = meta.write(dir.path());
+}

@@ -1,0 +1,57 @@
+//! SIGINT and SIGTERM (Ctrl-C; what Slurm sends before the wall-time limit
+//! with `--signal`): the first asks the run to stop at the next epoch the
+//! ranks agree on, close every output and end as `interrupted`; a second one
+//! exits at once (code 130).
+//!
+//! The handler only stores to atomics (async-signal-safe); the epoch loop
+//! reads the flag (`stop_requested`), and the ranks agree on it with one
+//! all-reduce (every epoch with one rank, every `STOP_CHECK_EPOCHS` with
+//! several), so every rank stops after the same epoch.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+static SIGNALS: AtomicU32 = AtomicU32::new(0);
+
+/// Epochs between two agreements on a stop request with several ranks.
+pub const STOP_CHECK_EPOCHS: u64 = 8;
+
+extern "C" fn on_signal(_: libc::c_int) {
+    if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {
+        // SAFETY: _exit is async-signal-safe and takes no pointers.
+        unsafe { libc::_exit(130) };
+    }
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Installs the handler for SIGINT and SIGTERM (once, at start).
+pub fn install() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
+        // value; the handler is an `extern "C" fn(c_int)` that only touches
+        // atomics, as a signal handler must.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Has a stop been asked for (a signal, or `request_stop`)?
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// Asks the run to stop as a signal would (for in-process tests and
+/// embedding programs).
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Withdraws a stop request (for in-process tests that run again).
+pub fn clear_stop() {
+    STOP.store(false, Ordering::SeqCst);
+    SIGNALS.store(0, Ordering::SeqCst);
+}

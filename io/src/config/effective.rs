@@ -1,0 +1,53 @@
+//! The effective configuration of a run: the given TOML with the
+//! command-line overrides of `[simulation]` applied (`t_stop`, `seed`), so
+//! `config.effective.toml` in the output directory re-runs exactly this run
+//! with no arguments. Comments and layout are not kept (the given file is
+//! saved beside it as `config.toml`).
+
+use brainsim_sim::spec::SimulationSpec;
+
+use crate::config::LoadedConfig;
+
+/// The text of `config` with `simulation.t_stop` and `simulation.seed` set
+/// to those of `run` (the spec as run).
+pub fn effective_text(config: &LoadedConfig, run: &SimulationSpec) -> Result<String, String> {
+    let mut table: toml::Table = config
+        .text
+        .parse()
+        .map_err(|e| format!("{}: {e}", config.path.display()))?;
+    let sim = table
+        .entry("simulation")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(sim) = sim else {
+        return Err(format!(
+            "{}: [simulation] is not a table",
+            config.path.display()
+        ));
+    };
+    sim.insert("t_stop".into(), toml::Value::Float(run.t_stop));
+    sim.insert("seed".into(), toml::Value::Integer(i64::from(run.seed)));
+    toml::to_string(&table).map_err(|e| format!("{}: {e}", config.path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use std::path::Path;
+
+    #[test]
+    fn overrides_land_in_a_config_that_loads_to_the_run_spec() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/brunel.toml");
+        let given = crate::config::load(&path).unwrap();
+        let mut run = given.spec.simulation.clone();
+        run.t_stop = 123.5;
+        run.seed = 99;
+        let text = effective_text(&given, &run).unwrap();
+        let back = parse(&path, &text).unwrap();
+        assert_eq!(back.spec.simulation.t_stop, 123.5);
+        assert_eq!(back.spec.simulation.seed, 99);
+        let mut expected = given.spec.clone();
+        expected.simulation = run;
+        assert_eq!(back.spec, expected, "nothing else changes");
+    }
+}
