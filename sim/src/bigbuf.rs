@@ -36,6 +36,9 @@ unsafe impl Zeroable for u8 {}
 const MIN_BYTES: usize = 4 << 20;
 const HUGE_PAGE: usize = 2 << 20;
 
+/// A fixed-length, zero-initialised array of `T`: a 2 MiB-aligned anonymous
+/// mapping advised for huge pages (Linux, at least `MIN_BYTES`), else a Vec.
+/// Derefs to `[T]`.
 pub struct BigBuf<T: Zeroable> {
     inner: Inner<T>,
 }

@@ -3,6 +3,8 @@
 //! stimulus devices and the epoch loop behind the `Exchange` trait.
 //! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
 
+#![warn(missing_docs)]
+
 pub mod bigbuf;
 pub mod chunk;
 pub mod chunk_setup;

@@ -53,6 +53,7 @@ impl RingArena {
             .collect()
     }
 
+    /// Bytes of the arena.
     pub fn bytes(&self) -> usize {
         self.buf.bytes()
     }
@@ -72,8 +73,11 @@ const PREFETCH_RING_ABOVE: usize = 8 << 20;
 /// One chunk's ring: `slots` (a power of two > the maximum delay) x `stride`
 /// (lanes x neurons) entries.
 pub struct Ring<'a> {
+    /// `[slot][lane][neuron]`, fixed point.
     pub data: &'a mut [i32],
+    /// Slots: a power of two > the maximum delay.
     pub slots: u64,
+    /// Entries per slot: lanes x neurons.
     pub stride: u64,
     /// Prefetch the ring lines of rows ahead (see `RingArena::misses_cache`).
     pub prefetch: bool,
