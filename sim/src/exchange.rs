@@ -1,8 +1,8 @@
 //! The `Exchange` trait: how a rank hands its spikes of an epoch to the others
 //! and receives theirs — what `Network::build` and `Network::run_epoch` call.
-//! The one-rank implementation (`InProcess`) is here; the multi-rank one is
-//! `comm::SpikeExchange`, written once over the `Comm` collectives (whose MPI
-//! backend lives in `cluster/`).
+//! The trivial one-rank implementation (`InProcess`, used by sim's tests) is
+//! here; runs use `comm::SpikeExchange`, written once over the `Comm`
+//! collectives (in-process or, in `cluster/`, MPI), for any number of ranks.
 
 /// A spike: the step in which the neuron crossed threshold (its timestamp is
 /// `(step + 1) * dt`, the end of that step) and the neuron's gid.
