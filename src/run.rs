@@ -25,6 +25,8 @@ pub struct Args {
     /// Network description (TOML).
     pub config: PathBuf,
     /// Output directory (default: out/<config name>).
+    // The doc comment is the --help text, kept as printed: not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads per rank (default: config `threads`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).

@@ -14,9 +14,10 @@
 //! readable and marked.
 //!
 //! Invariant: every rank takes the same branches in the same order around the
-//! collectives (memory check, the shard's build and setup, one exchange and
-//! the sinks' gathers per epoch, the final gather and barrier); every decision
-//! before them depends only on the spec and the rank count.
+//! collectives (memory check, the output directory's barrier, the shard's
+//! build and setup, one exchange and the sinks' gathers per epoch, the final
+//! gather and barrier); every decision before them depends only on the spec
+//! and the rank count.
 
 use std::fs;
 use std::path::PathBuf;

@@ -2,8 +2,9 @@
 //! exchange set up for them.
 //!
 //! Invariant: every rank computes the same decomposition from the spec and
-//! the rank count alone, and makes the same collectives in the same order
-//! (the build's delay reductions, the epoch agreement, the routes).
+//! the rank count alone (checked: the placement hash's all-min and all-max
+//! must agree), and makes the same collectives in the same order (that
+//! check, the build's delay reductions, the epoch agreement, the routes).
 
 use std::time::Instant;
 

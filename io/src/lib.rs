@@ -6,7 +6,8 @@
 //! with file:line:field errors); SONATA spike files and state reports (streamed
 //! in chunks; a crash leaves everything up to the last flush readable); the
 //! streaming spike reader, the `analyze` statistics and the raster plot; the
-//! run metadata record. See DESIGN.md.
+//! run metadata record; the output directory's file names and its policy for
+//! an earlier run's files (`outdir`). See DESIGN.md.
 
 pub mod analyze;
 pub mod config;

@@ -4,8 +4,8 @@
 //! what a run measured.
 //!
 //! Remote messages: a spike of a neuron on rank r is sent once to every other
-//! rank R holding at least one of its targets (the targeted exchange of
-//! cluster/). So for source chunk A the synapses onto all of R's chunks are
+//! rank R holding at least one of its targets (the targeted exchange,
+//! `brainsim_sim::comm::SpikeExchange`). So for source chunk A the synapses onto all of R's chunks are
 //! summed first: messages(A, sum over B on R of n_AB), not a sum of per-edge
 //! messages (which would count a spike twice when two of R's chunks need it).
 

@@ -36,6 +36,9 @@ unsafe impl Zeroable for u8 {}
 const MIN_BYTES: usize = 4 << 20;
 const HUGE_PAGE: usize = 2 << 20;
 
+/// A fixed-length, zero-initialised array of `T`: a 2 MiB-aligned anonymous
+/// mapping advised for huge pages (Linux, at least `MIN_BYTES`), else a Vec.
+/// Derefs to `[T]`.
 pub struct BigBuf<T: Zeroable> {
     inner: Inner<T>,
 }
@@ -66,7 +69,11 @@ impl<T: Zeroable> BigBuf<T> {
             }
         }
         let _ = bytes;
-        // SAFETY: `T: Zeroable`, so zeroed memory holds valid values.
+        // SAFETY: the layout is non-zero-sized (checked) and `alloc_zeroed`'s
+        // null result is handled; the pointer comes from the global allocator
+        // with exactly `Layout::array::<T>(len)`, as `Vec::from_raw_parts`
+        // requires for capacity `len`; its `len` elements are initialised
+        // because all-zero bytes are a valid `T` (`T: Zeroable`).
         let v = unsafe {
             let layout = std::alloc::Layout::array::<T>(len).expect("buffer too large");
             if layout.size() == 0 {
@@ -157,7 +164,9 @@ impl<T: Zeroable> Drop for BigBuf<T> {
             base, map_bytes, ..
         } = self.inner
         {
-            // SAFETY: the mapping was created by `map_huge` and is dropped once.
+            // SAFETY: `base`/`map_bytes` are the mapping `map_huge` created and
+            // that this value alone owns; `drop` runs once, and no slice of it
+            // outlives `self` (they borrow it).
             unsafe { libc::munmap(base, map_bytes) };
         }
     }
@@ -169,7 +178,10 @@ impl<T: Zeroable> Deref for BigBuf<T> {
         match &self.inner {
             Inner::Vec(v) => v,
             #[cfg(target_os = "linux")]
-            // SAFETY: the mapping holds `len` zero-initialised or written T.
+            // SAFETY: `base` is a live mapping (unmapped only in `Drop`) of
+            // `map_bytes >= len * size_of::<T>()` bytes, 2 MiB-aligned (enough
+            // for any `T`), whose bytes are zeros or values written as `T`:
+            // valid `T`s, as `T: Zeroable`.
             Inner::Mapped { base, len, .. } => unsafe {
                 std::slice::from_raw_parts(*base as *const T, *len)
             },

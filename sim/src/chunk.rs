@@ -22,19 +22,28 @@ const INDEX_PREFETCH_AHEAD: usize = 16;
 /// A state variable of one neuron sampled for a report.
 #[derive(Clone, Debug)]
 pub struct Probe {
+    /// Index of the report in `chunk_setup::reports`.
     pub record: u32,
+    /// State-variable index in the model (`ModelInfo::state_index`).
     pub var: usize,
+    /// Neuron index within the chunk.
     pub neuron: u32,
+    /// Column of the neuron in the report (its position in `node_ids`).
     pub column: u32,
+    /// Sampled after every step s with (s + 1) % interval_steps == 0.
     pub interval_steps: u64,
 }
 
 /// One sampled value: report `record`, column `column`, after step `step`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {
+    /// Index of the report in `chunk_setup::reports`.
     pub record: u32,
+    /// The step after whose update the value was read.
     pub step: u64,
+    /// Column of the neuron in the report.
     pub column: u32,
+    /// The value, in the model's unit for the variable.
     pub value: f64,
 }
 
@@ -54,19 +63,25 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<StepScratch> = std::cell::RefCell::default();
 }
 
+/// One chunk of neurons with everything it owns (see the module docs).
 pub struct Chunk {
+    /// Which neurons: population, first gid, length.
     pub info: ChunkInfo,
     model: Box<dyn NeuronModel>,
     n_lanes: usize,
+    /// The chunk's incoming synapses, rows by source gid.
     pub synapses: SynapseStore,
+    /// The device inputs that target the chunk's neurons.
     pub inputs: ChunkInputs,
+    /// The state-report probes on the chunk's neurons.
     pub probes: Vec<Probe>,
     /// Ring slots (a power of two > the maximum delay); 0 until allocated.
     ring_slots: u64,
     /// Prefetch ring lines at delivery (`RingArena::misses_cache`).
     prefetch_ring: bool,
-    /// Spikes of the current epoch (filled by `update_epoch`).
+    /// Spikes of the last `update_epoch` call (one local interval), by step.
     pub out_spikes: Vec<Spike>,
+    /// Samples of the last `update_epoch` call (one local interval).
     pub out_samples: Vec<Sample>,
     /// Synaptic events delivered into this chunk so far.
     pub events: u64,
@@ -75,6 +90,8 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// A chunk with its neurons (`model`, `n_lanes` ring lanes per neuron) and
+    /// `synapses`; no devices, no probes, no ring until `set_ring_slots`.
     pub fn new(
         info: ChunkInfo,
         model: Box<dyn NeuronModel>,
@@ -107,6 +124,7 @@ impl Chunk {
         self.model.as_ref()
     }
 
+    /// The chunk's neuron model (its state), to change it.
     pub fn model_mut(&mut self) -> &mut dyn NeuronModel {
         self.model.as_mut()
     }
@@ -183,10 +201,12 @@ impl Chunk {
 
     /// Adds the weights of `spikes` into this chunk's `ring`.
     ///
-    /// Invariant (from the epoch loop): every spike was emitted in an epoch that
-    /// has been fully updated, and every delay is >= the epoch length, so slot
-    /// `step + delay` has not been consumed yet and lies less than `ring_slots`
-    /// steps ahead of the next step to be updated.
+    /// Invariant (from the epoch loop): every spike was emitted in a local
+    /// interval that has been fully updated (a remote one: in an epoch that has
+    /// been fully exchanged), and every delay is >= the local interval (a
+    /// rank-crossing delay >= the epoch), so slot `step + delay` has not been
+    /// consumed yet and lies less than `ring_slots` steps ahead of the next
+    /// step to be updated.
     pub fn deliver(&mut self, spikes: &[Spike], ring: &mut [i32]) {
         // Rows are scattered in memory: look them all up first, then walk them
         // with software prefetch a few rows ahead (see `ring`).

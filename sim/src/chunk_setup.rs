@@ -17,11 +17,15 @@ use crate::stimulus::{ChunkInputs, DcInput, PoissonInput, SpikeTrainInput};
 /// One state report: one variable of some neurons of one population.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportInfo {
+    /// The record's name (files are `<name>_<variable>.h5`).
     pub name: String,
+    /// Population index.
     pub population: usize,
+    /// The state variable.
     pub variable: String,
     /// Node ids within the population, one column each.
     pub node_ids: Vec<u32>,
+    /// Sampling interval in steps (>= 1).
     pub interval_steps: u64,
 }
 

@@ -17,11 +17,15 @@ use crate::spec::{ConnRule, NetworkSpec, PopulationSpec, ProjectionSpec, Recepto
 /// A synapse before it is packed into the store.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RawSynapse {
+    /// Source gid.
     pub source: u32,
     /// Target index within the chunk.
     pub target: u32,
+    /// Receptor index of the target model.
     pub receptor: u8,
+    /// Delay in whole steps (>= 1).
     pub delay_steps: u32,
+    /// Weight (pA).
     pub weight: f32,
 }
 

@@ -30,6 +30,8 @@ pub struct WeightSampler {
 }
 
 impl WeightSampler {
+    /// A sampler for `dist`; its sign constraint is the sign of the location
+    /// (normal: mean, uniform: midpoint; none for constants and lognormal).
     pub fn new(dist: &Distribution) -> Self {
         let location = match *dist {
             Distribution::Constant(_) | Distribution::Lognormal { .. } => 0.0,
@@ -46,6 +48,8 @@ impl WeightSampler {
         }
     }
 
+    /// One weight (pA): redrawn up to `MAX_REDRAWS` times while its sign is
+    /// wrong, then 0.
     #[inline]
     pub fn sample(&self, s: &mut Stream) -> f64 {
         if let Distribution::Constant(v) = self.dist {
@@ -64,6 +68,7 @@ impl WeightSampler {
         }
     }
 
+    /// Whether the distribution is a constant (no random numbers drawn).
     pub fn is_constant(&self) -> bool {
         matches!(self.dist, Distribution::Constant(_))
     }
@@ -77,6 +82,7 @@ pub struct DelaySampler {
 }
 
 impl DelaySampler {
+    /// A sampler for delays (ms) drawn from `dist`, on the grid of step `dt`.
     pub fn new(dist: &Distribution, dt: f64) -> Self {
         Self {
             dist: dist.clone(),
@@ -84,6 +90,8 @@ impl DelaySampler {
         }
     }
 
+    /// One delay in steps: redrawn up to `MAX_REDRAWS` times while < dt, then
+    /// rounded to the nearest step (half up), at least 1.
     #[inline]
     pub fn sample_steps(&self, s: &mut Stream) -> u32 {
         let mut d = draw(&self.dist, s);

@@ -6,9 +6,12 @@ use crate::layout;
 use crate::model;
 use crate::spec::NetworkSpec;
 
+/// What `estimate` predicts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemoryEstimate {
+    /// Expected synapses of the whole network.
     pub synapses: f64,
+    /// Expected peak bytes on one rank.
     pub bytes: f64,
 }
 
@@ -26,11 +29,12 @@ pub fn estimate(spec: &NetworkSpec, fraction: f64, threads: usize) -> MemoryEsti
         .map(|p| {
             let m = model::lookup(&p.model);
             let state = m.map(|m| m.bytes_per_neuron).unwrap_or(64) as f64;
-            // Ring buffer: 2 receptors x up to 64 slots x 8 bytes, plus input scratch.
+            // Ring buffer allowance: 2 lanes x 64 slots x 8 bytes (entries are
+            // 4-byte i32, so this covers 2 lanes x 128 slots), plus input scratch.
             (state + 2.0 * 64.0 * 8.0 + 32.0) * f64::from(p.size)
         })
         .sum();
-    // Synapses (8 B) + row index (4 B per gid per chunk) + build scratch of the
+    // Synapses (8 B: the wide layout; packed ones take 5) + row index (4 B per gid per chunk) + build scratch of the
     // chunks in flight (12 B per synapse of a chunk).
     let per_chunk_syn = if n_chunks > 0.0 {
         synapses / n_chunks

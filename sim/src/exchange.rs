@@ -1,15 +1,20 @@
 //! The `Exchange` trait: how a rank hands its spikes of an epoch to the others
-//! and receives theirs. The in-process implementation (one rank) is here; the
-//! MPI one lives in `cluster/`.
+//! and receives theirs — what `Network::build` and `Network::run_epoch` call.
+//! The trivial one-rank implementation (`InProcess`, used by sim's tests) is
+//! here; runs use `comm::SpikeExchange`, written once over the `Comm`
+//! collectives (in-process or, in `cluster/`, MPI), for any number of ranks.
 
 /// A spike: the step in which the neuron crossed threshold (its timestamp is
 /// `(step + 1) * dt`, the end of that step) and the neuron's gid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Spike {
+    /// The step in which the neuron crossed threshold.
     pub step: u64,
+    /// The neuron.
     pub gid: u32,
 }
 
+/// Spike exchange and delay reductions between the ranks of a run.
 pub trait Exchange {
     /// Sends this rank's spikes of one epoch (sorted by (step, gid)) and fills
     /// `received` with every spike of the *other* ranks that has targets on

@@ -7,16 +7,21 @@
 
 use crate::spec::NetworkSpec;
 
+/// One chunk: which neurons it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkInfo {
     /// Global chunk index, in gid order.
     pub index: usize,
+    /// Population index.
     pub population: usize,
+    /// Gid of the chunk's first neuron.
     pub first_gid: u32,
+    /// Number of neurons (1 ..= `chunk_size`).
     pub len: u32,
 }
 
 impl ChunkInfo {
+    /// The chunk's gids, `first_gid..first_gid + len`.
     pub fn gids(&self) -> std::ops::Range<u32> {
         self.first_gid..self.first_gid + self.len
     }

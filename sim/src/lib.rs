@@ -1,7 +1,13 @@
 //! brainsim's pure core: the validated network spec, neuron models, the
 //! counter-based RNG, connection rules, the synapse store, ring buffers,
-//! stimulus devices and the epoch loop behind the `Exchange` trait.
-//! Depends on rayon and serde only — never on MPI, HDF5 or METIS.
+//! stimulus devices, the epoch loop behind the `Exchange` trait, and the
+//! collectives between ranks (`comm`: the `Comm` trait, its in-process
+//! backend and the spike exchange written over it; the MPI backend is
+//! cluster's). Depends on rayon and libc (the huge-page mappings of
+//! `bigbuf`) — never on MPI, HDF5 or METIS. See DESIGN.md and
+//! ../ARCHITECTURE.md.
+
+#![warn(missing_docs)]
 
 pub mod bigbuf;
 pub mod chunk;

@@ -30,16 +30,26 @@ const MAX_EPOCH_STEPS: u64 = 100;
 /// Wall-clock seconds per phase, under NEST's timer names.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timers {
+    /// Creating the local chunks: neurons, initial values, devices, probes.
     pub time_construction_create: f64,
+    /// Generating and storing the synapses, agreeing on the delays, laying
+    /// out the rings.
     pub time_construction_connect: f64,
+    /// All of `run_epoch`.
     pub time_simulate: f64,
+    /// Neuron updates (the fused regions' wall time, split with delivery in
+    /// proportion to their thread time).
     pub time_update: f64,
+    /// Collecting and sorting the chunks' spikes and samples.
     pub time_gather_spike_data: f64,
+    /// The exchange with the other ranks.
     pub time_communicate_spike_data: f64,
+    /// Delivering spikes into the rings (see `time_update`).
     pub time_deliver_spike_data: f64,
 }
 
 impl Timers {
+    /// The timers as (NEST name, seconds), in declaration order.
     pub fn as_pairs(&self) -> [(&'static str, f64); 7] {
         [
             ("time_construction_create", self.time_construction_create),
@@ -67,17 +77,28 @@ pub struct EpochOutput {
     pub samples: Vec<Sample>,
 }
 
+/// The network of one rank: its chunks and the state of the epoch loop.
 pub struct Network {
+    /// The spec it was built from.
     pub spec: NetworkSpec,
+    /// The local chunks, in chunk order.
     pub chunks: Vec<Chunk>,
+    /// Every state report of the spec (`chunk_setup::reports`).
     pub reports: Vec<ReportInfo>,
+    /// Minimum delay (steps) over the synapses of all ranks; u64::MAX when
+    /// there is none.
     pub min_delay: u64,
+    /// Maximum delay (steps) over the synapses of all ranks; 0 when none.
     pub max_delay: u64,
+    /// Slots per ring: `(max_delay + 1).next_power_of_two()`.
     pub ring_slots: u64,
     /// The chunks' ring buffers, in chunk order.
     rings: RingArena,
+    /// The next step to update.
     pub step: u64,
+    /// Steps of the run (`SimulationSpec::n_steps`).
     pub n_steps: u64,
+    /// Time spent so far, per phase.
     pub timers: Timers,
     /// Exchange interval (steps), >= the local interval.
     epoch: u64,
@@ -86,6 +107,7 @@ pub struct Network {
     pending: Vec<Spike>,
     /// Buffer for the spikes received from other ranks.
     received: Vec<Spike>,
+    /// Spikes of this rank's neurons so far.
     pub spikes_total: u64,
     /// Order in which the threads take the chunks.
     schedule: Schedule,
@@ -170,6 +192,7 @@ impl Network {
             .unwrap_or(u64::MAX)
     }
 
+    /// Synapses stored on this rank.
     pub fn n_synapses(&self) -> u64 {
         self.chunks.iter().map(|c| c.synapses.len() as u64).sum()
     }
@@ -187,6 +210,7 @@ impl Network {
         (0..n as u32).filter(|&g| needed[g as usize]).collect()
     }
 
+    /// Bytes of this rank's synapse stores (synapses and row indexes).
     pub fn synapse_bytes(&self) -> u64 {
         self.chunks.iter().map(|c| c.synapses.bytes() as u64).sum()
     }
@@ -215,6 +239,7 @@ impl Network {
         self.chunks.iter().map(|c| c.events).sum()
     }
 
+    /// Whether every step of the run has been updated.
     pub fn is_done(&self) -> bool {
         self.step >= self.n_steps
     }

@@ -10,9 +10,10 @@
 //!
 //! Why one arena: delivery is bound by the random read-modify-write of ring
 //! entries (about 1,400 events per chunk and step on the full microcircuit,
-//! each on its own cache line of a 39 MB set). Per-chunk Vecs sit in 4 KiB
-//! pages, so most of those accesses also miss the TLB; one huge-page buffer
-//! removes that part (measured: the ring part of delivery 13% faster).
+//! each on its own cache line of a 39 MB set when measured, before receptors
+//! with equal dynamics shared a lane; 20 MB since). Per-chunk Vecs sit in
+//! 4 KiB pages, so most of those accesses also miss the TLB; one huge-page
+//! buffer removes that part (measured: the ring part of delivery 13% faster).
 //!
 //! Invariant (from the epoch loop): every event delivered before `take_slot(s)`
 //! is for a slot in [s, s + slots), so the conditional wrap is enough and no
@@ -53,6 +54,7 @@ impl RingArena {
             .collect()
     }
 
+    /// Bytes of the arena.
     pub fn bytes(&self) -> usize {
         self.buf.bytes()
     }
@@ -72,8 +74,11 @@ const PREFETCH_RING_ABOVE: usize = 8 << 20;
 /// One chunk's ring: `slots` (a power of two > the maximum delay) x `stride`
 /// (lanes x neurons) entries.
 pub struct Ring<'a> {
+    /// `[slot][lane][neuron]`, fixed point.
     pub data: &'a mut [i32],
+    /// Slots: a power of two > the maximum delay.
     pub slots: u64,
+    /// Entries per slot: lanes x neurons.
     pub stride: u64,
     /// Prefetch the ring lines of rows ahead (see `RingArena::misses_cache`).
     pub prefetch: bool,

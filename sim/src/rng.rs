@@ -12,9 +12,13 @@ use crate::philox::philox4x32;
 #[derive(Clone, Copy, Debug)]
 #[repr(u32)]
 pub enum Purpose {
+    /// Connection rules (per projection).
     Connect = 1,
+    /// Initial values (per population).
     Initial = 2,
+    /// Poisson generators (per device).
     Poisson = 3,
+    /// fixed_total_number's split among target chunks (per projection).
     Split = 4,
 }
 
@@ -23,6 +27,8 @@ pub fn stream_id(purpose: Purpose, index: usize) -> u32 {
     ((purpose as u32) << 24) | (index as u32 & 0x00FF_FFFF)
 }
 
+/// A sequence of u32 draws from Philox with key (seed, stream id) and counter
+/// (block, entity, sub-entity, 0).
 #[derive(Clone, Debug)]
 pub struct Stream {
     key: [u32; 2],
@@ -32,6 +38,7 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// The stream of (`seed`, `stream` id, `entity`, `sub`), at its start.
     pub fn new(seed: u32, stream: u32, entity: u32, sub: u32) -> Self {
         Self {
             key: [seed, stream],
@@ -41,6 +48,7 @@ impl Stream {
         }
     }
 
+    /// The next 32-bit word (four per Philox block).
     #[inline]
     pub fn next_u32(&mut self) -> u32 {
         if self.pos == 4 {

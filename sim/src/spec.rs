@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 /// Parameter values by NEST name (e.g. `tau_m`), as given in the config.
 pub type ParamMap = BTreeMap<String, f64>;
 
+/// The `[simulation]` table: time grid, seed, threads and chunk size.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimulationSpec {
     /// Integration step (ms).
     pub dt: f64,
     /// End of the simulation (ms); the run covers [0, t_stop).
     pub t_stop: f64,
-    /// Master seed (Philox key word 0).
+    /// Master seed (Philox key word 0, see `rng::Stream`).
     pub seed: u32,
     /// Threads requested in the config (the CLI may override).
     pub threads: Option<usize>,
@@ -38,18 +39,34 @@ impl SimulationSpec {
 /// An initial value of a state variable, per neuron.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InitialValue {
+    /// The same value for every neuron.
     Constant(f64),
-    Uniform { low: f64, high: f64 },
-    Normal { mean: f64, std: f64 },
+    /// Uniform on [low, high).
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
+    /// Normal with mean and standard deviation.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
 }
 
+/// One `[[population]]`: neurons of one model with their parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PopulationSpec {
+    /// Unique name (`[A-Za-z0-9_]`, an HDF5 group name in the outputs).
     pub name: String,
+    /// Number of neurons (after `scale`), > 0.
     pub size: u32,
     /// First gid of the population; gids are first_gid..first_gid+size.
     pub first_gid: u32,
-    /// Registered model name (see `model::registry`).
+    /// Registered model name (see `model::MODELS`, `model::lookup`).
     pub model: String,
     /// Model parameters (NEST names), already checked by the model.
     pub params: ParamMap,
@@ -60,6 +77,7 @@ pub struct PopulationSpec {
 }
 
 impl PopulationSpec {
+    /// The population's gids, `first_gid..first_gid + size`.
     pub fn gids(&self) -> std::ops::Range<u32> {
         self.first_gid..self.first_gid + self.size
     }
@@ -68,22 +86,59 @@ impl PopulationSpec {
 /// How sources and targets are paired (NEST's `conn_spec` rules).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConnRule {
+    /// Every source onto every target.
     AllToAll,
+    /// Source i onto target i (equal sizes).
     OneToOne,
-    FixedIndegree { indegree: u64 },
-    FixedOutdegree { outdegree: u64 },
-    FixedTotalNumber { n: u64 },
-    PairwiseBernoulli { p: f64 },
+    /// Each target gets exactly `indegree` sources.
+    FixedIndegree {
+        /// Synapses per target.
+        indegree: u64,
+    },
+    /// Each source gets exactly `outdegree` targets.
+    FixedOutdegree {
+        /// Synapses per source.
+        outdegree: u64,
+    },
+    /// Exactly `n` synapses in the whole projection.
+    FixedTotalNumber {
+        /// Total synapses (after `scale`).
+        n: u64,
+    },
+    /// Each (source, target) pair independently with probability `p`.
+    PairwiseBernoulli {
+        /// Connection probability, in [0, 1].
+        p: f64,
+    },
 }
 
 /// A value drawn per synapse. Weights are redrawn until they keep the sign of
 /// the distribution's location; delays are redrawn until >= dt (see `dist`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Distribution {
+    /// The same value for every synapse (draws no random number).
     Constant(f64),
-    Normal { mean: f64, std: f64 },
-    Uniform { low: f64, high: f64 },
-    Lognormal { mu: f64, sigma: f64 },
+    /// Normal with mean and standard deviation.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
+    /// Uniform on [low, high).
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
+    /// exp(mu + sigma * N(0, 1)).
+    Lognormal {
+        /// Mean of the underlying normal.
+        mu: f64,
+        /// Standard deviation of the underlying normal.
+        sigma: f64,
+    },
 }
 
 /// Which input port of the target model a synapse drives.
@@ -95,51 +150,76 @@ pub enum Receptor {
     Index(usize),
 }
 
+/// One `[[projection]]`: synapses from one population onto another.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProjectionSpec {
-    /// Population indices.
+    /// Source population index.
     pub source: usize,
+    /// Target population index.
     pub target: usize,
+    /// How sources and targets are paired.
     pub rule: ConnRule,
+    /// Whether a neuron may connect to itself (source == target population).
     pub allow_autapses: bool,
+    /// Whether a (source, target) pair may get more than one synapse.
     pub allow_multapses: bool,
     /// pA.
     pub weight: Distribution,
     /// ms.
     pub delay: Distribution,
+    /// The target model's input port.
     pub receptor: Receptor,
 }
 
+/// What a stimulus device does, with its parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StimulusKind {
     /// An independent Poisson train per target neuron (as NEST's poisson_generator).
-    PoissonGenerator { rate: f64, weight: f64, delay: f64 },
+    PoissonGenerator {
+        /// Rate per target (Hz).
+        rate: f64,
+        /// Weight of each event (pA).
+        weight: f64,
+        /// Delay from emission to arrival (ms).
+        delay: f64,
+    },
     /// Constant current (pA) during [start, stop) ms.
     DcGenerator {
+        /// Current (pA).
         amplitude: f64,
+        /// Start (ms).
         start: f64,
+        /// Stop (ms).
         stop: f64,
     },
     /// Spikes at the given times (ms, on the grid), the same to every target.
     SpikeGenerator {
+        /// Spike times (ms), sorted.
         spike_times: Vec<f64>,
+        /// Weight of each event (pA).
         weight: f64,
+        /// Delay from spike to arrival (ms).
         delay: f64,
     },
 }
 
+/// One `[[stimulus]]`: a device and the neurons it drives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StimulusSpec {
+    /// The device and its parameters.
     pub kind: StimulusKind,
     /// Population index.
     pub target: usize,
     /// Node ids within the population (0-based); `None` = all.
     pub node_ids: Option<Vec<u32>>,
+    /// The target model's input port.
     pub receptor: Receptor,
 }
 
+/// One `[[record]]`: what the run writes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordSpec {
+    /// Spikes of some populations (at most one such record).
     Spikes {
         /// Population indices.
         populations: Vec<usize>,
@@ -147,10 +227,13 @@ pub enum RecordSpec {
         /// `populations`) are recorded.
         gids: Option<Vec<u32>>,
     },
+    /// State variables of some neurons of one population, sampled.
     State {
         /// Report name: files are `<name>_<variable>.h5`.
         name: String,
+        /// Population index.
         population: usize,
+        /// State-variable names of the population's model.
         variables: Vec<String>,
         /// Node ids within the population (0-based), sorted, unique.
         node_ids: Vec<u32>,
@@ -159,16 +242,24 @@ pub enum RecordSpec {
     },
 }
 
+/// The whole validated network: what `io::config` produces and everything
+/// else consumes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkSpec {
+    /// The `[simulation]` table.
     pub simulation: SimulationSpec,
+    /// Populations in file order (gids assigned in this order).
     pub populations: Vec<PopulationSpec>,
+    /// Projections in file order (the index keys their random streams).
     pub projections: Vec<ProjectionSpec>,
+    /// Stimulus devices in file order (the index keys their random streams).
     pub stimuli: Vec<StimulusSpec>,
+    /// Records in file order.
     pub records: Vec<RecordSpec>,
 }
 
 impl NetworkSpec {
+    /// Number of neurons of the network (all populations).
     pub fn n_neurons(&self) -> u64 {
         self.populations.iter().map(|p| u64::from(p.size)).sum()
     }

@@ -28,6 +28,8 @@ pub struct PoissonTable {
 const GUIDE_BITS: u32 = 10;
 
 impl PoissonTable {
+    /// The table of Poisson(`lambda`), at most 255 counts (the last one takes
+    /// the rest of the tail).
     pub fn new(lambda: f64) -> Self {
         let mut thresholds = Vec::new();
         let mut pk = (-lambda).exp();
@@ -62,6 +64,7 @@ impl PoissonTable {
         self.thresholds.len() as u32 - 1
     }
 
+    /// The count for the uniform 32-bit `word`.
     #[inline]
     pub fn sample(&self, word: u32) -> u32 {
         let u = u64::from(word);
@@ -76,6 +79,8 @@ impl PoissonTable {
 /// Largest mean drawn from one table; larger means are sums of equal parts.
 const MAX_PART_LAMBDA: f64 = 30.0;
 
+/// One Poisson generator's input to the targets it has in one chunk: an
+/// independent train per target, counts drawn four steps at a time.
 #[derive(Clone, Debug)]
 pub struct PoissonInput {
     key: [u32; 2],
@@ -99,6 +104,11 @@ pub struct PoissonInput {
 }
 
 impl PoissonInput {
+    /// Device number `device` of the spec (it keys the stream) on `targets`
+    /// (indexes within the chunk whose first gid is `first_gid`), `weight` pA
+    /// into ring lane `lane`, emitted events arriving `delay_steps` later;
+    /// `lambda` = expected events per target and step (means above 30 are
+    /// drawn as sums of equal parts).
     pub fn new(
         seed: u32,
         device: usize,
@@ -239,11 +249,16 @@ impl PoissonInput {
     }
 }
 
+/// A constant current on some of the chunk's neurons during a step range.
 #[derive(Clone, Debug)]
 pub struct DcInput {
+    /// Neuron indexes within the chunk.
     pub targets: Vec<u32>,
+    /// Current (pA).
     pub amplitude: f64,
+    /// First step with the current.
     pub start_step: u64,
+    /// First step without it again.
     pub stop_step: u64,
 }
 
@@ -251,21 +266,28 @@ pub struct DcInput {
 /// consumed (emission stamp + delay - 1, NEST's arrival convention).
 #[derive(Clone, Debug)]
 pub struct SpikeTrainInput {
+    /// Steps whose update consumes an event, sorted (repeats allowed).
     pub steps: Vec<u64>,
+    /// Neuron indexes within the chunk.
     pub targets: Vec<u32>,
     /// Ring lane of the receptor.
     pub lane: usize,
+    /// Weight of each event (pA).
     pub weight: f64,
     /// `weight` in the chunk's fixed point (set by `ChunkInputs::set_fixed_scale`).
     pub weight_fixed: i32,
+    /// Index of the first entry of `steps` not consumed yet.
     pub next: usize,
 }
 
 /// All device inputs of one chunk.
 #[derive(Clone, Debug, Default)]
 pub struct ChunkInputs {
+    /// Poisson generators, in spec order.
     pub poisson: Vec<PoissonInput>,
+    /// DC generators, in spec order.
     pub dc: Vec<DcInput>,
+    /// Spike generators, in spec order.
     pub trains: Vec<SpikeTrainInput>,
 }
 
@@ -328,6 +350,7 @@ impl ChunkInputs {
         }
     }
 
+    /// Whether no device targets the chunk.
     pub fn is_empty(&self) -> bool {
         self.poisson.is_empty() && self.dc.is_empty() && self.trains.is_empty()
     }

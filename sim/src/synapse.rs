@@ -29,9 +29,11 @@
 use crate::bigbuf::{BigBuf, Zeroable};
 use crate::connect::RawSynapse;
 
+/// A synapse in the wide (8-byte) layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
 pub struct Synapse {
+    /// Ring position relative to the spike's slot: (delay * L + lane) * n + target.
     pub offset: u32,
     /// Weight in units of 2^-k pA (see `SynapseStore::fixed_scale`).
     pub weight: i32,
@@ -73,8 +75,15 @@ pub(crate) fn pack_for_test(bytes: &mut [u8], i: usize, off_bits: u32, s: Synaps
 /// The synapses of a store as delivery reads them.
 #[derive(Clone, Copy)]
 pub enum SynapseView<'a> {
+    /// 8 bytes per synapse.
     Wide(&'a [Synapse]),
-    Packed { bytes: &'a [u8], off_bits: u32 },
+    /// `PACKED_BYTES` per synapse (see `unpack`).
+    Packed {
+        /// The packed synapses, plus slack for 8-byte loads.
+        bytes: &'a [u8],
+        /// Bits of the offset (the low bits of each 40-bit word).
+        off_bits: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -101,12 +110,16 @@ enum RowIndex {
 /// sparse row index.
 const SPARSE_BELOW: usize = 8;
 
+/// The incoming synapses of one chunk, in rows by source gid (see the module
+/// docs).
 #[derive(Debug)]
 pub struct SynapseStore {
     rows: RowIndex,
     storage: Storage,
     len: usize,
+    /// Smallest delay (steps) of the store's synapses; u32::MAX when empty.
     pub min_delay: u32,
+    /// Largest delay (steps) of the store's synapses; 0 when empty.
     pub max_delay: u32,
     /// 2^k: fixed-point units per pA.
     pub fixed_scale: f64,
@@ -387,10 +400,12 @@ impl SynapseStore {
         matches!(self.storage, Storage::Packed { .. })
     }
 
+    /// Number of synapses.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the store has no synapse.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

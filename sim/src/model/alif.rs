@@ -9,6 +9,7 @@ use super::iaf_psc_exp::LifPropagators;
 use super::{check_lif, ModelInfo, NeuronModel, ParamError};
 use crate::spec::ParamMap;
 
+/// The registry entry of `alif`.
 pub static INFO: ModelInfo = ModelInfo {
     name: "alif",
     receptors: &["ex", "in"],
@@ -65,6 +66,7 @@ fn build(p: &ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel> 
     })
 }
 
+/// A chunk of `alif` neurons (structure of arrays).
 pub struct Alif {
     prop: LifPropagators,
     p_a: f64,

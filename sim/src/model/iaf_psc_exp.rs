@@ -20,6 +20,7 @@
 use super::{check_lif, propagators::p21, ModelInfo, NeuronModel, ParamError};
 use crate::spec::ParamMap;
 
+/// The registry entry of `iaf_psc_exp`.
 pub static INFO: ModelInfo = ModelInfo {
     name: "iaf_psc_exp",
     receptors: &["ex", "in"],
@@ -126,6 +127,8 @@ pub struct IafPscExp {
 }
 
 impl IafPscExp {
+    /// `n` neurons at rest (V_m = E_L, no current) with parameters `p` and
+    /// step `dt`, one lane per receptor (`build` sets the mode for its lanes).
     pub fn new(p: &ParamMap, dt: f64, n: usize) -> Self {
         Self {
             prop: LifPropagators::new(p, dt),

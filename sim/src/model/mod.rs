@@ -30,11 +30,14 @@ pub trait NeuronModel: Send {
 /// A parameter the model refuses: its NEST name and why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamError {
+    /// The parameter's NEST name.
     pub param: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
 impl ParamError {
+    /// An error about parameter `param`.
     pub fn new(param: &str, message: impl Into<String>) -> Self {
         Self {
             param: param.to_string(),
@@ -110,6 +113,7 @@ impl ModelInfo {
         self.state_index(var).map(|i| self.state_units[i])
     }
 
+    /// Index of receptor `name` in `receptors`.
     pub fn receptor_index(&self, name: &str) -> Option<usize> {
         self.receptors.iter().position(|r| *r == name)
     }
@@ -133,6 +137,7 @@ pub fn lookup(name: &str) -> Option<&'static ModelInfo> {
     MODELS.iter().copied().find(|m| m.name == name)
 }
 
+/// The names of all registered models, in registry order.
 pub fn model_names() -> Vec<&'static str> {
     MODELS.iter().map(|m| m.name).collect()
 }
