@@ -107,12 +107,21 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
     check_memory(req.config, &req.spec, comm, req.threads).map_err(RunError::Config)?;
     let dir = OutputDir::new(&req.out_dir);
     let (mut meta, lock) = open_output(&req, &dir)?;
-    let result = run_opened(&req, &dir, &mut meta, progress);
+    let result = run_opened(&req, &dir, &mut meta, progress).map_err(one_line);
     if let Err(RunError::Failed(m)) = &result {
         mark_failed(&dir, &mut meta, comm.rank(), m);
+        let _ = fs::remove_file(dir.pid_file(comm.rank()));
     }
     drop(lock);
     result.map(|()| meta)
+}
+
+/// A failure as one line (HDF5's messages span several).
+fn one_line(e: RunError) -> RunError {
+    match e {
+        RunError::Failed(m) => RunError::Failed(m.split_whitespace().collect::<Vec<_>>().join(" ")),
+        other => other,
+    }
 }
 
 /// The run after its directory is open: build, simulate, close, gather,

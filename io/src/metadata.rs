@@ -121,18 +121,26 @@ pub const METADATA_FILE: &str = "metadata.json";
 impl RunMetadata {
     /// Writes `dir/metadata.json` atomically (temporary file + rename).
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
         let tmp = dir.join(".metadata.json.tmp");
-        {
+        let atomic = (|| {
             let mut f = fs::File::create(&tmp)?;
-            f.write_all(
-                serde_json::to_string_pretty(self)
-                    .map_err(std::io::Error::other)?
-                    .as_bytes(),
-            )?;
-            f.write_all(b"\n")?;
+            f.write_all(text.as_bytes())?;
             f.sync_all()?;
+            fs::rename(&tmp, dir.join(METADATA_FILE))
+        })();
+        match atomic {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                // A full disk has no block for a new file, but the old
+                // file's blocks can be rewritten: the status of a run that
+                // failed on a full disk must still say so. (Not atomic: used
+                // only when the atomic write is impossible.)
+                rewrite_in_place(&dir.join(METADATA_FILE), text.as_bytes()).map_err(|_| e)
+            }
         }
-        fs::rename(&tmp, dir.join(METADATA_FILE))
     }
 
     /// Reads `dir/metadata.json`.
@@ -145,6 +153,15 @@ impl RunMetadata {
     pub fn is_finished(&self) -> bool {
         self.status == "finished"
     }
+}
+
+/// Overwrites the existing file at `path` with `bytes` without truncating
+/// it first (which would give its blocks back), then cuts it to length.
+fn rewrite_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.write_all(bytes)?;
+    f.set_len(bytes.len() as u64)?;
+    f.sync_all()
 }
 
 #[cfg(test)]

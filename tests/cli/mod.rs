@@ -7,6 +7,7 @@ mod microcircuit;
 mod mpi;
 mod outputs;
 mod partition;
+mod reliability;
 mod threads;
 
 use std::path::{Path, PathBuf};

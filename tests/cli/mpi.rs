@@ -11,7 +11,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// `mpirun -np ranks brainsim run <args>` (root allowed, oversubscribed, unbound).
-fn mpirun(ranks: usize, args: &[String]) -> Command {
+pub(super) fn mpirun(ranks: usize, args: &[String]) -> Command {
     let mut c = Command::new("mpirun");
     c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
@@ -36,7 +36,7 @@ fn run_mpi_ok(ranks: usize, args: &[String]) {
     );
 }
 
-fn args(config: &Path, out: &Path, threads: usize, extra: &[&str]) -> Vec<String> {
+pub(super) fn args(config: &Path, out: &Path, threads: usize, extra: &[&str]) -> Vec<String> {
     let mut a = vec![
         config.to_str().unwrap().to_string(),
         "--out".into(),
@@ -199,7 +199,10 @@ fn config_failing_on_one_rank_ends_every_rank() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+pub(super) fn wait_with_timeout(
+    child: &mut Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < limit {
         if let Some(status) = child.try_wait().unwrap() {
@@ -292,5 +295,50 @@ fn state_reports_gathered_from_all_ranks_match_one_rank() {
         reports[0] == reports[1],
         "reports differ between 1 and 2 ranks"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two ranks that do not see the same output directory (MPMD launch with
+/// different working directories and a relative --out, as on nodes without
+/// a shared filesystem) refuse at once, exit 2, before simulating.
+#[test]
+fn ranks_without_a_shared_output_directory_refuse_at_once() {
+    let dir = scratch("mpi-no-shared-fs");
+    let (a, b) = (dir.join("node-a"), dir.join("node-b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let cfg = repo("configs/brunel.toml");
+    let rank_args = args(&cfg, Path::new("out"), 1, &["--t-stop", "100000"]);
+    let mut mpmd = Command::new("mpirun");
+    mpmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .args(["--oversubscribe", "--bind-to", "none"]);
+    for (i, wdir) in [&a, &b].into_iter().enumerate() {
+        if i > 0 {
+            mpmd.arg(":");
+        }
+        mpmd.args(["-np", "1", "--wdir", wdir.to_str().unwrap()])
+            .args([env!("CARGO_BIN_EXE_brainsim"), "run"])
+            .args(&rank_args);
+    }
+    let start = Instant::now();
+    let out = mpmd.output().expect("mpirun must be installed");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("do not see the same output directory"),
+        "{stderr}"
+    );
+    assert!(!a.join("out/metadata.json").exists() && !b.join("out/metadata.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
