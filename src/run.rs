@@ -62,7 +62,7 @@ fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
         .or_else(|| env_count("SLURM_CPUS_PER_TASK"))
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
         .unwrap_or(1)
-        .max(1)
+        .clamp(1, config::MAX_THREADS)
 }
 
 /// The config with the command-line overrides applied, or the one-line error.
@@ -75,13 +75,21 @@ fn validated(args: &Args) -> Result<(config::LoadedConfig, NetworkSpec), String>
                 "brainsim: --t-stop: must be a positive number of ms, got {t}"
             ));
         }
-        spec.simulation.t_stop = t;
+        spec.simulation.t_stop = config::t_stop_on_grid(t, spec.simulation.dt)
+            .map_err(|m| format!("brainsim: --t-stop: {m}"))?;
     }
     if let Some(s) = args.seed {
         spec.simulation.seed = s;
     }
-    if args.threads == Some(0) {
-        return Err("brainsim: --threads: must be >= 1".into());
+    match args.threads {
+        Some(0) => return Err("brainsim: --threads: must be >= 1".into()),
+        Some(n) if n > config::MAX_THREADS => {
+            return Err(format!(
+                "brainsim: --threads: at most {} per rank, got {n}",
+                config::MAX_THREADS
+            ))
+        }
+        _ => {}
     }
     Ok((loaded, spec))
 }
@@ -171,9 +179,13 @@ fn default_out_dir(config: &Path) -> PathBuf {
     PathBuf::from("out").join(stem)
 }
 
-/// The run's summary on stdout (rank 0).
+/// The run's summary on stdout (rank 0). A closed or full stdout is not an
+/// error of the run: the results are in the output directory.
 fn print_summary(meta: &RunMetadata, out_dir: &Path) {
-    println!(
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
         "brainsim {} — {} ({} neurons, {} synapses, {} rank(s) x {} thread(s), {})",
         meta.brainsim_version,
         meta.config_file,
@@ -183,29 +195,34 @@ fn print_summary(meta: &RunMetadata, out_dir: &Path) {
         meta.threads,
         meta.partitioner
     );
-    println!("  build time        {:>10.3} s", meta.build_seconds);
-    println!(
+    let _ = writeln!(o, "  build time        {:>10.3} s", meta.build_seconds);
+    let _ = writeln!(
+        o,
         "  simulation time   {:>10.3} s for {:.1} ms biological time",
         meta.simulate_seconds, meta.t_valid_ms
     );
-    println!("  real-time factor  {:>10.3}", meta.real_time_factor);
-    println!("  spikes            {:>10}", meta.spikes);
+    let _ = writeln!(o, "  real-time factor  {:>10.3}", meta.real_time_factor);
+    let _ = writeln!(o, "  spikes            {:>10}", meta.spikes);
     let events_per_s = meta.synaptic_events as f64 / meta.simulate_seconds.max(1e-9);
-    println!(
+    let _ = writeln!(
+        o,
         "  synaptic events   {:>10.3e} /s wall ({:.3e} /s per thread)",
         events_per_s,
         events_per_s / meta.threads as f64
     );
-    println!(
+    let _ = writeln!(
+        o,
         "  peak RSS          {:>10.1} MiB, {:.2} bytes/synapse",
         meta.peak_rss_bytes as f64 / 1048576.0,
         meta.bytes_per_synapse
     );
     for p in &meta.populations {
-        println!(
+        let _ = writeln!(
+            o,
             "  rate {:<12} {:>10.3} Hz ({} spikes, {} neurons)",
             p.name, p.rate_hz, p.spikes, p.size
         );
     }
-    println!("  output            {}", out_dir.display());
+    let _ = writeln!(o, "  output            {}", out_dir.display());
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), o.as_bytes());
 }

@@ -317,3 +317,68 @@ fn a_population_whose_state_becomes_nan_fails_the_run() {
         .contains("population cells: V_m of node 0 is not finite"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Numeric arguments at the extremes of their types: a one-line refusal
+/// (exit 2, nothing created), never a panic, an abort or a hang.
+#[test]
+fn extreme_numeric_arguments_are_refused_in_one_line() {
+    let dir = scratch("extremes");
+    let vm = repo("configs/vm_trace.toml");
+    let cfg = vm.to_str().unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let cases: &[&[&str]] = &[
+        &["run", cfg, "--out", o, "--t-stop", "1e308"],
+        &["run", cfg, "--out", o, "--t-stop", "1e-300"],
+        &["run", cfg, "--out", o, "--t-stop", "-inf"],
+        &["run", cfg, "--out", o, "--t-stop", "NaN"],
+        &["run", cfg, "--out", o, "--threads", "18446744073709551615"],
+        &["run", cfg, "--out", o, "--threads", "100000000"],
+        &["run", cfg, "--out", o, "--seed", "4294967296"],
+        &["partition", cfg, "--ranks", "18446744073709551615"],
+        &["partition", cfg, "--ranks", "0"],
+    ];
+    for args in cases {
+        let start = Instant::now();
+        let res = bin().args(*args).output().unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{args:?} took too long"
+        );
+        assert_eq!(
+            res.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} created the output directory");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A closed stdout after a finished run is the reader's business: the run
+/// still exits 0 and says `finished`.
+#[test]
+fn a_closed_stdout_does_not_fail_a_finished_run() {
+    let dir = scratch("closed-stdout");
+    let out = dir.join("out");
+    let cmd = format!(
+        "{} run {} --quiet --out {} | true",
+        env!("CARGO_BIN_EXE_brainsim"),
+        repo("configs/vm_trace.toml").display(),
+        out.display()
+    );
+    let res = Command::new("bash")
+        .args(["-o", "pipefail", "-c", &cmd])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(status_of(&out).status, "finished");
+    let _ = std::fs::remove_dir_all(&dir);
+}

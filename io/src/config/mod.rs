@@ -12,6 +12,7 @@ mod locate;
 mod raw;
 mod records;
 mod validate;
+pub use validate::{t_stop_on_grid, MAX_STEPS, MAX_THREADS};
 mod values;
 
 #[cfg(test)]

@@ -106,22 +106,40 @@ pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
     })
 }
 
-fn simulation(raw: &RawSimulation) -> Check<(SimulationSpec, f64)> {
-    let dt = positive("simulation.dt", raw.dt)?;
-    let t_stop = positive("simulation.t_stop", raw.t_stop)?;
+/// The most steps a run may have (2^48: 900 years of biological time at
+/// dt = 0.1 ms): beyond, t_stop is a mistake, and step counts stay exact
+/// in f64 arithmetic.
+pub const MAX_STEPS: f64 = (1u64 << 48) as f64;
+
+/// The most threads per rank (far beyond any node; more cannot be spawned
+/// usefully and would only exhaust memory).
+pub const MAX_THREADS: usize = 4096;
+
+/// `t_stop` (ms, > 0) on the dt grid: as written when already on it, else
+/// rounded to whole steps; an error message when it is below one step or
+/// above `MAX_STEPS`.
+pub fn t_stop_on_grid(t_stop: f64, dt: f64) -> Result<f64, String> {
     let steps = (t_stop / dt).round();
     if steps < 1.0 {
-        return invalid(
-            "simulation.t_stop",
-            format!("{t_stop} ms is shorter than dt = {dt} ms"),
-        );
+        return Err(format!("{t_stop} ms is shorter than dt = {dt} ms"));
+    }
+    if steps > MAX_STEPS {
+        return Err(format!(
+            "{t_stop} ms is more than 2^48 steps of dt = {dt} ms"
+        ));
     }
     // Keep the value as written when it is already on the grid (no 0.1 * n noise).
-    let t_stop = if values::on_grid(t_stop, dt) {
+    Ok(if values::on_grid(t_stop, dt) {
         t_stop
     } else {
         steps * dt
-    };
+    })
+}
+
+fn simulation(raw: &RawSimulation) -> Check<(SimulationSpec, f64)> {
+    let dt = positive("simulation.dt", raw.dt)?;
+    let t_stop = positive("simulation.t_stop", raw.t_stop)?;
+    let t_stop = t_stop_on_grid(t_stop, dt).or_else(|m| invalid("simulation.t_stop", m))?;
     let seed = int_in(
         "simulation.seed",
         raw.seed.unwrap_or(1),
@@ -129,7 +147,7 @@ fn simulation(raw: &RawSimulation) -> Check<(SimulationSpec, f64)> {
         i64::from(u32::MAX),
     )? as u32;
     let threads = match raw.threads {
-        Some(t) => Some(int_in("simulation.threads", t, 1, i64::MAX)? as usize),
+        Some(t) => Some(int_in("simulation.threads", t, 1, MAX_THREADS as i64)? as usize),
         None => None,
     };
     let chunk_size = int_in(

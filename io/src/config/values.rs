@@ -80,10 +80,24 @@ pub(crate) fn on_grid(t: f64, dt: f64) -> bool {
     (steps - steps.round()).abs() < 1e-6
 }
 
-/// A non-empty name of letters, digits and `_` (used as an HDF5 group or file name).
+/// The longest name: a record's file is `<name>_<variable>.h5`, and file
+/// names end at 255 bytes.
+pub(crate) const MAX_NAME: usize = 100;
+
+/// A non-empty name of letters, digits and `_`, at most `MAX_NAME` long
+/// (used as an HDF5 group or file name).
 pub(crate) fn name(field: &str, value: &str) -> Check<String> {
     if value.is_empty() {
         return invalid(field, "must not be empty");
+    }
+    if value.len() > MAX_NAME {
+        return invalid(
+            field,
+            format!(
+                "{} characters; at most {MAX_NAME} (it names a file)",
+                value.len()
+            ),
+        );
     }
     if let Some(c) = value
         .chars()

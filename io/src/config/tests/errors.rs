@@ -377,3 +377,37 @@ fn other_semantic_errors() {
         &["0.55 ms is not on the dt = 0.1 ms grid"],
     );
 }
+
+#[test]
+fn t_stop_beyond_2_pow_48_steps_is_refused() {
+    let text = with_simulation("dt = 0.1\nt_stop = 1e308\n");
+    rejects(
+        &text,
+        "t_stop = 1e308",
+        "simulation.t_stop",
+        &["more than 2^48 steps"],
+    );
+}
+
+#[test]
+fn more_threads_than_can_be_useful_are_refused() {
+    let text = with_simulation("dt = 0.1\nt_stop = 100.0\nthreads = 5000\n");
+    rejects(
+        &text,
+        "threads = 5000",
+        "simulation.threads",
+        &["1..=4096", "5000"],
+    );
+}
+
+#[test]
+fn names_longer_than_a_file_name_allows_are_refused() {
+    let long = "x".repeat(101);
+    let text = BASE.replacen("name = \"E\"", &format!("name = \"{long}\""), 1);
+    rejects(
+        &text,
+        &long,
+        "population[0].name",
+        &["101 characters", "at most 100"],
+    );
+}
