@@ -280,12 +280,28 @@ fn stimulus_weight(at: &str, r: &RawStimulus, owner: &str) -> Check<f64> {
     finite(&field, required(&field, r.weight, owner)?)
 }
 
+/// The most Poisson events a generator may send a target per step (1e8 Hz
+/// at dt = 0.1 ms; the microcircuit's background is 1.6 per step).
+const MAX_EVENTS_PER_STEP: f64 = 1e4;
+
 fn poisson_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> {
     let owner = stimulus_owner(r);
     let allowed = ["rate", "weight", "delay", "receptor"];
     values::only_keys(at, &r.present_keys(), &allowed, &owner)?;
     let field = join(at, "rate");
     let rate = non_negative(&field, required(&field, r.rate, &owner)?)?;
+    // Each step draws about lambda / 30 Poisson parts per target: bound the
+    // work of a step (a mistaken rate must be refused, not hang the run).
+    let lambda = rate * ctx.sim.dt / 1000.0;
+    if lambda > MAX_EVENTS_PER_STEP {
+        return invalid(
+            &field,
+            format!(
+                "{rate} Hz is {lambda:.3e} events per target and step of {} ms; at most {MAX_EVENTS_PER_STEP}",
+                ctx.sim.dt
+            ),
+        );
+    }
     let weight = stimulus_weight(at, r, &owner)?;
     Ok(StimulusKind::PoissonGenerator {
         rate,

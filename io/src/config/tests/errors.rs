@@ -411,3 +411,16 @@ fn names_longer_than_a_file_name_allows_are_refused() {
         &["101 characters", "at most 100"],
     );
 }
+
+#[test]
+fn a_poisson_rate_beyond_a_bounded_number_of_events_per_step_is_refused() {
+    let text = format!(
+        "{BASE}\n[[stimulus]]\ntype = \"poisson_generator\"\ntarget = \"E\"\nrate = 1e15\nweight = 1.0\n"
+    );
+    rejects(
+        &text,
+        "rate = 1e15",
+        "stimulus[0].rate",
+        &["events per target and step", "at most 10000"],
+    );
+}
