@@ -342,3 +342,43 @@ fn ranks_without_a_shared_output_directory_refuse_at_once() {
     assert!(!a.join("out/metadata.json").exists() && !b.join("out/metadata.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// SIGTERM to every rank of a 2-rank job: the ranks agree on a stop epoch,
+/// close and merge their outputs, mark the run interrupted and exit 3.
+#[test]
+fn sigterm_to_all_ranks_interrupts_the_job_with_merged_outputs() {
+    let dir = scratch("mpi-sigterm");
+    let out = dir.join("out");
+    let cfg = repo("configs/brunel.toml");
+    let mut job = mpirun(2, &args(&cfg, &out, 1, &["--t-stop", "100000"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mpirun must be installed");
+    let start = Instant::now();
+    while !RunMetadata::read(&out).is_ok_and(|m| m.t_valid_ms > 0.0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no flush within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for r in 0..2 {
+        let pid = std::fs::read_to_string(out.join(format!("rank{r}.pid"))).unwrap();
+        Command::new("kill")
+            .args(["-TERM", pid.trim()])
+            .status()
+            .unwrap();
+    }
+    let status = wait_with_timeout(&mut job, Duration::from_secs(60)).expect("the job ends");
+    assert_eq!(status.code(), Some(3));
+    let meta = RunMetadata::read(&out).unwrap();
+    assert_eq!(meta.status, "interrupted");
+    assert!(meta.t_valid_ms > 0.0 && meta.t_valid_ms < 100000.0);
+    assert_eq!(
+        read_spikes(&out).len() as u64,
+        meta.spikes,
+        "merged, every spike once"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
