@@ -275,8 +275,69 @@ impl SpikeFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sonata_spikes::test_util::{synthetic_spikes, test_dir};
+    use crate::sonata_spikes::test_util::{spawn_child, synthetic_spikes, test_dir};
     use crate::sonata_spikes::SpikeWriter;
+    use std::time::{Duration, Instant};
+
+    const LIVE_ENV: &str = "BRAINSIM_IO_LIVE_WRITER_DIR";
+
+    /// Waits up to 60 s for `path` to exist.
+    fn wait_for(path: &Path) -> bool {
+        let t0 = Instant::now();
+        while !path.exists() {
+            if t0.elapsed() > Duration::from_secs(60) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// The writer of `a_live_file_reads_while_its_writer_holds_it` (a child process
+    /// with LIVE_ENV set; otherwise a no-op): writes and flushes 20 000 spikes, says
+    /// `ready`, keeps the file open until told `done`, then finishes it.
+    #[test]
+    fn live_writer_child() {
+        let Some(dir) = std::env::var_os(LIVE_ENV).map(PathBuf::from) else {
+            return;
+        };
+        let pops = vec![("a".to_string(), 0, 300)];
+        let mut w = SpikeWriter::create(&dir.join("spikes.h5"), &pops).unwrap();
+        w.append(&synthetic_spikes(20_000, 300)).unwrap();
+        w.flush().unwrap();
+        std::fs::write(dir.join("ready"), b"").unwrap();
+        assert!(wait_for(&dir.join("done")));
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn a_live_file_reads_while_its_writer_holds_it() {
+        let dir = test_dir("reader-live");
+        let mut child = spawn_child("spike_reader::tests::live_writer_child", LIVE_ENV, &dir);
+        assert!(wait_for(&dir.join("ready")), "the writer did not start");
+        let path = dir.join("spikes.h5");
+        if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+            // A plain (locking) open fails while the writer holds the file: the
+            // reason SpikeFile opens without locking.
+            let _guard = crate::sonata_spikes::test_util::no_spawn();
+            assert!(File::open(&path).is_err(), "the writer holds no lock?");
+        }
+        let f = SpikeFile::open(&path).unwrap();
+        assert_eq!(f.finished(), Some(false));
+        assert_eq!(f.n_spikes("a"), 20_000);
+        let mut n = 0;
+        f.for_each_chunk("a", 4096, |t, _| {
+            n += t.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 20_000);
+        drop(f);
+        std::fs::write(dir.join("done"), b"").unwrap();
+        assert!(child.wait().unwrap().success(), "the writer failed");
+        assert_eq!(SpikeFile::open(&path).unwrap().finished(), Some(true));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn streams_chunks_in_order() {
