@@ -92,20 +92,31 @@ pub fn format_csv(stats: &[PopulationStats], window: Window) -> String {
 /// JSON: an array with one object per population, keys as in `CSV_HEADER`; an
 /// undefined CV or Fano factor is `null`. Ends with a newline.
 pub fn format_json(stats: &[PopulationStats], window: Window) -> String {
-    let rows: Vec<serde_json::Value> = stats
+    /// One population, keys in `CSV_HEADER` order.
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        population: &'a str,
+        neurons: u64,
+        spikes: u64,
+        rate_hz: f64,
+        cv_isi: Option<f64>,
+        n_cv: u64,
+        fano: Option<f64>,
+        t_start_ms: f64,
+        t_stop_ms: f64,
+    }
+    let rows: Vec<Row> = stats
         .iter()
-        .map(|s| {
-            serde_json::json!({
-                "population": s.population,
-                "neurons": s.n_nodes,
-                "spikes": s.n_spikes,
-                "rate_hz": s.rate_hz,
-                "cv_isi": s.cv_isi,
-                "n_cv": s.n_cv,
-                "fano": s.fano,
-                "t_start_ms": window.t_start,
-                "t_stop_ms": window.t_stop,
-            })
+        .map(|s| Row {
+            population: &s.population,
+            neurons: s.n_nodes,
+            spikes: s.n_spikes,
+            rate_hz: s.rate_hz,
+            cv_isi: s.cv_isi,
+            n_cv: s.n_cv,
+            fano: s.fano,
+            t_start_ms: window.t_start,
+            t_stop_ms: window.t_stop,
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&rows).unwrap_or_default();
