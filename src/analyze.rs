@@ -1,61 +1,207 @@
-//! `brainsim analyze DIR`: streaming statistics of a run's spikes and a raster plot.
+//! `brainsim analyze DIR`: checks a run's spikes.h5 before it counts, then prints
+//! streaming statistics (table, CSV or JSON) and draws a raster plot.
+//!
+//! Order: read and check everything first — open the file, find its valid extent,
+//! compute the statistics, render the raster into memory — then print, then write
+//! the PNG, so a corrupt or unreadable input (exit 2, one line) leaves nothing
+//! behind. An unfinished run is analysed over its valid extent, with a warning.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use brainsim_io::analyze::{analyze_spikes, format_table};
+use brainsim_io::analyze::{
+    analyze_file, format_csv, format_json, format_table, valid_extent, Extent, IoError, Window,
+};
 use brainsim_io::metadata::RunMetadata;
-use brainsim_io::raster::raster_png;
+use brainsim_io::raster::{Raster, RasterOptions};
+use brainsim_io::spike_reader::SpikeFile;
 
-pub fn main(
-    dir: &Path,
-    t_start: f64,
-    t_stop: Option<f64>,
-    bin: f64,
-    png: Option<PathBuf>,
-    raster_neurons: u64,
-) -> ExitCode {
-    let spikes = dir.join("spikes.h5");
-    if !spikes.exists() {
-        eprintln!(
-            "brainsim: {}: no spikes.h5 (is this a run's output directory?)",
-            dir.display()
-        );
-        return ExitCode::from(2);
-    }
-    let meta = RunMetadata::read(dir).ok();
-    if let Some(m) = &meta {
-        if !m.is_finished() {
-            eprintln!("brainsim: warning: {}: the run did not finish (status {}); analysing what was flushed", dir.display(), m.status);
+/// How the statistics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table, with the window above it.
+    Table,
+    /// CSV, a header and one line per population.
+    Csv,
+    /// A JSON array, one object per population.
+    Json,
+}
+
+/// `brainsim analyze` arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output directory of a run.
+    pub dir: PathBuf,
+    /// Start of the analysis window (ms, excluded: the window is (t-start, t-stop]).
+    #[arg(long = "t-start", default_value_t = 0.0)]
+    pub t_start: f64,
+    /// End of the analysis window (ms, included; default and at most: the run's
+    /// valid duration).
+    #[arg(long = "t-stop")]
+    pub t_stop: Option<f64>,
+    /// Bin width for the Fano factor and the raster's rate histogram (ms).
+    #[arg(long, default_value_t = 10.0)]
+    pub bin: f64,
+    /// Raster plot file (default: DIR/raster.png).
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Do not draw the raster plot.
+    #[arg(long = "no-png", conflicts_with = "png")]
+    pub no_png: bool,
+    /// Neurons drawn per population in the raster plot.
+    #[arg(long, default_value_t = 200)]
+    pub raster_neurons: u64,
+    /// Output format of the statistics (on stdout).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Why analyze stopped: bad input (exit 2) or anything else (exit 1).
+enum Failure {
+    BadInput(String),
+    Other(String),
+}
+
+/// An io error: bad input if it is about the spike file, else another failure.
+fn classify(spikes: &Path) -> impl Fn(IoError) -> Failure + '_ {
+    move |e| {
+        if e.path() == spikes {
+            Failure::BadInput(e.to_string())
+        } else {
+            Failure::Other(e.to_string())
         }
     }
-    let Some(t_stop) = t_stop.or(meta.as_ref().map(|m| m.t_stop_ms)) else {
-        eprintln!(
-            "brainsim: {}: no metadata.json to take t_stop from; pass --t-stop",
-            dir.display()
-        );
-        return ExitCode::from(2);
+}
+
+/// Runs `brainsim analyze`; the exit code is 0, 1 or 2 (module docs).
+pub fn main(args: &Args) -> ExitCode {
+    let (code, msg) = match run(args) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::BadInput(m)) => (2, m),
+        Err(Failure::Other(m)) => (1, m),
     };
-    if !(t_start.is_finite() && t_stop.is_finite() && t_start < t_stop && bin > 0.0) {
-        eprintln!(
-            "brainsim: need --t-start < --t-stop and --bin > 0 (got {t_start}, {t_stop}, {bin})"
+    // One line, whatever the underlying library said.
+    let msg: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    eprintln!("brainsim: {}", msg.join("; "));
+    ExitCode::from(code)
+}
+
+fn run(a: &Args) -> Result<(), Failure> {
+    let spikes = a.dir.join("spikes.h5");
+    if !spikes.is_file() {
+        let msg = format!(
+            "{}: no spikes.h5 (is this a run's output directory?)",
+            a.dir.display()
         );
-        return ExitCode::from(2);
+        return Err(Failure::BadInput(msg));
     }
-    let stats = match analyze_spikes(&spikes, t_start, t_stop, bin) {
-        Ok(s) => s,
+    let meta = read_metadata(&a.dir)?;
+    let bad = classify(&spikes);
+    let file = SpikeFile::open(&spikes).map_err(&bad)?;
+    let extent = valid_extent(&file, meta.as_ref()).map_err(&bad)?;
+    warn_unfinished(&file, meta.as_ref(), extent);
+    let window = choose_window(a, &spikes, extent)?;
+    if !(a.bin.is_finite() && a.bin > 0.0) {
+        return Err(Failure::BadInput(format!("--bin {} must be > 0", a.bin)));
+    }
+    let stats = analyze_file(&file, window, a.bin).map_err(&bad)?;
+    let png = (!a.no_png).then(|| a.png.clone().unwrap_or_else(|| a.dir.join("raster.png")));
+    let raster = match &png {
+        Some(path) => {
+            let opts = RasterOptions {
+                window,
+                max_neurons_per_pop: a.raster_neurons,
+                bin_ms: a.bin,
+            };
+            Some(Raster::render(&file, &opts, path).map_err(&bad)?)
+        }
+        None => None,
+    };
+    match a.format {
+        Format::Table => {
+            let (t0, t1) = (window.t_start, window.t_stop);
+            println!("window ({t0}, {t1}] ms, Fano bins {} ms", a.bin);
+            print!("{}", format_table(&stats));
+        }
+        Format::Csv => print!("{}", format_csv(&stats, window)),
+        Format::Json => print!("{}", format_json(&stats, window)),
+    }
+    if let (Some(raster), Some(path)) = (raster, png) {
+        raster.write_png(&path).map_err(&bad)?;
+        if a.format == Format::Table {
+            println!("raster plot: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// `DIR/metadata.json`, None if there is none; bad input if it cannot be read.
+fn read_metadata(dir: &Path) -> Result<Option<RunMetadata>, Failure> {
+    match RunMetadata::read(dir) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => {
-            eprintln!("brainsim: {e}");
-            return ExitCode::from(1);
+            let path = dir.join(brainsim_io::metadata::METADATA_FILE);
+            Err(Failure::BadInput(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
+/// A warning on stderr for a run that did not finish (by its metadata, or by the
+/// spike file's `finished` flag), naming the status and the valid duration used.
+fn warn_unfinished(file: &SpikeFile, meta: Option<&RunMetadata>, extent: Option<Extent>) {
+    let file_unfinished = file.finished() == Some(false);
+    let status = match meta {
+        Some(m) if !m.is_finished() => match &m.error {
+            Some(e) => format!("run {} ({e})", m.status),
+            None => format!("run {}", m.status),
+        },
+        _ if file_unfinished => "spikes.h5 not finished (finished = 0)".to_string(),
+        _ => return,
+    };
+    let valid = extent.map_or_else(
+        || "the window given".to_string(),
+        |e| format!("the valid {} ms ({})", e.t_valid_ms, e.source.describe()),
+    );
+    let of = meta.map_or_else(String::new, |m| format!(" of t_stop {} ms", m.t_stop_ms));
+    eprintln!(
+        "brainsim: warning: {}: {status}; analysing {valid}{of}",
+        file.path().display()
+    );
+}
+
+/// The window (t-start, t-stop]: t-stop defaults to, and is clamped to, the valid
+/// extent (with a warning when clamped).
+fn choose_window(a: &Args, spikes: &Path, extent: Option<Extent>) -> Result<Window, Failure> {
+    let t_stop = match (a.t_stop, extent) {
+        (Some(t), Some(e)) if t > e.t_valid_ms => {
+            eprintln!(
+                "brainsim: warning: --t-stop {t} is beyond the valid {} ms ({}); using {}",
+                e.t_valid_ms,
+                e.source.describe(),
+                e.t_valid_ms
+            );
+            e.t_valid_ms
+        }
+        (Some(t), _) => t,
+        (None, Some(e)) => e.t_valid_ms,
+        (None, None) => {
+            let msg = format!(
+                "{}: no metadata.json and no valid_until_ms to take the run's duration from; \
+                 pass --t-stop",
+                spikes.display()
+            );
+            return Err(Failure::BadInput(msg));
         }
     };
-    println!("window [{t_start}, {t_stop}) ms, Fano bins {bin} ms");
-    print!("{}", format_table(&stats));
-    let png = png.unwrap_or_else(|| dir.join("raster.png"));
-    if let Err(e) = raster_png(&spikes, &png, t_start, t_stop, raster_neurons) {
-        eprintln!("brainsim: {e}");
-        return ExitCode::from(1);
-    }
-    println!("raster plot: {}", png.display());
-    ExitCode::SUCCESS
+    Window::new(a.t_start, t_stop).map_err(|m| {
+        let valid = extent.map_or_else(String::new, |e| {
+            format!(" (valid data end at {} ms)", e.t_valid_ms)
+        });
+        Failure::BadInput(format!("window: {m}{valid}; check --t-start/--t-stop"))
+    })
 }

@@ -42,25 +42,7 @@ enum Command {
         partitioner: brainsim_partition::Partitioner,
     },
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
-    Analyze {
-        /// Output directory of a run.
-        dir: PathBuf,
-        /// Start of the analysis window (ms).
-        #[arg(long = "t-start", default_value_t = 0.0)]
-        t_start: f64,
-        /// End of the analysis window (ms; default: the run's t_stop).
-        #[arg(long = "t-stop")]
-        t_stop: Option<f64>,
-        /// Bin width for the Fano factor (ms).
-        #[arg(long, default_value_t = 10.0)]
-        bin: f64,
-        /// Raster plot file (default: DIR/raster.png).
-        #[arg(long)]
-        png: Option<PathBuf>,
-        /// Neurons drawn per population in the raster plot.
-        #[arg(long, default_value_t = 200)]
-        raster_neurons: u64,
-    },
+    Analyze(analyze::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,13 +61,6 @@ fn main() -> ExitCode {
             ranks,
             partitioner,
         } => partition::main(&config, ranks, partitioner),
-        Command::Analyze {
-            dir,
-            t_start,
-            t_stop,
-            bin,
-            png,
-            raster_neurons,
-        } => analyze::main(&dir, t_start, t_stop, bin, png, raster_neurons),
+        Command::Analyze(args) => analyze::main(&args),
     }
 }

@@ -43,16 +43,16 @@ pub struct TimerStats {
 /// missing from older files; every other field is required when reading.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct RunMetadata {
-    /// `running` until the run has written everything, then `finished`;
-    /// `interrupted` when a signal stopped it (outputs closed), `failed`
-    /// when an error did (see `error`).
+    /// `running` while the run goes on, then `finished` (everything written),
+    /// `interrupted` (stopped by a signal) or `failed` (see `error`).
     pub status: String,
-    /// Why the run failed (status `failed`), with the file or population
-    /// and step where known.
+    /// Why the run failed (with `status` = `failed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Biological time (ms) simulated and flushed to every output: updated
-    /// at each flush while the run goes on; t_stop once finished.
+    /// Biological time completed and flushed to the output files (ms): updated at
+    /// each flush while running, the time simulated when the run ended
+    /// (`t_stop_ms` when finished). 0 in files written
+    /// before the field existed.
     #[serde(default)]
     pub t_valid_ms: f64,
     /// Version of the brainsim that ran.
@@ -115,6 +115,11 @@ pub struct RunMetadata {
     pub outputs: Vec<String>,
 }
 
+/// `status` of a run that got to the end and wrote everything.
+pub const STATUS_FINISHED: &str = "finished";
+/// `status` of a run still going on (or killed without a chance to say so).
+pub const STATUS_RUNNING: &str = "running";
+
 /// Name of the metadata file in the output directory.
 pub const METADATA_FILE: &str = "metadata.json";
 
@@ -151,7 +156,7 @@ impl RunMetadata {
 
     /// Whether the run got to the end (`status` = "finished").
     pub fn is_finished(&self) -> bool {
-        self.status == "finished"
+        self.status == STATUS_FINISHED
     }
 }
 
@@ -187,5 +192,27 @@ mod tests {
         assert!(back.is_finished());
         assert!(!dir.join(".metadata.json.tmp").exists());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_without_the_newer_fields_still_read() {
+        let mut m = RunMetadata {
+            status: "failed".into(),
+            error: Some("disk full".into()),
+            t_valid_ms: 12.5,
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<RunMetadata>(&text).unwrap(), m);
+        // An old file: neither `error` nor `t_valid_ms`.
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("error");
+        obj.remove("t_valid_ms");
+        let old: RunMetadata = serde_json::from_value(v).unwrap();
+        (m.error, m.t_valid_ms) = (None, 0.0);
+        assert_eq!(old, m);
+        // `error` is left out when there is none.
+        assert!(!serde_json::to_string(&old).unwrap().contains("\"error\""));
     }
 }

@@ -186,11 +186,18 @@ pub(crate) fn create_output_file(path: &Path) -> Result<File, IoError> {
     Ok(file)
 }
 
-/// Opens an HDF5 file read-only (close-on-exec, see `set_cloexec`).
+/// Opens an HDF5 file read-only (close-on-exec, see `set_cloexec`) without HDF5 file
+/// locking (`H5Pset_file_locking`, HDF5 >= 1.10.7): a writer holds its file locked
+/// for as long as it is open, and a locking reader would fail ("unable to lock
+/// file") on a live run's files. A read-only reader needs no lock: what it sees is
+/// bounded by what the writer flushed (`valid_rows`).
 pub(crate) fn open_input_file(path: &Path) -> Result<File, IoError> {
     #[cfg(test)]
     let _no_spawn = test_util::no_spawn();
-    let file = File::open(path).ctx(path, "opening file")?;
+    let file = File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+        .ctx(path, "opening file")?;
     set_cloexec(&file, path)?;
     Ok(file)
 }

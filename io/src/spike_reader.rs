@@ -5,6 +5,13 @@
 //! window can be located by bisection (`time_index`) so only the window is read. Works
 //! on files from other writers too: `sorting` may be the libsonata enum or a string
 //! (bmtk), and `n_nodes` (our extension) may be missing.
+//!
+//! Only the valid rows are ever read: a population group's `valid_rows` attribute
+//! (rows written and flushed; the datasets may hold garbage beyond it after a failed
+//! write) bounds every read; without it (files of other tools) all rows are valid.
+//! The `/spikes` attribute `valid_until_ms` (every spike at or before it is within
+//! the valid rows) is exposed for callers. Files are opened without HDF5 file
+//! locking, so a run's files can be read while the run still writes them.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -21,15 +28,17 @@ pub struct SpikeFile {
     file: File,
 }
 
-/// The two datasets of one population, checked to have equal lengths.
+/// The two datasets of one population and the number of valid rows in them.
 struct PopulationData {
     timestamps: Dataset,
     node_ids: Dataset,
+    /// `valid_rows` if the group has it (checked to be within both datasets), else
+    /// the datasets' common length (checked to be equal).
     len: u64,
 }
 
 impl SpikeFile {
-    /// Opens `path` read-only.
+    /// Opens `path` read-only, without HDF5 file locking (see `open_input_file`).
     pub fn open(path: &Path) -> Result<Self, IoError> {
         let file = open_input_file(path)?;
         Ok(SpikeFile {
@@ -63,9 +72,50 @@ impl SpikeFile {
         g.attr("n_nodes").ok()?.read_scalar::<u64>().ok()
     }
 
-    /// Number of spikes of a population (0 if it does not exist).
+    /// Number of valid spikes of a population (0 if it does not exist or is unreadable).
     pub fn n_spikes(&self, pop: &str) -> u64 {
         self.population_data(pop).map_or(0, |d| d.len)
+    }
+
+    /// Number of valid spikes of a population: its `valid_rows` attribute, or the
+    /// datasets' length without one. An error if the population is unreadable or
+    /// inconsistent (missing dataset, `valid_rows` beyond the data, lengths differ).
+    pub fn valid_rows(&self, pop: &str) -> Result<u64, IoError> {
+        Ok(self.population_data(pop)?.len)
+    }
+
+    /// The `/spikes` attribute `valid_until_ms`: every spike with a timestamp at or
+    /// before it is within the valid rows. None for files without it (other tools,
+    /// writers predating it); an error if present but unreadable or not a number.
+    pub fn valid_until_ms(&self) -> Result<Option<f64>, IoError> {
+        let Ok(g) = self.file.group("spikes") else {
+            return Ok(None);
+        };
+        let Ok(attr) = g.attr("valid_until_ms") else {
+            return Ok(None);
+        };
+        let v = attr
+            .read_scalar::<f64>()
+            .ctx(&self.path, "reading attribute /spikes/valid_until_ms")?;
+        if v.is_nan() {
+            let msg = "attribute /spikes/valid_until_ms is NaN";
+            return Err(IoError::invalid(&self.path, msg));
+        }
+        Ok(Some(v))
+    }
+
+    /// The timestamp of the last valid spike of a population (None if it has none).
+    pub fn last_timestamp(&self, pop: &str) -> Result<Option<f64>, IoError> {
+        let d = self.population_data(pop)?;
+        if d.len == 0 {
+            return Ok(None);
+        }
+        let i = d.len as usize - 1;
+        let v = d
+            .timestamps
+            .read_slice_1d::<f64, _>(i..i + 1)
+            .ctx(&self.path, format!("reading /spikes/{pop}/timestamps[{i}]"))?;
+        Ok(Some(v[0]))
     }
 
     /// The population's `sorting` attribute (enum or string), if present and readable.
@@ -98,14 +148,32 @@ impl SpikeFile {
             .ctx(&self.path, what("timestamps"))?;
         let node_ids = g.dataset("node_ids").ctx(&self.path, what("node_ids"))?;
         let (nt, ni) = (timestamps.shape(), node_ids.shape());
-        if nt.len() != 1 || nt != ni {
-            let msg = format!("/spikes/{pop}: timestamps {nt:?} and node_ids {ni:?} differ");
+        if nt.len() != 1 || ni.len() != 1 {
+            let msg = format!("/spikes/{pop}: timestamps {nt:?} and node_ids {ni:?} not 1-D");
+            return Err(IoError::invalid(&self.path, msg));
+        }
+        let (nt, ni) = (nt[0] as u64, ni[0] as u64);
+        let len = match g.attr("valid_rows") {
+            Ok(a) => a
+                .read_scalar::<u64>()
+                .ctx(&self.path, format!("reading /spikes/{pop}/valid_rows"))?,
+            Err(_) if nt == ni => nt,
+            Err(_) => {
+                let msg = format!("/spikes/{pop}: timestamps [{nt}] and node_ids [{ni}] differ");
+                return Err(IoError::invalid(&self.path, msg));
+            }
+        };
+        if len > nt.min(ni) {
+            let msg = format!(
+                "/spikes/{pop}: valid_rows {len} beyond the data (timestamps [{nt}], \
+                 node_ids [{ni}])"
+            );
             return Err(IoError::invalid(&self.path, msg));
         }
         Ok(PopulationData {
             timestamps,
             node_ids,
-            len: nt[0] as u64,
+            len,
         })
     }
 
@@ -154,9 +222,20 @@ impl SpikeFile {
         Ok(())
     }
 
-    /// Index of the first spike with timestamp >= `t` (bisection, O(log N) single
-    /// reads). Requires `sorting` = by_time; an error otherwise.
+    /// Index of the first valid spike with timestamp >= `t` (bisection, O(log N)
+    /// single reads). Requires `sorting` = by_time; an error otherwise.
     pub fn time_index(&self, pop: &str, t: f64) -> Result<u64, IoError> {
+        self.partition_point(pop, |v| v < t)
+    }
+
+    /// Index of the first valid spike with timestamp > `t`; as `time_index`.
+    pub fn time_index_after(&self, pop: &str, t: f64) -> Result<u64, IoError> {
+        self.partition_point(pop, |v| v <= t)
+    }
+
+    /// Index of the first valid spike whose timestamp fails `before` (which must hold
+    /// for a prefix of the timestamps), by bisection.
+    fn partition_point(&self, pop: &str, before: impl Fn(f64) -> bool) -> Result<u64, IoError> {
         if self.sorting(pop) != Some(Sorting::ByTime) {
             let msg = format!("/spikes/{pop}: not sorted by time, cannot bisect");
             return Err(IoError::invalid(&self.path, msg));
@@ -172,7 +251,7 @@ impl SpikeFile {
                     &self.path,
                     format!("reading /spikes/{pop}/timestamps[{mid}]"),
                 )?;
-            if v[0] < t {
+            if before(v[0]) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -181,13 +260,14 @@ impl SpikeFile {
         Ok(lo)
     }
 
-    /// The index range holding the spikes with t in [t_start, t_stop): bisected when
-    /// the population is sorted by time, else the whole population (callers filter).
+    /// The index range holding the valid spikes with t in (t_start, t_stop] (the
+    /// steps ending in that interval): bisected when the population is sorted by
+    /// time, else all valid spikes (callers filter).
     pub fn window(&self, pop: &str, t_start: f64, t_stop: f64) -> Result<Range<u64>, IoError> {
         if self.sorting(pop) == Some(Sorting::ByTime) {
-            Ok(self.time_index(pop, t_start)?..self.time_index(pop, t_stop)?)
+            Ok(self.time_index_after(pop, t_start)?..self.time_index_after(pop, t_stop)?)
         } else {
-            Ok(0..self.n_spikes(pop))
+            Ok(0..self.valid_rows(pop)?)
         }
     }
 }
@@ -195,8 +275,69 @@ impl SpikeFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sonata_spikes::test_util::{synthetic_spikes, test_dir};
+    use crate::sonata_spikes::test_util::{spawn_child, synthetic_spikes, test_dir};
     use crate::sonata_spikes::SpikeWriter;
+    use std::time::{Duration, Instant};
+
+    const LIVE_ENV: &str = "BRAINSIM_IO_LIVE_WRITER_DIR";
+
+    /// Waits up to 60 s for `path` to exist.
+    fn wait_for(path: &Path) -> bool {
+        let t0 = Instant::now();
+        while !path.exists() {
+            if t0.elapsed() > Duration::from_secs(60) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// The writer of `a_live_file_reads_while_its_writer_holds_it` (a child process
+    /// with LIVE_ENV set; otherwise a no-op): writes and flushes 20 000 spikes, says
+    /// `ready`, keeps the file open until told `done`, then finishes it.
+    #[test]
+    fn live_writer_child() {
+        let Some(dir) = std::env::var_os(LIVE_ENV).map(PathBuf::from) else {
+            return;
+        };
+        let pops = vec![("a".to_string(), 0, 300)];
+        let mut w = SpikeWriter::create(&dir.join("spikes.h5"), &pops).unwrap();
+        w.append(&synthetic_spikes(20_000, 300)).unwrap();
+        w.flush().unwrap();
+        std::fs::write(dir.join("ready"), b"").unwrap();
+        assert!(wait_for(&dir.join("done")));
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn a_live_file_reads_while_its_writer_holds_it() {
+        let dir = test_dir("reader-live");
+        let mut child = spawn_child("spike_reader::tests::live_writer_child", LIVE_ENV, &dir);
+        assert!(wait_for(&dir.join("ready")), "the writer did not start");
+        let path = dir.join("spikes.h5");
+        if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+            // A plain (locking) open fails while the writer holds the file: the
+            // reason SpikeFile opens without locking.
+            let _guard = crate::sonata_spikes::test_util::no_spawn();
+            assert!(File::open(&path).is_err(), "the writer holds no lock?");
+        }
+        let f = SpikeFile::open(&path).unwrap();
+        assert_eq!(f.finished(), Some(false));
+        assert_eq!(f.n_spikes("a"), 20_000);
+        let mut n = 0;
+        f.for_each_chunk("a", 4096, |t, _| {
+            n += t.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 20_000);
+        drop(f);
+        std::fs::write(dir.join("done"), b"").unwrap();
+        assert!(child.wait().unwrap().success(), "the writer failed");
+        assert_eq!(SpikeFile::open(&path).unwrap().finished(), Some(true));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn streams_chunks_in_order() {
@@ -235,15 +376,15 @@ mod tests {
             assert_eq!(calls, want.len().div_ceil(10_000));
             assert_eq!(got, want, "{pop}");
 
-            // Windows by bisection.
+            // Windows by bisection: (t_start, t_stop].
             let r = f.window(pop, 100.0, 250.05).unwrap();
-            let lo = want.iter().position(|s| s.0 >= 100.0).unwrap() as u64;
-            let hi = want.iter().position(|s| s.0 >= 250.05).unwrap() as u64;
+            let lo = want.iter().position(|s| s.0 > 100.0).unwrap() as u64;
+            let hi = want.iter().position(|s| s.0 > 250.05).unwrap() as u64;
             assert_eq!(r, lo..hi);
             let mut n = 0u64;
             f.for_each_chunk_in(pop, r, 777, |t, _| {
                 n += t.len() as u64;
-                assert!(t.iter().all(|&t| (100.0..250.05).contains(&t)));
+                assert!(t.iter().all(|&t| t > 100.0 && t <= 250.05));
                 Ok(())
             })
             .unwrap();

@@ -1,5 +1,6 @@
 //! Helpers to run the `brainsim` binary and inspect what it leaves behind.
 
+mod analyze;
 mod bad_input;
 mod brunel;
 mod crash;

@@ -17,17 +17,19 @@ pub(crate) fn no_spawn() -> RwLockReadGuard<'static, ()> {
 /// Runs this test binary's test `test` in a child process with `env` = `value`;
 /// returns whether it succeeded.
 pub(crate) fn run_child(test: &str, env: &str, value: &Path) -> bool {
-    let mut child = {
-        let _spawning = SPAWN_GUARD.write().unwrap_or_else(|e| e.into_inner());
-        std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", test, "--test-threads=1", "--nocapture"])
-            .env(env, value)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    child.wait().unwrap().success()
+    spawn_child(test, env, value).wait().unwrap().success()
+}
+
+/// Starts this test binary's test `test` in a child process with `env` = `value`.
+pub(crate) fn spawn_child(test: &str, env: &str, value: &Path) -> std::process::Child {
+    let _spawning = SPAWN_GUARD.write().unwrap_or_else(|e| e.into_inner());
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .env(env, value)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// A fresh, empty directory under the system temp dir.
