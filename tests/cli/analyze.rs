@@ -26,6 +26,8 @@ fn fake_run(name: &str, status: &str, t_valid: f64) -> PathBuf {
         (step(999), 4),
     ])
     .unwrap();
+    // As the run's spike sink does: the end of the last epoch written.
+    w.set_valid_until(t_valid);
     w.finish().unwrap();
     RunMetadata {
         status: status.into(),
