@@ -25,7 +25,8 @@ use brainsim_sim::comm::Comm;
 use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::EpochOutput;
 
-use crate::memory::check_memory;
+use crate::estimate::RunShape;
+use crate::memory::{check_memory, MemoryLimit};
 use crate::shard::{self, Shard};
 use crate::sink::{ReportSink, Sink, SpikeSink};
 use crate::stats::{self, RankStats};
@@ -47,6 +48,8 @@ pub struct RunRequest<'a> {
     pub partitioner: Partitioner,
     /// The ranks of this run.
     pub comm: &'a dyn Comm,
+    /// When to refuse for lack of memory (`--force`, `--max-memory`).
+    pub memory: MemoryLimit,
 }
 
 /// Why a run did not finish.
@@ -88,10 +91,17 @@ fn failed(what: impl std::fmt::Display) -> RunError {
 /// final metadata (complete on rank 0; the other ranks' is partial).
 pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMetadata, RunError> {
     let (comm, spec) = (req.comm, &req.spec);
-    check_memory(req.config, spec, comm, req.threads).map_err(RunError::Config)?;
+    let shape = RunShape {
+        ranks: comm.size(),
+        threads: req.threads,
+        partitioner: req.partitioner,
+    };
+    let placed = check_memory(req.config, spec, comm, shape, req.memory)?;
     let dir = OutputDir::new(&req.out_dir);
     let mut meta = open_output(&req, &dir)?;
-    let mut shard = shard::build(spec, comm, req.partitioner).map_err(failed)?;
+    meta.memory_estimate_bytes_per_rank = placed.ranks.iter().map(|r| r.bytes() as u64).collect();
+    let mut shard =
+        shard::build_placed(spec, comm, req.partitioner, placed.decomposition).map_err(failed)?;
     let mut sinks = create_sinks(spec, &shard, &dir, comm.rank(), comm.size())?;
     meta.outputs = sinks.iter().flat_map(|s| s.outputs()).collect();
     let (spikes_per_population, simulate_seconds) =

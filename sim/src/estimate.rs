@@ -12,8 +12,10 @@
 //! - random synapse counts (fixed_outdegree, pairwise_bernoulli): mean + 3 sd
 //!   per chunk;
 //! - the largest delay or |weight| of a normal or lognormal distribution over
-//!   the projection's n synapses: location + scale x sqrt(2 ln(100 n)), which
-//!   n draws exceed with probability below about 1 %;
+//!   n synapses: location + scale x sqrt(2 ln(100 n)), which n draws exceed
+//!   with probability below about 1 % — n = the projection's synapses for
+//!   the ring (its slots follow the network's largest delay), the chunk's
+//!   for its store's layout;
 //! - packed (5 bytes) or wide (8 bytes) synapses: `SynapseStore::build`'s own
 //!   rule (`synapse::packed_off_bits`) applied to the largest ring offset and
 //!   the largest fixed-point weight those bounds allow, the fixed-point scale
@@ -23,11 +25,12 @@
 //! - dense or sparse row index: by the expected number of distinct sources;
 //!   dense (the larger) unless they are below 0.9 x the threshold.
 //!
-//! Phases: the peak of a rank is the process baseline plus what is always
-//! held (neurons, inputs, stores, routes) plus the largest of three
-//! transients — partitioning (before anything is built), the build's
-//! per-thread scratch (freed before the rings exist) and the run (rings,
-//! exchange set-up, recording). `Breakdown::total` adds them that way.
+//! Phases: the peak of a rank is the process baseline plus the larger of
+//! partitioning (before anything is built) and what the network always
+//! holds (neurons, inputs, stores, routes) plus the larger of two
+//! transients: the build's per-thread scratch (freed before the rings
+//! exist) and the run's (rings, exchange set-up, recording).
+//! `Breakdown::total` adds them that way.
 
 use crate::bigbuf;
 use crate::chunk::Probe;
@@ -103,6 +106,8 @@ pub struct NetworkEstimate {
 /// When a component is resident (see the module notes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// The whole life of the process (its baseline).
+    Process,
     /// From the build to the end of the run.
     Always,
     /// While the chunks are placed (before the build).
@@ -117,6 +122,7 @@ impl Phase {
     /// The name printed by `brainsim check`.
     pub fn name(self) -> &'static str {
         match self {
+            Phase::Process => "process",
             Phase::Always => "always",
             Phase::Partition => "partition",
             Phase::Build => "build",
@@ -158,13 +164,14 @@ impl Breakdown {
             .sum()
     }
 
-    /// The estimated peak: what is always held plus the largest transient.
+    /// The estimated peak: the process's baseline plus either partitioning
+    /// (before anything is built) or what the network always holds plus the
+    /// larger of the build's and the run's transients.
     pub fn total(&self) -> f64 {
-        let transient = [Phase::Partition, Phase::Build, Phase::Run]
-            .map(|p| self.phase_bytes(p))
-            .into_iter()
-            .fold(0.0, f64::max);
-        self.phase_bytes(Phase::Always) + transient
+        let [partition, always, build, run] =
+            [Phase::Partition, Phase::Always, Phase::Build, Phase::Run]
+                .map(|p| self.phase_bytes(p));
+        self.phase_bytes(Phase::Process) + partition.max(always + build.max(run))
     }
 }
 
@@ -197,7 +204,9 @@ fn mean_abs_low(d: &Distribution) -> f64 {
                 (low * low + high * high) / (2.0 * (high - low))
             }
         }
-        Distribution::Normal { mean, std } if mean == 0.0 => std * (2.0 / std::f64::consts::PI).sqrt(),
+        Distribution::Normal { mean, std } if mean == 0.0 => {
+            std * (2.0 / std::f64::consts::PI).sqrt()
+        }
         Distribution::Normal { mean, .. } => mean.abs(),
         Distribution::Lognormal { mu, sigma } => (mu + 0.5 * sigma * sigma).exp(),
     }
@@ -211,8 +220,6 @@ fn delay_high_steps(d: &Distribution, dt: f64, n: f64) -> u32 {
 
 /// What every chunk needs of each projection and population, computed once.
 struct Ctx {
-    /// Per projection: expected synapses in the network.
-    total: Vec<f64>,
     /// Per projection: fixed_total_number's split over the target chunks.
     splits: Vec<Vec<u64>>,
     /// Per population: index of its first chunk.
@@ -255,7 +262,10 @@ fn device_costs(spec: &NetworkSpec) -> Vec<(f64, usize)> {
                 delay,
             } => {
                 let steps = train_steps(sim, spike_times, *delay);
-                (max_repeats(&steps) as f64 * weight.abs(), steps.len() * 8 + 64)
+                (
+                    max_repeats(&steps) as f64 * weight.abs(),
+                    steps.len() * 8 + 64,
+                )
             }
             StimulusKind::DcGenerator { .. } => (0.0, 64),
         })
@@ -267,9 +277,6 @@ impl Ctx {
         let reps = reports(spec);
         let n_pops = spec.populations.len();
         Ctx {
-            total: (0..spec.projections.len())
-                .map(|p| crate::connect::expected_synapses(spec, p))
-                .collect(),
             splits: (0..spec.projections.len())
                 .map(|p| split_total(spec, p, chunks))
                 .collect(),
@@ -348,8 +355,10 @@ impl Incoming {
             inc.mean += mean;
             inc.var += var;
             inc.input += mean / f64::from(c.len) * mean_abs_low(&p.weight);
-            inc.max_abs_w = inc.max_abs_w.max(high_abs(&p.weight, ctx.total[pi]));
-            let d = delay_high_steps(&p.delay, spec.simulation.dt, ctx.total[pi]);
+            // The chunk's own draws: its largest |w| and delay set its layout.
+            let draws = mean + SIGMAS * var.sqrt();
+            inc.max_abs_w = inc.max_abs_w.max(high_abs(&p.weight, draws));
+            let d = delay_high_steps(&p.delay, spec.simulation.dt, draws);
             inc.max_delay = inc.max_delay.max(d);
             let s = &mut inc.by_source[p.source];
             match p.rule {
@@ -527,7 +536,11 @@ impl NetworkEstimate {
         // Routes: a u32 per gid plus one per (own neuron, other rank needing it).
         let requests = neurons * (ranks.max(1) - 1) as f64;
         b.add("exchange routes", Phase::Always, 4.0 * (n + 1.0 + requests));
-        b.add("build scratch", Phase::Build, self.build_scratch(is_local, threads));
+        b.add(
+            "build scratch",
+            Phase::Build,
+            self.build_scratch(is_local, threads),
+        );
         let ring = bigbuf::footprint(4 * sum(&|e| e.ring_entries) as usize);
         b.add("ring buffers", Phase::Run, ring as f64);
         // `needed_sources` (a bool per gid, then the gids) and the requests
@@ -537,9 +550,11 @@ impl NetworkEstimate {
         b
     }
 
-    /// Per thread, the largest chunk's raw synapses (a Vec grown by
-    /// doubling) plus `SynapseStore::build`'s temporaries (row starts and
-    /// their copy over all gids, the per-target bound).
+    /// Per thread, the largest chunk's raw synapses plus
+    /// `SynapseStore::build`'s temporaries (row starts and their copy over
+    /// all gids, the per-target bound). The raw Vec grows by doubling, but
+    /// only its written part is resident (large reallocations are remapped,
+    /// not copied), so its length counts, not its capacity.
     fn build_scratch(&self, is_local: &dyn Fn(&ChunkInfo) -> bool, threads: usize) -> f64 {
         let (mut chunks, mut largest, mut len) = (0usize, 0usize, 0u32);
         for (c, e) in self.local(is_local) {
@@ -547,7 +562,7 @@ impl NetworkEstimate {
             largest = largest.max(e.synapses_high.ceil() as usize);
             len = len.max(c.len);
         }
-        let raw = largest.next_power_of_two() * std::mem::size_of::<RawSynapse>();
+        let raw = largest * std::mem::size_of::<RawSynapse>();
         let per_thread = raw + 8 * (self.n_gids as usize + 1) + 8 * len as usize;
         (threads.max(1).min(chunks) * per_thread) as f64
     }

@@ -169,7 +169,10 @@ fn store_bytes_of_a_deterministic_network_are_exact() {
         assert_eq!(e.synapse_bytes + e.index_bytes, c.synapses.bytes());
     }
     let b = est.rank_breakdown(&spec, &|_| true, 2, 1);
-    assert_eq!(b.phase_bytes(Phase::Always) as u64 >= net.synapse_bytes(), true);
+    assert_eq!(
+        b.phase_bytes(Phase::Always) as u64 >= net.synapse_bytes(),
+        true
+    );
 }
 
 /// A chunk whose sources are a small population of a large network gets a
@@ -189,7 +192,12 @@ fn row_index_choice_is_predicted() {
     let est = estimate_network(&spec);
     let mut kinds = (0, 0);
     for (c, e) in net.chunks.iter().zip(&est.per_chunk) {
-        assert_eq!(e.dense_index, !c.synapses.is_sparse(), "chunk {}", c.info.index);
+        assert_eq!(
+            e.dense_index,
+            !c.synapses.is_sparse(),
+            "chunk {}",
+            c.info.index
+        );
         if e.dense_index {
             kinds.0 += 1;
         } else {
@@ -210,9 +218,7 @@ fn ring_bytes_are_the_arenas() {
     for (high, lanes_apart) in [(1.0, false), (3.0, true), (200.0, false)] {
         let mut spec = network(9, &[700, 300], 128);
         if lanes_apart {
-            spec.populations[1]
-                .params
-                .insert("tau_syn_in".into(), 1.0);
+            spec.populations[1].params.insert("tau_syn_in".into(), 1.0);
         }
         let d = Distribution::Uniform { low: 0.5, high };
         let rule = ConnRule::FixedIndegree { indegree: 20 };
@@ -236,14 +242,17 @@ fn ring_bytes_are_the_arenas() {
 fn breakdown_adds_the_largest_transient() {
     let spec = deterministic(7, (150, 90), 32);
     let est = estimate_network(&spec);
-    let all = est.rank_breakdown(&spec, &|_| true, 2, 1);
+    let mut all = est.rank_breakdown(&spec, &|_| true, 2, 1);
     let half = est.rank_breakdown(&spec, &|c| c.index % 2 == 0, 2, 2);
     assert!(half.phase_bytes(Phase::Always) < all.phase_bytes(Phase::Always));
     let transient = [Phase::Build, Phase::Run].map(|p| all.phase_bytes(p));
-    assert_eq!(
-        all.total(),
-        all.phase_bytes(Phase::Always) + transient[0].max(transient[1])
-    );
+    let network = all.phase_bytes(Phase::Always) + transient[0].max(transient[1]);
+    assert_eq!(all.total(), network);
+    all.add("baseline", Phase::Process, 10.0);
+    all.add("graph", Phase::Partition, network - 1.0);
+    assert_eq!(all.total(), 10.0 + network);
+    all.add("graph", Phase::Partition, 2.0);
+    assert_eq!(all.total(), 10.0 + network + 1.0);
     let net = built(&spec);
     assert!(all.phase_bytes(Phase::Always) >= net.synapse_bytes() as f64);
 }
