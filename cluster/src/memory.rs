@@ -178,3 +178,74 @@ pub fn check_memory(
 fn refusal(config: &LoadedConfig, spec: &NetworkSpec, message: String) -> ConfigError {
     config.error_at(&biggest_field(spec), message)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use brainsim_partition::Partitioner;
+
+    use super::*;
+
+    const NET: &str = r#"[simulation]
+dt = 0.1
+t_stop = 10.0
+chunk_size = 50
+
+[[population]]
+name = "E"
+size = 400
+model = "iaf_psc_exp"
+
+[[projection]]
+source = "E"
+target = "E"
+rule = "fixed_indegree"
+indegree = 40
+weight = 20.0
+delay = 1.5
+"#;
+
+    fn estimates(ranks: usize) -> Estimates {
+        let cfg = brainsim_io::config::parse(Path::new("net.toml"), NET).unwrap();
+        let shape = RunShape {
+            ranks,
+            threads: 1,
+            partitioner: Partitioner::RoundRobin,
+        };
+        estimate_ranks(&cfg.spec, shape, None).unwrap()
+    }
+
+    /// Ranks on one node share its MemAvailable; on two nodes each has its own.
+    #[test]
+    fn ranks_of_one_node_must_fit_together() {
+        let est = estimates(2);
+        let (a, b) = (est.ranks[0].bytes(), est.ranks[1].bytes());
+        let each = a.max(b) as u64 + 1;
+        let one_node = [(7, each), (7, each)];
+        let two_nodes = [(7, each), (8, each)];
+        let refused = verdict(&est, &one_node, MemoryLimit::Available).unwrap();
+        assert!(refused.contains("ranks [0, 1], on one node"), "{refused}");
+        assert_eq!(verdict(&est, &two_nodes, MemoryLimit::Available), None);
+        let enough = [(7, (a + b) as u64 + 1), (7, u64::MAX)];
+        assert_eq!(verdict(&est, &enough, MemoryLimit::Available), None);
+        assert_eq!(verdict(&est, &one_node, MemoryLimit::Unchecked), None);
+    }
+
+    /// `--max-memory` is per rank, whatever the node has.
+    #[test]
+    fn max_memory_is_a_budget_per_rank() {
+        let est = estimates(2);
+        let big = est.ranks.iter().map(|r| r.bytes()).fold(0.0, f64::max) as u64;
+        let hosts = [(7, 1), (7, 1)];
+        assert_eq!(verdict(&est, &hosts, MemoryLimit::PerRank(big + 1)), None);
+        let m = verdict(&est, &hosts, MemoryLimit::PerRank(big / 2)).unwrap();
+        assert!(
+            m.contains("(--max-memory)") && m.starts_with("rank "),
+            "{m}"
+        );
+        let one = estimates(1);
+        let m = verdict(&one, &hosts[..1], MemoryLimit::PerRank(1 << 20)).unwrap();
+        assert!(m.starts_with("the network needs an estimated"), "{m}");
+    }
+}

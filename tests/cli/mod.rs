@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod brunel;
+mod check;
 mod crash;
 mod microcircuit;
 mod mpi;
