@@ -204,7 +204,7 @@ fn mean_abs_low(d: &Distribution) -> f64 {
                 (low * low + high * high) / (2.0 * (high - low))
             }
         }
-        Distribution::Normal { mean, std } if mean == 0.0 => {
+        Distribution::Normal { mean: 0.0, std } => {
             std * (2.0 / std::f64::consts::PI).sqrt()
         }
         Distribution::Normal { mean, .. } => mean.abs(),
