@@ -204,9 +204,7 @@ fn mean_abs_low(d: &Distribution) -> f64 {
                 (low * low + high * high) / (2.0 * (high - low))
             }
         }
-        Distribution::Normal { mean: 0.0, std } => {
-            std * (2.0 / std::f64::consts::PI).sqrt()
-        }
+        Distribution::Normal { mean: 0.0, std } => std * (2.0 / std::f64::consts::PI).sqrt(),
         Distribution::Normal { mean, .. } => mean.abs(),
         Distribution::Lognormal { mu, sigma } => (mu + 0.5 * sigma * sigma).exp(),
     }
