@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod analyze;
+mod check;
 mod partition;
 mod progress;
 mod run;
@@ -41,6 +42,20 @@ enum Command {
         #[arg(long, default_value = "metis")]
         partitioner: brainsim_partition::Partitioner,
     },
+    /// Validate CONFIG and print every rank's estimated peak memory with its breakdown (synapses, row indexes, rings, scratch, ...), without building the network or starting MPI.
+    Check {
+        /// Network description (TOML).
+        config: PathBuf,
+        /// Number of MPI ranks the run would use.
+        #[arg(long, default_value_t = 1)]
+        ranks: usize,
+        /// metis, round_robin or block (see `run --partitioner`).
+        #[arg(long, default_value = "metis")]
+        partitioner: brainsim_partition::Partitioner,
+        /// Threads per rank (default: as `run` chooses them).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
     Analyze(analyze::Args),
 }
@@ -61,6 +76,17 @@ fn main() -> ExitCode {
             ranks,
             partitioner,
         } => partition::main(&config, ranks, partitioner),
+        Command::Check {
+            config,
+            ranks,
+            partitioner,
+            threads,
+        } => check::main(check::CheckArgs {
+            config: &config,
+            ranks,
+            partitioner,
+            threads,
+        }),
         Command::Analyze(args) => analyze::main(&args),
     }
 }

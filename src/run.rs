@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use brainsim_cluster::{agree, RunError, RunRequest, World};
+use brainsim_cluster::{agree, MemoryLimit, RunError, RunRequest, World};
 use brainsim_io::config;
 use brainsim_io::metadata::RunMetadata;
 use brainsim_partition::Partitioner;
@@ -47,6 +47,28 @@ pub struct Args {
     /// Do not draw the progress bar even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Run even if the memory estimate exceeds what is available.
+    #[arg(long)]
+    pub force: bool,
+    /// Memory each rank may use (GiB), instead of the node's MemAvailable shared by its ranks: refuse if a rank's estimate exceeds it.
+    #[arg(long = "max-memory", value_name = "GIB")]
+    pub max_memory: Option<f64>,
+}
+
+impl Args {
+    /// The memory check asked for, or the one-line error.
+    fn memory_limit(&self) -> Result<MemoryLimit, String> {
+        match (self.force, self.max_memory) {
+            (true, _) => Ok(MemoryLimit::Unchecked),
+            (false, None) => Ok(MemoryLimit::Available),
+            (false, Some(g)) if g.is_finite() && g > 0.0 => {
+                Ok(MemoryLimit::PerRank((g * (1u64 << 30) as f64) as u64))
+            }
+            (false, Some(g)) => Err(format!(
+                "brainsim: --max-memory: must be a positive number of GiB, got {g}"
+            )),
+        }
+    }
 }
 
 fn env_count(name: &str) -> Option<usize> {
@@ -56,8 +78,12 @@ fn env_count(name: &str) -> Option<usize> {
 /// Threads per rank: --threads, else the config's, else RAYON_NUM_THREADS,
 /// else SLURM_CPUS_PER_TASK, else all cores.
 fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
-    args.threads
-        .or(from_config)
+    default_threads(args.threads.or(from_config))
+}
+
+/// `given`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores.
+pub(crate) fn default_threads(given: Option<usize>) -> usize {
+    given
         .or_else(|| env_count("RAYON_NUM_THREADS"))
         .or_else(|| env_count("SLURM_CPUS_PER_TASK"))
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
@@ -91,6 +117,7 @@ fn validated(args: &Args) -> Result<(config::LoadedConfig, NetworkSpec), String>
         }
         _ => {}
     }
+    args.memory_limit()?;
     Ok((loaded, spec))
 }
 
@@ -136,6 +163,7 @@ fn run_on_rank(world: &World, args: Args) -> ExitCode {
         threads,
         partitioner: args.partitioner,
         comm,
+        memory: args.memory_limit().unwrap_or_default(),
     };
     brainsim_cluster::signals::install();
     match brainsim_cluster::run(req, &mut |p| bar.update(p)) {

@@ -26,12 +26,13 @@ use std::time::{Duration, Instant};
 use brainsim_io::config::{ConfigError, LoadedConfig};
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::outdir::OutputDir;
-use brainsim_partition::Partitioner;
+use brainsim_partition::{Decomposition, Partitioner};
 use brainsim_sim::comm::{Comm, Reduce};
 use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::EpochOutput;
 
-use crate::memory::check_memory;
+use crate::estimate::RunShape;
+use crate::memory::{check_memory, MemoryLimit};
 use crate::output::{mark_failed, open_output};
 use crate::shard::{self, Shard};
 use crate::signals::{stop_requested, STOP_CHECK_EPOCHS};
@@ -57,6 +58,8 @@ pub struct RunRequest<'a> {
     pub partitioner: Partitioner,
     /// The ranks of this run.
     pub comm: &'a dyn Comm,
+    /// When to refuse for lack of memory (`--force`, `--max-memory`).
+    pub memory: MemoryLimit,
 }
 
 /// Why a run did not finish.
@@ -104,10 +107,17 @@ fn failed(what: impl std::fmt::Display) -> RunError {
 /// status is `finished`, or `interrupted` when a signal stopped the run.
 pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMetadata, RunError> {
     let comm = req.comm;
-    check_memory(req.config, &req.spec, comm, req.threads).map_err(RunError::Config)?;
+    let shape = RunShape {
+        ranks: comm.size(),
+        threads: req.threads,
+        partitioner: req.partitioner,
+    };
+    let placed = check_memory(req.config, &req.spec, comm, shape, req.memory)?;
     let dir = OutputDir::new(&req.out_dir);
     let (mut meta, lock) = open_output(&req, &dir)?;
-    let result = run_opened(&req, &dir, &mut meta, progress).map_err(one_line);
+    meta.memory_estimate_bytes_per_rank = placed.ranks.iter().map(|r| r.bytes() as u64).collect();
+    let result =
+        run_opened(&req, &dir, &mut meta, placed.decomposition, progress).map_err(one_line);
     if let Err(RunError::Failed(m)) = &result {
         mark_failed(&dir, &mut meta, comm.rank(), m);
         let _ = fs::remove_file(dir.pid_file(comm.rank()));
@@ -130,10 +140,12 @@ fn run_opened(
     req: &RunRequest,
     dir: &OutputDir,
     meta: &mut RunMetadata,
+    decomposition: Decomposition,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), RunError> {
     let (comm, spec) = (req.comm, &req.spec);
-    let mut shard = shard::build(spec, comm, req.partitioner).map_err(failed)?;
+    let mut shard =
+        shard::build_placed(spec, comm, req.partitioner, decomposition).map_err(failed)?;
     let mut sinks = create_sinks(spec, &shard, dir, comm.rank(), comm.size())?;
     let looped = simulate(spec, &mut shard, &mut sinks, dir, meta, comm, progress)?;
     for s in &mut sinks {

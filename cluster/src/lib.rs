@@ -4,12 +4,14 @@
 //! chooses the backend at start (MPI under a launcher with the cargo feature
 //! `mpi`, else one in-process rank); `agree.rs` makes ranks agree on bad
 //! input; `merge.rs` merges the per-rank spike files; `stats.rs` gathers the
-//! ranks' figures into the metadata; `memory.rs` checks the estimate.
+//! ranks' figures into the metadata; `estimate.rs` estimates every rank's
+//! memory and `memory.rs` checks it.
 
 #![warn(missing_docs)]
 
 pub mod agree;
 pub mod driver;
+pub mod estimate;
 pub mod memory;
 pub mod merge;
 #[cfg(feature = "mpi")]
@@ -23,4 +25,5 @@ pub mod world;
 
 pub use agree::{agree, Refused};
 pub use driver::{run, Progress, RunError, RunRequest};
+pub use memory::MemoryLimit;
 pub use world::World;

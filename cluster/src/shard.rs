@@ -32,12 +32,24 @@ pub fn build<'c>(
     comm: &'c dyn Comm,
     partitioner: Partitioner,
 ) -> Result<Shard<'c>, String> {
-    let (rank, ranks) = (comm.rank(), comm.size());
     let chunks = layout::chunks(spec);
-    let decomposition = decompose(spec, &chunks, ranks, partitioner)?;
+    let decomposition = decompose(spec, &chunks, comm.size(), partitioner)?;
+    build_placed(spec, comm, partitioner, decomposition)
+}
+
+/// `build` with the placement already computed (by the memory check) by
+/// `partitioner`.
+pub fn build_placed<'c>(
+    spec: &NetworkSpec,
+    comm: &'c dyn Comm,
+    partitioner: Partitioner,
+    decomposition: Decomposition,
+) -> Result<Shard<'c>, String> {
+    let rank = comm.rank();
+    let n_chunks = decomposition.owner.len();
     // Cheap insurance for the invariant above (a rank with another METIS
     // build, say): two ranks that disagree would both build a chunk.
-    let h = placement_hash(&decomposition, chunks.len());
+    let h = placement_hash(&decomposition, n_chunks);
     if comm.all_reduce(h, Reduce::Min) != comm.all_reduce(h, Reduce::Max) {
         return Err(format!(
             "the ranks computed different placements with {}; every rank must run the same brainsim build",

@@ -130,6 +130,7 @@ pub fn fold_into(meta: &mut RunMetadata, ranks: &[RankStats]) -> Vec<u64> {
     };
     meta.synaptic_events = sum(&|r| r.events);
     meta.peak_rss_bytes = ranks.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
+    meta.peak_rss_bytes_per_rank = ranks.iter().map(|r| r.peak_rss_bytes).collect();
     meta.build_seconds = maxf(&|r| r.build_seconds);
     meta.simulate_seconds = maxf(&|r| r.simulate_seconds);
     let mut timers = BTreeMap::new();

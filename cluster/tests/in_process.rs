@@ -41,6 +41,7 @@ fn run_on(cfg: &LoadedConfig, t_stop: f64, p: usize, how: Partitioner, out: &Pat
             threads: 1,
             partitioner: how,
             comm,
+            memory: Default::default(),
         };
         run(req, &mut |_| {}).unwrap_or_else(|e| panic!("rank {}: {e}", comm.rank()))
     });

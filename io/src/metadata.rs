@@ -95,6 +95,12 @@ pub struct RunMetadata {
     pub real_time_factor: f64,
     /// Largest peak resident set size of any rank (bytes).
     pub peak_rss_bytes: u64,
+    /// Peak resident set size of each rank (bytes).
+    #[serde(default)]
+    pub peak_rss_bytes_per_rank: Vec<u64>,
+    /// The memory check's estimate of each rank's peak (bytes).
+    #[serde(default)]
+    pub memory_estimate_bytes_per_rank: Vec<u64>,
     /// NEST-named timers (seconds; with several ranks, the slowest rank's).
     pub timers: BTreeMap<String, f64>,
     /// Chunk placement (`metis`, `round_robin` or `block`).

@@ -113,7 +113,9 @@ impl Decomposition {
 }
 
 /// Places the chunks of `spec` (`chunks` = `layout::chunks(spec)`) on
-/// `ranks` ranks. Only `metis` builds the chunk graph.
+/// `ranks` ranks. Only `metis` builds the chunk graph, and only for more
+/// than one rank (one rank holds everything whatever the partitioner; the
+/// graph of a large network takes hundreds of MB).
 pub fn decompose(
     spec: &NetworkSpec,
     chunks: &[ChunkInfo],
@@ -122,6 +124,7 @@ pub fn decompose(
 ) -> Result<Decomposition, String> {
     let ranks = ranks.max(1);
     let owner = match how {
+        _ if ranks == 1 => vec![0; chunks.len()],
         Partitioner::RoundRobin => round_robin(chunks, ranks),
         Partitioner::Block => block(chunks, ranks),
         Partitioner::Metis => kway::kway(&ChunkGraph::from_spec(spec, chunks), ranks)?,

@@ -36,6 +36,17 @@ unsafe impl Zeroable for u8 {}
 const MIN_BYTES: usize = 4 << 20;
 const HUGE_PAGE: usize = 2 << 20;
 
+/// Bytes a `BigBuf` of `bytes` requested bytes holds (and `bytes()` reports):
+/// whole huge pages from `MIN_BYTES` on (Linux), else exactly `bytes`. The
+/// memory estimate uses it, so it cannot drift from the allocation.
+pub fn footprint(bytes: usize) -> usize {
+    if cfg!(target_os = "linux") && bytes >= MIN_BYTES {
+        bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE
+    } else {
+        bytes
+    }
+}
+
 /// A fixed-length, zero-initialised array of `T`: a 2 MiB-aligned anonymous
 /// mapping advised for huge pages (Linux, at least `MIN_BYTES`), else a Vec.
 /// Derefs to `[T]`.
@@ -108,7 +119,7 @@ impl<T: Zeroable> BigBuf<T> {
 
 #[cfg(target_os = "linux")]
 fn map_huge<T>(len: usize, bytes: usize) -> Option<Inner<T>> {
-    let map_bytes = bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE;
+    let map_bytes = footprint(bytes);
     // Over-allocate by one huge page so an aligned start exists, then trim.
     let raw_bytes = map_bytes + HUGE_PAGE;
     // SAFETY: a fresh anonymous private mapping that nothing else refers to;
@@ -227,6 +238,7 @@ mod tests {
                 cfg!(target_os = "linux") && len * 4 >= MIN_BYTES
             );
             assert!(b.bytes() >= len * 4);
+            assert_eq!(b.bytes(), footprint(len * 4));
         }
     }
 }

@@ -75,7 +75,7 @@ fn receptor_index(r: &Receptor, weight: f64) -> usize {
 pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> Chunk {
     let pop = &spec.populations[info.population];
     let m = model::lookup(&pop.model).expect("validated model name");
-    let lanes = ring_lanes(spec, &info, m, reports);
+    let lanes = population_lanes(spec, info.population, reports);
     let mut chunk = Chunk::new(
         info.clone(),
         (m.build)(&pop.params, spec.simulation.dt, info.len as usize, lanes),
@@ -88,19 +88,15 @@ pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[Repor
     chunk
 }
 
-/// Ring lanes of the chunk's neurons. Receptors share one lane unless a
-/// per-receptor variable is recorded or initialised; decided per population
-/// (from the spec only), so every chunk of a population agrees.
-fn ring_lanes(
-    spec: &NetworkSpec,
-    info: &ChunkInfo,
-    m: &ModelInfo,
-    reports: &[ReportInfo],
-) -> usize {
-    let pop = &spec.populations[info.population];
+/// Ring lanes of population `population`'s neurons. Receptors share one lane
+/// unless a per-receptor variable is recorded or initialised; decided per
+/// population (from the spec only), so every chunk of a population agrees.
+pub fn population_lanes(spec: &NetworkSpec, population: usize, reports: &[ReportInfo]) -> usize {
+    let pop = &spec.populations[population];
+    let m = model::lookup(&pop.model).expect("validated model name");
     let used_vars = reports
         .iter()
-        .filter(|r| r.population == info.population)
+        .filter(|r| r.population == population)
         .map(|r| r.variable.as_str())
         .chain(pop.initial.keys().map(String::as_str));
     m.lanes(&pop.params, used_vars)
@@ -207,7 +203,7 @@ fn device_inputs(spec: &NetworkSpec, info: &ChunkInfo, lanes: usize) -> ChunkInp
 
 /// The steps at which a spike generator's events are consumed: a spike
 /// stamped at T is consumed by the update of step T + d - 1 (d >= 1 steps).
-fn train_steps(sim: &SimulationSpec, spike_times: &[f64], delay: f64) -> Vec<u64> {
+pub(crate) fn train_steps(sim: &SimulationSpec, spike_times: &[f64], delay: f64) -> Vec<u64> {
     let d = sim.steps(delay).max(1);
     spike_times
         .iter()

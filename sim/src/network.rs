@@ -210,6 +210,11 @@ impl Network {
         (0..n as u32).filter(|&g| needed[g as usize]).collect()
     }
 
+    /// Bytes of the ring arena (all local chunks' rings).
+    pub fn ring_bytes(&self) -> usize {
+        self.rings.bytes()
+    }
+
     /// Bytes of this rank's synapse stores (synapses and row indexes).
     pub fn synapse_bytes(&self) -> u64 {
         self.chunks.iter().map(|c| c.synapses.bytes() as u64).sum()

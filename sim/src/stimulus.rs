@@ -249,6 +249,21 @@ impl PoissonInput {
     }
 }
 
+/// What a Poisson device of mean `lambda` events per step and `weight` pA
+/// costs a chunk in which it targets `m` neurons: the most one step can bring
+/// a target (pA, as `PoissonInput` computes it for the fixed-point bound) and
+/// the bytes the chunk's `PoissonInput` holds (targets, counts, tables).
+pub fn poisson_cost(lambda: f64, weight: f64, m: usize) -> (f64, usize) {
+    let parts = (lambda / MAX_PART_LAMBDA).ceil().max(1.0) as u32;
+    let table = PoissonTable::new(lambda / f64::from(parts));
+    let most = f64::from(table.max_count() * parts) * weight.abs();
+    let tables = table.thresholds.len() * 8 + table.guide.len();
+    (
+        most,
+        m * (4 + 4) + tables + std::mem::size_of::<PoissonInput>(),
+    )
+}
+
 /// A constant current on some of the chunk's neurons during a step range.
 #[derive(Clone, Debug)]
 pub struct DcInput {
@@ -357,7 +372,7 @@ impl ChunkInputs {
 }
 
 /// The largest number of equal entries in sorted `steps`.
-fn max_repeats(steps: &[u64]) -> usize {
+pub(crate) fn max_repeats(steps: &[u64]) -> usize {
     steps
         .chunk_by(|a, b| a == b)
         .map(<[u64]>::len)

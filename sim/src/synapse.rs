@@ -108,7 +108,7 @@ enum RowIndex {
 
 /// A chunk whose sources are fewer than 1/SPARSE_BELOW of all gids gets a
 /// sparse row index.
-const SPARSE_BELOW: usize = 8;
+pub const SPARSE_BELOW: usize = 8;
 
 /// The incoming synapses of one chunk, in rows by source gid (see the module
 /// docs).
@@ -129,7 +129,7 @@ pub struct SynapseStore {
 const MAX_SCALE_EXP: i32 = 24;
 
 /// The scale 2^k such that `bound` pA (and anything below) fits in i32.
-fn fixed_scale_for(bound: f64) -> f64 {
+pub fn fixed_scale_for(bound: f64) -> f64 {
     if bound <= 0.0 {
         return 2f64.powi(MAX_SCALE_EXP);
     }
@@ -141,7 +141,7 @@ fn fixed_scale_for(bound: f64) -> f64 {
 /// which is a libm call on baseline x86-64: this is half the price).
 /// Requires |x| < 2^31.
 #[inline]
-fn round_half_away(x: f64) -> i32 {
+pub fn round_half_away(x: f64) -> i32 {
     let t = x as i32;
     let frac = x - f64::from(t);
     if frac >= 0.5 {
@@ -153,18 +153,34 @@ fn round_half_away(x: f64) -> i32 {
     }
 }
 
+/// The offset field's width if synapses with offsets <= `max_offset` and
+/// fixed-point weights |w| <= `max_abs_weight` fit the packed layout
+/// unchanged, else None (wide). The one rule, shared with the memory estimate.
+pub fn packed_off_bits(max_offset: u32, max_abs_weight: i64) -> Option<u32> {
+    let off_bits = (32 - max_offset.leading_zeros()).max(1);
+    // The weight field is 40 - off_bits bits, two's complement.
+    (off_bits < 38 && max_abs_weight < 1i64 << (39 - off_bits)).then_some(off_bits)
+}
+
+/// Bytes requested for the synapses of a store of `n` synapses, packed or
+/// wide (before `BigBuf` rounds them up, see `bigbuf::footprint`).
+pub fn storage_bytes(n: usize, packed: bool) -> usize {
+    if packed {
+        n * PACKED_BYTES + PACKED_SLACK
+    } else {
+        n * std::mem::size_of::<Synapse>()
+    }
+}
+
 /// Zeroed storage for `n` synapses: packed if every offset (<= `max_offset`)
 /// and weight (|w| <= `max_abs_weight`) fits in 40 bits unchanged, else wide.
 fn packed_layout(n: usize, max_offset: u32, max_abs_weight: i64) -> Storage {
-    let off_bits = (32 - max_offset.leading_zeros()).max(1);
-    // The weight field is 40 - off_bits bits, two's complement.
-    if off_bits < 38 && max_abs_weight < 1i64 << (39 - off_bits) {
-        Storage::Packed {
-            bytes: BigBuf::zeroed(n * PACKED_BYTES + PACKED_SLACK),
+    match packed_off_bits(max_offset, max_abs_weight) {
+        Some(off_bits) => Storage::Packed {
+            bytes: BigBuf::zeroed(storage_bytes(n, true)),
             off_bits,
-        }
-    } else {
-        Storage::Wide(BigBuf::zeroed(n))
+        },
+        None => Storage::Wide(BigBuf::zeroed(n)),
     }
 }
 
@@ -270,10 +286,13 @@ impl RowIndex {
         if n_used * SPARSE_BELOW >= n_sources {
             return RowIndex::Dense(row_start);
         }
-        let sources: Vec<u32> = (0..n_sources as u32)
-            .filter(|&g| row_start[g as usize] < row_start[g as usize + 1])
-            .collect();
-        let mut starts: Vec<u32> = sources.iter().map(|&g| row_start[g as usize]).collect();
+        // Exact capacities: `bytes()` (and the memory estimate) count them.
+        let mut sources = Vec::with_capacity(n_used);
+        sources.extend(
+            (0..n_sources as u32).filter(|&g| row_start[g as usize] < row_start[g as usize + 1]),
+        );
+        let mut starts = Vec::with_capacity(n_used + 1);
+        starts.extend(sources.iter().map(|&g| row_start[g as usize]));
         starts.push(row_start[n_sources]);
         RowIndex::Sparse {
             sources,

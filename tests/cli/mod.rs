@@ -3,6 +3,7 @@
 mod analyze;
 mod bad_input;
 mod brunel;
+mod check;
 mod crash;
 mod microcircuit;
 mod mpi;
