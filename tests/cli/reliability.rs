@@ -44,6 +44,21 @@ fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
     None
 }
 
+/// `brainsim run configs/vm_trace.toml --quiet --out OUT EXTRA...`.
+fn run_vm(out: &Path, extra: &[&str]) -> std::process::Output {
+    bin()
+        .args([
+            "run",
+            repo("configs/vm_trace.toml").to_str().unwrap(),
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn status_of(out: &Path) -> RunMetadata {
     RunMetadata::read(out).unwrap()
 }
@@ -125,25 +140,10 @@ fn overwrite_is_refused_without_the_flag_and_clears_only_the_old_runs_files() {
     let dir = scratch("overwrite");
     let out = dir.join("out");
     let vm = repo("configs/vm_trace.toml");
-    run_ok(&[
-        "run",
-        vm.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    assert!(run_vm(&out, &[]).status.success());
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let before = std::fs::read(out.join("metadata.json")).unwrap();
-    let again = bin()
-        .args([
-            "run",
-            vm.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let again = run_vm(&out, &[]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("holds a finished run"));
     assert_eq!(
@@ -188,14 +188,7 @@ fn a_stale_lock_of_a_dead_process_is_taken_over() {
         host.trim()
     );
     std::fs::write(out.join(".brainsim.lock"), lock).unwrap();
-    let vm = repo("configs/vm_trace.toml");
-    run_ok(&[
-        "run",
-        vm.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    assert!(run_vm(&out, &[]).status.success());
     assert_eq!(status_of(&out).status, "finished");
     assert!(!out.join(".brainsim.lock").exists());
     let _ = std::fs::remove_dir_all(&dir);
@@ -209,17 +202,7 @@ fn a_symbolic_link_in_the_output_directory_is_not_followed() {
     let victim = dir.join("precious.txt");
     std::fs::write(&victim, "keep me").unwrap();
     std::os::unix::fs::symlink(&victim, out.join("spikes.h5")).unwrap();
-    let vm = repo("configs/vm_trace.toml");
-    let res = bin()
-        .args([
-            "run",
-            vm.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let res = run_vm(&out, &[]);
     assert_eq!(res.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&res.stderr).contains("is a symbolic link"));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
