@@ -97,13 +97,58 @@ pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
         .map(|(i, s)| inputs::stimulus(&ctx, &format!("stimulus[{i}]"), s))
         .collect::<Check<Vec<_>>>()?;
     let records = records::records(&ctx, &raw.record)?;
-    Ok(NetworkSpec {
+    let spec = NetworkSpec {
         simulation,
         populations,
         projections,
         stimuli,
         records,
-    })
+    };
+    total_numbers_fit(&spec)?;
+    Ok(spec)
+}
+
+/// A fixed_total_number projection is split among its target chunks before
+/// any chunk draws its pairs (`connect::split_total`); each chunk then draws
+/// its share of pairs by rejection. A share a chunk cannot fill — more than
+/// its distinct pairs without multapses, or any share with no allowed pair
+/// at all — would never finish drawing, so it is refused here, where the
+/// split (a function of the spec alone) can be computed.
+fn total_numbers_fit(spec: &NetworkSpec) -> Check<()> {
+    let chunks = brainsim_sim::layout::chunks(spec);
+    for (pi, p) in spec.projections.iter().enumerate() {
+        if !matches!(
+            p.rule,
+            brainsim_sim::spec::ConnRule::FixedTotalNumber { .. }
+        ) {
+            continue;
+        }
+        let shares = brainsim_sim::connect::split_total(spec, pi, &chunks);
+        let targets = chunks.iter().filter(|c| c.population == p.target);
+        let ns = u64::from(spec.populations[p.source].size);
+        let self_excluded = p.source == p.target && !p.allow_autapses;
+        for (c, &share) in targets.zip(&shares) {
+            let len = u64::from(c.len);
+            let pairs = len * ns - if self_excluded { len } else { 0 };
+            let limit = if p.allow_multapses && pairs > 0 {
+                u64::MAX
+            } else {
+                pairs
+            };
+            if share > limit {
+                return invalid(
+                    format!("projection[{pi}].N"),
+                    format!(
+                        "target chunk {} (neurons {}..{}) would need {share} synapses from its {pairs} possible pairs (the total is split among chunks before pairs are drawn); lower N, allow multapses or autapses",
+                        c.index,
+                        c.first_gid,
+                        c.first_gid + c.len
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The most steps a run may have (2^48: 900 years of biological time at
