@@ -10,9 +10,10 @@ setup:
 build: setup
 	$(CARGO) build --release
 
-# Install what is missing, build, run the default example (Brunel 2000, 1 s) and analyse it.
+# Install what is missing, build, run the default example (Brunel 2000, 1 s;
+# it replaces its own earlier run in out/brunel) and analyse it.
 run: build
-	target/release/brainsim run configs/brunel.toml --out out/brunel
+	target/release/brainsim run configs/brunel.toml --out out/brunel --overwrite
 	target/release/brainsim analyze out/brunel --t-start 100
 
 # The whole test suite: unit tests of every crate, whole-program tests, lints.
