@@ -45,38 +45,34 @@ def strip(line, state):
     return "".join(out)
 
 
+def item_end(code, i):
+    """Last line of the item starting at line i (brace matching), and
+    whether it has a body (a `;`-terminated declaration has none)."""
+    depth, opened = 0, False
+    for j in range(i, len(code)):
+        depth += code[j].count("{") - code[j].count("}")
+        opened = opened or "{" in code[j]
+        if opened and depth <= 0:
+            return j, True
+        if not opened and code[j].rstrip().endswith(";"):
+            return j, False
+    return len(code) - 1, opened
+
+
 def functions(path):
     lines = path.read_text().splitlines()
     state = {"block": False}
     code = [strip(l, state) for l in lines]
-    skip_until, depth = None, 0
     i = 0
     while i < len(lines):
         if "#[cfg(test)]" in lines[i]:
             # skip the item that follows (a test module or function)
-            j, d, opened = i + 1, 0, False
-            while j < len(lines):
-                d += code[j].count("{") - code[j].count("}")
-                opened = opened or "{" in code[j]
-                if opened and d <= 0:
-                    break
-                if not opened and code[j].rstrip().endswith(";"):
-                    break
-                j += 1
-            i = j + 1
+            i = item_end(code, i + 1)[0] + 1
             continue
         m = FN.match(code[i])
         if m:
-            j, d, opened = i, 0, False
-            while j < len(lines):
-                d += code[j].count("{") - code[j].count("}")
-                opened = opened or "{" in code[j]
-                if opened and d <= 0:
-                    break
-                if not opened and code[j].rstrip().endswith(";"):
-                    break
-                j += 1
-            if opened:
+            j, has_body = item_end(code, i)
+            if has_body:
                 yield m.group(6), i + 1, j - i + 1
         i += 1
 
