@@ -454,8 +454,11 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
     let n = high.ceil() as usize;
     let packed = n == 0 || predict_packed(c.len, lanes, &inc, device_input);
     let sources = inc.sources(spec);
-    let dense_index = sources * SPARSE_BELOW as f64 >= DENSE_MARGIN * n_gids as f64;
-    let used = sources.ceil() as usize;
+    // The number of distinct sources is random (its variance is at most its
+    // mean); deciding on an upper bound keeps a predicted sparse index sparse.
+    let sources_high = (sources + SIGMAS * sources.sqrt()).min(high.max(sources));
+    let dense_index = sources_high * SPARSE_BELOW as f64 >= DENSE_MARGIN * n_gids as f64;
+    let used = sources_high.ceil() as usize;
     let m = model::lookup(&spec.populations[c.population].model);
     let per_neuron = m.map(|m| m.bytes_per_neuron).unwrap_or(64);
     ChunkEstimate {
