@@ -64,13 +64,6 @@ fn draw_initial(v: &InitialValue, s: &mut Stream) -> f64 {
     }
 }
 
-fn receptor_index(r: &Receptor, weight: f64) -> usize {
-    match r {
-        Receptor::BySign => usize::from(weight < 0.0),
-        Receptor::Index(i) => *i,
-    }
-}
-
 /// Neurons, initial state, devices and probes of one chunk (no synapses yet).
 pub(crate) fn create_chunk(spec: &NetworkSpec, info: ChunkInfo, reports: &[ReportInfo]) -> Chunk {
     let pop = &spec.populations[info.population];
@@ -143,12 +136,11 @@ fn local_targets(info: &ChunkInfo, lo: u32, ids: &Option<Vec<u32>>) -> Vec<u32> 
 fn device_inputs(spec: &NetworkSpec, info: &ChunkInfo, lanes: usize) -> ChunkInputs {
     let lo = info.first_in_population(spec);
     let sim = &spec.simulation;
+    let model = model::lookup(&spec.populations[info.population].model).expect("validated");
+    // The lane and the weight as the receptor takes it (see `ModelInfo::route`).
     let lane_of = |r: &Receptor, weight: f64| {
-        if lanes == 1 {
-            0
-        } else {
-            receptor_index(r, weight)
-        }
+        let (receptor, w) = model.route(r, weight);
+        (if lanes == 1 { 0 } else { receptor }, w)
     };
     let mut inputs = ChunkInputs::default();
     for (d, st) in spec.stimuli.iter().enumerate() {
@@ -169,8 +161,8 @@ fn device_inputs(spec: &NetworkSpec, info: &ChunkInfo, lanes: usize) -> ChunkInp
                 d,
                 targets,
                 info.first_gid,
-                lane_of(&st.receptor, *weight),
-                *weight,
+                lane_of(&st.receptor, *weight).0,
+                lane_of(&st.receptor, *weight).1,
                 sim.steps(*delay).max(1),
                 rate * sim.dt * 1e-3,
             )),
@@ -191,8 +183,8 @@ fn device_inputs(spec: &NetworkSpec, info: &ChunkInfo, lanes: usize) -> ChunkInp
             } => inputs.trains.push(SpikeTrainInput {
                 steps: train_steps(sim, spike_times, *delay),
                 targets,
-                lane: lane_of(&st.receptor, *weight),
-                weight: *weight,
+                lane: lane_of(&st.receptor, *weight).0,
+                weight: lane_of(&st.receptor, *weight).1,
                 weight_fixed: 0,
                 next: 0,
             }),

@@ -11,8 +11,9 @@ use std::collections::HashSet;
 
 use crate::dist::{DelaySampler, WeightSampler};
 use crate::layout::ChunkInfo;
+use crate::model::{self, ModelInfo};
 use crate::rng::{stream_id, Purpose, Stream};
-use crate::spec::{ConnRule, NetworkSpec, PopulationSpec, ProjectionSpec, Receptor};
+use crate::spec::{ConnRule, NetworkSpec, PopulationSpec, ProjectionSpec};
 
 /// A synapse before it is packed into the store.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,6 +47,8 @@ struct Ctx<'a> {
     s0: u32,
     ns: u32,
     tgt: &'a PopulationSpec,
+    /// The target model: which receptor a weight drives, and how.
+    model: &'static ModelInfo,
 }
 
 impl<'a> Ctx<'a> {
@@ -61,6 +64,7 @@ impl<'a> Ctx<'a> {
             s0: src.first_gid,
             ns: src.size,
             tgt: &spec.populations[p.target],
+            model: model::lookup(&spec.populations[p.target].model).expect("validated model"),
         }
     }
 
@@ -82,14 +86,11 @@ impl<'a> Ctx<'a> {
     fn synapse(&self, s: &mut Stream, source: u32, target: u32) -> RawSynapse {
         let w = self.weight.sample(s);
         let d = self.delay.sample_steps(s);
-        let receptor = match self.p.receptor {
-            Receptor::BySign => u8::from(w < 0.0),
-            Receptor::Index(i) => i as u8,
-        };
+        let (receptor, w) = self.model.route(&self.p.receptor, w);
         RawSynapse {
             source,
             target,
-            receptor,
+            receptor: receptor as u8,
             delay_steps: d,
             weight: w as f32,
         }

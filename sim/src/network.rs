@@ -228,8 +228,8 @@ impl Network {
         for c in &self.chunks {
             let pop = c.info.population;
             let vars = crate::model::lookup(&self.spec.populations[pop].model)
-                .map_or(&[][..], |m| m.state_vars);
-            for (v, name) in vars.iter().enumerate() {
+                .map_or(&[][..], |m| m.state);
+            for (v, name) in vars.iter().map(|s| s.name).enumerate() {
                 let bad = (0..c.info.len as usize).find(|&i| !c.model().get(v, i).is_finite());
                 if let Some(i) = bad {
                     return Some((pop, c.info.first_gid + i as u32, name));

@@ -211,7 +211,7 @@ fn built(spec: &NetworkSpec, chunk: &mut Chunk) -> Built {
     let rows = sources.iter().map(|&g| syn.row(g).collect()).collect();
     let (fixed_scale, delays) = (syn.fixed_scale.to_bits(), (syn.min_delay, syn.max_delay));
     let pop = &spec.populations[chunk.info.population];
-    let n_vars = model::lookup(&pop.model).unwrap().state_vars.len();
+    let n_vars = model::lookup(&pop.model).unwrap().state.len();
     let n = chunk.info.len as usize;
     let m = chunk.model_mut();
     let state = (0..n_vars)

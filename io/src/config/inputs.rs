@@ -40,6 +40,8 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
     };
     values::delay(&join(at, "delay"), &delay, ctx.sim.dt)?;
     let receptor = ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?;
+    let negative = values::can_be_negative(&weight);
+    ctx.weight_sign(&join(at, "weight"), target, &receptor, negative)?;
     Ok(ProjectionSpec {
         source,
         target,
@@ -252,6 +254,11 @@ pub(crate) fn stimulus(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusSp
         StimulusKind::DcGenerator { .. } => Receptor::BySign,
         _ => ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?,
     };
+    if let StimulusKind::PoissonGenerator { weight, .. }
+    | StimulusKind::SpikeGenerator { weight, .. } = &spec
+    {
+        ctx.weight_sign(&join(at, "weight"), target, &receptor, *weight < 0.0)?;
+    }
     Ok(StimulusSpec {
         kind: spec,
         target,

@@ -49,7 +49,7 @@ impl Ctx<'_> {
     /// The receptor named at `field` (absent: by sign, if the model allows it).
     pub fn receptor(&self, field: &str, target: usize, name: Option<&str>) -> Check<Receptor> {
         let info = self.model(target);
-        let list = info.receptors.join(", ");
+        let list = info.receptor_names().join(", ");
         match name {
             Some(name) => match info.receptor_index(name) {
                 Some(i) => Ok(Receptor::Index(i)),
@@ -58,7 +58,8 @@ impl Ctx<'_> {
                     format!("model {} has no receptor {name:?} (receptors: {list})", info.name),
                 ),
             },
-            None if info.receptors == ["ex", "in"] => Ok(Receptor::BySign),
+            None if info.by_sign.is_some() => Ok(Receptor::BySign),
+            None if info.receptors.len() == 1 => Ok(Receptor::Index(0)),
             None => invalid(
                 field,
                 format!(
@@ -67,6 +68,32 @@ impl Ctx<'_> {
                 ),
             ),
         }
+    }
+
+    /// A weight at `field` that may be negative must not address a named
+    /// conductance receptor (a conductance is >= 0; by sign, NEST's
+    /// convention takes its magnitude).
+    pub fn weight_sign(
+        &self,
+        field: &str,
+        target: usize,
+        receptor: &Receptor,
+        may_be_negative: bool,
+    ) -> Check<()> {
+        let info = self.model(target);
+        if let Receptor::Index(i) = receptor {
+            let r = &info.receptors[*i];
+            if may_be_negative && r.kind == model::ReceptorKind::Conductance {
+                return invalid(
+                    field,
+                    format!(
+                        "receptor {:?} of model {} is a conductance (nS): its weights must be >= 0",
+                        r.name, info.name
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Node ids within population `pop` (see `values::node_ids`).
@@ -309,6 +336,6 @@ fn params(at: &str, info: &ModelInfo, given: &BTreeMap<String, f64>, dt: f64) ->
         }
     };
     let merged = info.with_defaults(given).map_err(located)?;
-    (info.check)(&merged, dt).map_err(located)?;
+    info.check(&merged, dt).map_err(located)?;
     Ok(merged)
 }

@@ -284,15 +284,28 @@ pub(crate) fn node_ids(
 
 /// `var` must be a state variable of the model.
 pub(crate) fn state_var(field: &str, info: &ModelInfo, var: &str) -> Check<usize> {
-    match info.state_index(var) {
+    match info.public_index(var) {
         Some(i) => Ok(i),
         None => invalid(
             field,
             format!(
                 "model {} has no state variable {var:?} (state variables: {})",
                 info.name,
-                info.state_vars.join(", ")
+                info.public_names().join(", ")
             ),
         ),
+    }
+}
+
+/// Whether a weight drawn from `d` can be negative (`WeightSampler` keeps the
+/// sign of a normal's mean and of a uniform's midpoint).
+pub(crate) fn can_be_negative(d: &Distribution) -> bool {
+    match *d {
+        Distribution::Constant(v) => v < 0.0,
+        Distribution::Normal { mean, .. } => mean < 0.0,
+        Distribution::Uniform { low, high } => {
+            0.5 * (low + high) < 0.0 || (low < 0.0 && high <= low)
+        }
+        Distribution::Lognormal { .. } => false,
     }
 }

@@ -5,11 +5,18 @@
 //! not per neuron. Adding a model = a new file exporting a `ModelInfo` plus one
 //! entry in `MODELS`.
 
-use crate::spec::ParamMap;
+use crate::spec::{ParamMap, Receptor};
 
 pub mod alif;
+pub mod decl;
+pub mod dynamics;
 pub mod iaf_psc_exp;
+pub mod lif;
 mod propagators;
+pub mod soa;
+
+pub use decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
+pub use dynamics::Dynamics;
 
 /// The state of a chunk of neurons of one model, advanced one step at a time.
 pub trait NeuronModel: Send {
@@ -21,7 +28,7 @@ pub trait NeuronModel: Send {
     /// held constant during the step. Indices of neurons that crossed threshold
     /// are appended to `spiked` in increasing order.
     fn update(&mut self, input: &[f64], i_stim: &[f64], spiked: &mut Vec<u32>);
-    /// Value of state variable `var` (index into `ModelInfo::state_vars`) of neuron `i`.
+    /// Value of state variable `var` (index into `ModelInfo::state`) of neuron `i`.
     fn get(&self, var: usize, i: usize) -> f64;
     /// Set state variable `var` of neuron `i` (used for initial values).
     fn set(&mut self, var: usize, i: usize, value: f64);
@@ -46,82 +53,119 @@ impl ParamError {
     }
 }
 
-/// What the rest of the simulator knows about a model.
+/// What the rest of the simulator knows about a model, made from its
+/// `Dynamics` declarations by `ModelInfo::of`.
 pub struct ModelInfo {
     /// NEST-style model name used in configs.
     pub name: &'static str,
-    /// Receptor names; synapses address them by index.
-    pub receptors: &'static [&'static str],
-    /// State variables that can be recorded and initialised. `V_m` first.
-    pub state_vars: &'static [&'static str],
-    /// The unit of each state variable, in the order of `state_vars` (SONATA
-    /// unit strings: `mV`, `pA`, `nS`, `1` for dimensionless).
-    pub state_units: &'static [&'static str],
-    /// Parameter names with their NEST defaults.
-    pub defaults: &'static [(&'static str, f64)],
-    /// Check a parameter set (already merged with defaults).
-    pub check: fn(&ParamMap, dt: f64) -> Result<(), ParamError>,
-    /// A chunk of `n` neurons at the default initial state whose input comes
-    /// in `lanes` lanes: `receptors.len()`, or 1 when `merge_receptors` holds
-    /// and no `receptor_vars` is recorded or initialised.
+    /// Parameters with units, defaults and ranges.
+    pub params: &'static [Param],
+    /// Every state variable (hidden ones too), in storage order.
+    pub state: &'static [StateVar],
+    /// Receptors; synapses address them by index.
+    pub receptors: &'static [ReceptorDecl],
+    /// Receptors (excitatory, inhibitory) chosen by a weight's sign.
+    pub by_sign: Option<(u8, u8)>,
+    cross_check: fn(&ParamMap, dt: f64) -> Result<(), ParamError>,
+    /// A chunk of `n` neurons at rest whose input comes in `lanes` lanes:
+    /// `receptors.len()`, or 1 when `lanes` says so.
     pub build: fn(&ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel>,
-    /// True when every receptor's input feeds dynamics that are the same
-    /// linear filter (e.g. equal synaptic time constants): then their events
-    /// can share one ring lane, halving the ring. The model must integrate
-    /// the summed input the same way whether it comes in one lane or in one
-    /// per receptor, so that recording a receptor variable (which needs the
-    /// lanes apart) never changes the results.
-    pub merge_receptors: fn(&ParamMap) -> bool,
-    /// State variables that exist per receptor (need one lane per receptor).
-    pub receptor_vars: &'static [&'static str],
+    merges: fn(&ParamMap) -> bool,
     /// Bytes of state per neuron (for the memory estimate).
     pub bytes_per_neuron: usize,
 }
 
+fn build_soa<M: Dynamics>(p: &ParamMap, dt: f64, n: usize, lanes: usize) -> Box<dyn NeuronModel> {
+    Box::new(soa::Soa::<M>::new(p, dt, n, lanes))
+}
+
 impl ModelInfo {
-    /// `params` completed with the model's defaults; unknown names are an error.
-    pub fn with_defaults(&self, params: &ParamMap) -> Result<ParamMap, ParamError> {
-        for name in params.keys() {
-            if !self.defaults.iter().any(|(d, _)| d == name) {
-                let known: Vec<&str> = self.defaults.iter().map(|(d, _)| *d).collect();
-                return Err(ParamError::new(
-                    name,
-                    format!(
-                        "unknown parameter of model {} (known: {})",
-                        self.name,
-                        known.join(", ")
-                    ),
-                ));
-            }
+    /// The description of model `M`.
+    pub const fn of<M: Dynamics>() -> Self {
+        Self {
+            name: M::NAME,
+            params: M::PARAMS,
+            state: M::STATE,
+            receptors: M::RECEPTORS,
+            by_sign: M::BY_SIGN,
+            cross_check: M::check,
+            build: build_soa::<M>,
+            merges: M::merges,
+            bytes_per_neuron: std::mem::size_of::<M::State>(),
         }
-        let mut full: ParamMap = self
-            .defaults
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
-        full.extend(params.iter().map(|(k, v)| (k.clone(), *v)));
-        Ok(full)
     }
 
-    /// Index of state variable `var` in `state_vars`.
+    /// `params` completed with the model's defaults; unknown names are an
+    /// error (values are checked by `check`).
+    pub fn with_defaults(&self, params: &ParamMap) -> Result<ParamMap, ParamError> {
+        decl::complete(self.name, self.params, params)
+    }
+
+    /// Checks a complete parameter set: ranges, then the model's own checks.
+    pub fn check(&self, p: &ParamMap, dt: f64) -> Result<(), ParamError> {
+        for d in self.params {
+            d.check(p[d.name], dt)?;
+        }
+        (self.cross_check)(p, dt)
+    }
+
+    /// Index of state variable `var` (hidden ones included).
     pub fn state_index(&self, var: &str) -> Option<usize> {
-        self.state_vars.iter().position(|v| *v == var)
+        self.state.iter().position(|v| v.name == var)
+    }
+
+    /// Index of a state variable `record` and `initial` may name.
+    pub fn public_index(&self, var: &str) -> Option<usize> {
+        self.state_index(var).filter(|&i| self.state[i].public)
+    }
+
+    /// Names of the variables `record` and `initial` may name.
+    pub fn public_names(&self) -> Vec<&'static str> {
+        self.state
+            .iter()
+            .filter(|v| v.public)
+            .map(|v| v.name)
+            .collect()
     }
 
     /// The declared unit of state variable `var`.
     pub fn unit_of(&self, var: &str) -> Option<&'static str> {
-        self.state_index(var).map(|i| self.state_units[i])
+        self.state_index(var).map(|i| self.state[i].unit)
     }
 
     /// Index of receptor `name` in `receptors`.
     pub fn receptor_index(&self, name: &str) -> Option<usize> {
-        self.receptors.iter().position(|r| *r == name)
+        self.receptors.iter().position(|r| r.name == name)
+    }
+
+    /// Names of the receptors.
+    pub fn receptor_names(&self) -> Vec<&'static str> {
+        self.receptors.iter().map(|r| r.name).collect()
+    }
+
+    /// The receptor a weight `w` addressed by `r` drives, and the weight as
+    /// that receptor takes it (a conductance chosen by sign takes |w|; an
+    /// event counter takes 1).
+    pub fn route(&self, r: &Receptor, w: f64) -> (usize, f64) {
+        let index = match (r, self.by_sign) {
+            (Receptor::Index(i), _) => *i,
+            (Receptor::BySign, Some((ex, inh))) => usize::from(if w < 0.0 { inh } else { ex }),
+            (Receptor::BySign, None) => 0,
+        };
+        let w = match self.receptors.get(index).map(|d| d.kind) {
+            Some(ReceptorKind::Conductance) => w.abs(),
+            Some(ReceptorKind::Count) => 1.0,
+            _ => w,
+        };
+        (index, w)
     }
 
     /// Input lanes of a population with `params` whose recorded or
-    /// initialised state variables are `vars` (see `build`).
+    /// initialised state variables are `vars`: 1 when the model merges its
+    /// receptors for these parameters and no per-receptor variable is used.
     pub fn lanes<'a>(&self, params: &ParamMap, mut vars: impl Iterator<Item = &'a str>) -> usize {
-        if (self.merge_receptors)(params) && !vars.any(|v| self.receptor_vars.contains(&v)) {
+        let per_receptor = |v: &str| self.state.iter().any(|s| s.name == v && s.per_receptor);
+        if self.receptors.len() > 1 && (self.merges)(params) && !vars.any(per_receptor) {
             1
         } else {
             self.receptors.len()
@@ -142,43 +186,6 @@ pub fn model_names() -> Vec<&'static str> {
     MODELS.iter().map(|m| m.name).collect()
 }
 
-/// Checks shared by the leaky integrate-and-fire family (NEST's messages).
-pub(crate) fn check_lif(p: &ParamMap, dt: f64) -> Result<(), ParamError> {
-    for (name, v) in p {
-        if !v.is_finite() {
-            return Err(ParamError::new(name, format!("must be finite, got {v}")));
-        }
-    }
-    for name in ["C_m", "tau_m", "tau_syn_ex", "tau_syn_in"] {
-        if p[name] <= 0.0 {
-            return Err(ParamError::new(
-                name,
-                format!("must be > 0, got {}", p[name]),
-            ));
-        }
-    }
-    if p["t_ref"] < 0.0 {
-        return Err(ParamError::new(
-            "t_ref",
-            format!("must be >= 0, got {}", p["t_ref"]),
-        ));
-    }
-    let steps = p["t_ref"] / dt;
-    if (steps - steps.round()).abs() > 1e-9 * steps.max(1.0) {
-        return Err(ParamError::new(
-            "t_ref",
-            format!("must be a multiple of dt = {dt} ms"),
-        ));
-    }
-    if p["V_reset"] >= p["V_th"] {
-        return Err(ParamError::new(
-            "V_reset",
-            format!("must be < V_th ({} >= {})", p["V_reset"], p["V_th"]),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,9 +193,8 @@ mod tests {
     #[test]
     fn every_state_variable_declares_a_unit() {
         for m in MODELS {
-            assert_eq!(m.state_vars.len(), m.state_units.len(), "{}", m.name);
             assert_eq!(m.unit_of("V_m"), Some("mV"), "{}", m.name);
-            assert!(m.state_units.iter().all(|u| !u.is_empty()), "{}", m.name);
+            assert!(m.state.iter().all(|v| !v.unit.is_empty()), "{}", m.name);
         }
         assert_eq!(lookup("alif").unwrap().unit_of("a"), Some("1"));
         assert_eq!(

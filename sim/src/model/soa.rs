@@ -1,0 +1,259 @@
+//! The chunk of neurons every model gets, written once: its state as
+//! structure of arrays (one column per state variable), the loop that calls
+//! the model's `step` on each neuron, in a portable and an AVX2 variant of
+//! the same code, spike collection, and get/set of state by index.
+//!
+//! Invariant (from `Dynamics`): `step` touches one neuron only, so the loop
+//! may be vectorised; both variants compile the same source without FMA
+//! contraction (Rust never fuses `a * b + c`), so they give the same bits —
+//! `tests::avx2_variant_equals_portable` checks it for every model.
+
+use super::dynamics::Dynamics;
+use super::NeuronModel;
+use crate::spec::ParamMap;
+
+/// A chunk of `n` neurons of model `M` (see the module docs).
+pub struct Soa<M: Dynamics> {
+    c: M::Consts,
+    /// Column-major state: variable k of neuron i at `k * n + i`.
+    cols: Vec<f64>,
+    n: usize,
+    /// Ring lanes of the input: `M::RECEPTORS.len()`, or 1 when merged.
+    lanes: usize,
+    /// Per state variable: the parameter value it is stored relative to.
+    offsets: Vec<f64>,
+    /// Scratch: 1 where a neuron spiked this step.
+    flags: Vec<u8>,
+}
+
+impl<M: Dynamics> Soa<M> {
+    /// `n` neurons at rest with parameters `p` (complete, checked), step `dt`
+    /// and `lanes` input lanes (1 only if `M::merges(p)`).
+    pub fn new(p: &ParamMap, dt: f64, n: usize, lanes: usize) -> Self {
+        let r = M::RECEPTORS.len();
+        assert!(
+            lanes == r || (lanes == 1 && M::merges(p)),
+            "{}: {lanes} input lanes",
+            M::NAME
+        );
+        let c = M::consts(p, dt);
+        let rest = M::rest(&c);
+        let mut cols = Vec::with_capacity(M::STATE.len() * n);
+        for &x in rest.as_ref() {
+            cols.extend(std::iter::repeat_n(x, n));
+        }
+        let offsets = M::STATE
+            .iter()
+            .map(|v| v.relative_to.map_or(0.0, |name| p[name]))
+            .collect();
+        Self {
+            c,
+            cols,
+            n,
+            lanes,
+            offsets,
+            flags: vec![0; n],
+        }
+    }
+}
+
+impl<M: Dynamics> NeuronModel for Soa<M> {
+    fn update(&mut self, input: &[f64], i_stim: &[f64], spiked: &mut Vec<u32>) {
+        let n = self.n;
+        let args = (
+            &self.c,
+            &mut self.cols[..],
+            &input[..self.lanes * n],
+            &i_stim[..n],
+            &mut self.flags[..],
+        );
+        let merged = self.lanes == 1 && M::RECEPTORS.len() > 1;
+        if merged {
+            chunk_step::<M, true>(args, has_avx2());
+        } else {
+            chunk_step::<M, false>(args, has_avx2());
+        }
+        collect_spikes(&self.flags, spiked);
+    }
+
+    fn get(&self, var: usize, i: usize) -> f64 {
+        self.cols[var * self.n + i] + self.offsets[var]
+    }
+
+    fn set(&mut self, var: usize, i: usize, value: f64) {
+        let n = self.n;
+        self.cols[var * n + i] = value - self.offsets[var];
+        let mut s = M::State::default();
+        for (j, x) in s.as_mut().iter_mut().enumerate() {
+            *x = self.cols[j * n + i];
+        }
+        M::after_set(&self.c, &mut s);
+        for (j, &x) in s.as_ref().iter().enumerate() {
+            self.cols[j * n + i] = x;
+        }
+    }
+}
+
+/// Whether the AVX2 variant may run (checked once per call; cached by std).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// What one chunk step reads and writes: constants, state columns, input
+/// lanes, external currents, spike flags.
+type StepArgs<'a, M> = (
+    &'a <M as Dynamics>::Consts,
+    &'a mut [f64],
+    &'a [f64],
+    &'a [f64],
+    &'a mut [u8],
+);
+
+/// The most state variables a model may have (see `chunk_loop`).
+pub const MAX_STATE: usize = 8;
+
+/// The chunk step: splits the state into its columns and the input into its
+/// lanes, and runs the variant the CPU allows.
+fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
+    let (c, cols, input, i_stim, flags) = a;
+    let n = flags.len();
+    assert!(M::STATE.len() <= MAX_STATE && M::RECEPTORS.len() <= 2);
+    assert!(cols.len() == M::STATE.len() * n && i_stim.len() == n);
+    let mut it = cols.chunks_exact_mut(n.max(1));
+    let mut col = || it.next().unwrap_or_default();
+    let (c0, c1, c2, c3, c4, c5, c6, c7) = (col(), col(), col(), col(), col(), col(), col(), col());
+    let (x0, x1) = input.split_at(n.min(input.len()));
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only when the CPU has AVX2 (`has_avx2`).
+        unsafe { avx2_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags) };
+        return;
+    }
+    let _ = avx2;
+    portable_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags);
+}
+
+// The chunk loop: each neuron's state and input gathered from the columns,
+// stepped, scattered back. The columns and lanes are separate slice
+// arguments of non-inlined functions on purpose: only there does the
+// compiler know that they do not overlap, which it needs to vectorise the
+// loop (inside a tuple or an array it does not). Each variant expands the
+// same body with its own target features.
+macro_rules! chunk_loop {
+    ($(#[$attr:meta])* $name:ident $(, $unsafety:tt)?) => {
+        $(#[$attr])*
+        #[inline(never)]
+        #[allow(clippy::too_many_arguments)]
+        $($unsafety)? fn $name<M: Dynamics, const MERGED: bool>(
+            c: &M::Consts,
+            c0: &mut [f64], c1: &mut [f64], c2: &mut [f64], c3: &mut [f64],
+            c4: &mut [f64], c5: &mut [f64], c6: &mut [f64], c7: &mut [f64],
+            x0: &[f64], x1: &[f64], i_stim: &[f64], flags: &mut [u8],
+        ) {
+            let n = flags.len();
+            let k = M::STATE.len();
+            let cols = [c0, c1, c2, c3, c4, c5, c6, c7];
+            for col in &cols[..k] {
+                assert!(col.len() == n);
+            }
+            let (x0, i_stim) = (&x0[..n], &i_stim[..n]);
+            let two = x1.len() == n;
+            for i in 0..n {
+                let mut s = M::State::default();
+                for (j, x) in s.as_mut().iter_mut().enumerate() {
+                    // SAFETY: j < k, and each of the first k columns has n
+                    // entries (asserted above); i < n.
+                    *x = unsafe { *cols[j].get_unchecked(i) };
+                }
+                let mut inp = M::Input::default();
+                inp.as_mut()[0] = x0[i];
+                if two {
+                    inp.as_mut()[1] = x1[i];
+                }
+                let spike = M::step::<MERGED>(c, &mut s, &inp, i_stim[i]);
+                for (j, &x) in s.as_ref().iter().enumerate() {
+                    // SAFETY: as for the load.
+                    unsafe { *cols[j].get_unchecked_mut(i) = x };
+                }
+                flags[i] = u8::from(spike);
+            }
+        }
+    };
+}
+
+chunk_loop!(portable_loop);
+chunk_loop!(
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    avx2_loop,
+    unsafe
+);
+
+/// Appends the indices of the non-zero `flags`, in order.
+fn collect_spikes(flags: &[u8], spiked: &mut Vec<u32>) {
+    let mut base = 0;
+    for word in flags.chunks(8) {
+        if word.iter().any(|&f| f != 0) {
+            for (j, &f) in word.iter().enumerate() {
+                if f != 0 {
+                    spiked.push((base + j) as u32);
+                }
+            }
+        }
+        base += word.len();
+    }
+}
+
+/// Runs `steps` steps of a chunk twice, through the portable and the
+/// dispatched variant, and returns whether states and spikes agree bit for
+/// bit (for the models' tests).
+#[cfg(test)]
+pub(crate) fn variants_agree<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize) -> bool {
+    use crate::rng::Stream;
+    let n = 257;
+    let mut a = Soa::<M>::new(p, 0.1, n, lanes);
+    let mut s = Stream::new(5, 6, 7, 8);
+    for x in a.cols.iter_mut() {
+        *x *= 1.0 + 0.2 * s.uniform();
+    }
+    let mut b = Soa::<M>::new(p, 0.1, n, lanes);
+    b.cols.clone_from(&a.cols);
+    let mut fired = 0;
+    for _ in 0..steps {
+        let input: Vec<f64> = (0..lanes * n).map(|_| 400.0 * s.uniform()).collect();
+        let stim: Vec<f64> = (0..n).map(|_| 200.0 * s.uniform()).collect();
+        let merged = lanes == 1 && M::RECEPTORS.len() > 1;
+        if merged {
+            chunk_step::<M, true>(step_args(&mut a, &input, &stim), false);
+            chunk_step::<M, true>(step_args(&mut b, &input, &stim), has_avx2());
+        } else {
+            chunk_step::<M, false>(step_args(&mut a, &input, &stim), false);
+            chunk_step::<M, false>(step_args(&mut b, &input, &stim), has_avx2());
+        }
+        if a.flags != b.flags {
+            return false;
+        }
+        fired += a.flags.iter().filter(|&&f| f != 0).count();
+    }
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert!(fired > 0, "{}: no spike in the test", M::NAME);
+    bits(&a.cols) == bits(&b.cols)
+}
+
+#[cfg(test)]
+fn step_args<'a, M: Dynamics>(
+    x: &'a mut Soa<M>,
+    input: &'a [f64],
+    stim: &'a [f64],
+) -> StepArgs<'a, M> {
+    (&x.c, &mut x.cols[..], input, stim, &mut x.flags[..])
+}
