@@ -77,7 +77,7 @@ impl Dynamics for Alif {
     }
 
     #[inline(always)]
-    fn step<const MERGED: bool>(c: &AlifConsts, s: &mut [f64; 5], x: &[f64; 2], stim: f64) -> bool {
+    fn step<const MERGED: bool>(c: &AlifConsts, s: &mut [f64; 5], x: &[f64; 2], stim: f64) -> u8 {
         let q = &c.lif;
         let (a, b) = (s[1] * q.p21_ex, s[2] * q.p21_in);
         s[1] = s[1] * q.p11_ex + x[0];
@@ -87,7 +87,7 @@ impl Dynamics for Alif {
         if spike {
             s[3] += 1.0;
         }
-        spike
+        u8::from(spike)
     }
 }
 

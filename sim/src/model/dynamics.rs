@@ -64,12 +64,13 @@ pub trait Dynamics: Send + Sync + Sized + 'static {
     fn after_set(_c: &Self::Consts, _s: &mut Self::State) {}
 
     /// Advances one neuron by one step. `i_stim` is the external current (pA)
-    /// held during the step. Returns whether it spiked. With `MERGED`, the
-    /// per-receptor variables need not be kept.
+    /// held during the step. Returns the number of spikes it emits at the end
+    /// of the step (0 or 1, except for relays such as `parrot_neuron`). With
+    /// `MERGED`, the per-receptor variables need not be kept.
     fn step<const MERGED: bool>(
         c: &Self::Consts,
         s: &mut Self::State,
         input: &Self::Input,
         i_stim: f64,
-    ) -> bool;
+    ) -> u8;
 }

@@ -83,7 +83,7 @@ impl Dynamics for IafPscExp {
         s: &mut [f64; 5],
         x: &[f64; 2],
         stim: f64,
-    ) -> bool {
+    ) -> u8 {
         let (a, b) = if MERGED || c.equal {
             let a = s[I_SYN] * c.p21_ex;
             // Lanes hold exact multiples of 2^-k pA: this sum is the one
@@ -97,7 +97,7 @@ impl Dynamics for IafPscExp {
             s[I_EX] = s[I_EX] * c.p11_ex + x[0];
             s[I_IN] = s[I_IN] * c.p11_in + x[1];
         }
-        lif_membrane(c, s, a, b, stim, c.theta)
+        u8::from(lif_membrane(c, s, a, b, stim, c.theta))
     }
 }
 

@@ -22,7 +22,7 @@ pub struct Soa<M: Dynamics> {
     lanes: usize,
     /// Per state variable: the parameter value it is stored relative to.
     offsets: Vec<f64>,
-    /// Scratch: 1 where a neuron spiked this step.
+    /// Scratch: the number of spikes of each neuron this step.
     flags: Vec<u8>,
 }
 
@@ -118,13 +118,15 @@ type StepArgs<'a, M> = (
 
 /// The most state variables a model may have (see `chunk_loop`).
 pub const MAX_STATE: usize = 8;
+/// The most receptors a model may have (one input lane each).
+pub const MAX_RECEPTORS: usize = 2;
 
 /// The chunk step: splits the state into its columns and the input into its
 /// lanes, and runs the variant the CPU allows.
 fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
     let (c, cols, input, i_stim, flags) = a;
     let n = flags.len();
-    assert!(M::STATE.len() <= MAX_STATE && M::RECEPTORS.len() <= 2);
+    assert!(M::STATE.len() <= MAX_STATE && M::RECEPTORS.len() <= MAX_RECEPTORS);
     assert!(cols.len() == M::STATE.len() * n && i_stim.len() == n);
     let mut it = cols.chunks_exact_mut(n.max(1));
     let mut col = || it.next().unwrap_or_default();
@@ -173,7 +175,9 @@ macro_rules! chunk_loop {
                     *x = unsafe { *cols[j].get_unchecked(i) };
                 }
                 let mut inp = M::Input::default();
-                inp.as_mut()[0] = x0[i];
+                if let Some(x) = inp.as_mut().first_mut() {
+                    *x = x0[i];
+                }
                 if two {
                     inp.as_mut()[1] = x1[i];
                 }
@@ -182,7 +186,7 @@ macro_rules! chunk_loop {
                     // SAFETY: as for the load.
                     unsafe { *cols[j].get_unchecked_mut(i) = x };
                 }
-                flags[i] = u8::from(spike);
+                flags[i] = spike;
             }
         }
     };
@@ -198,13 +202,14 @@ chunk_loop!(
     unsafe
 );
 
-/// Appends the indices of the non-zero `flags`, in order.
+/// Appends the index of each neuron once per spike it emitted (`flags`
+/// holds the counts), in order.
 fn collect_spikes(flags: &[u8], spiked: &mut Vec<u32>) {
     let mut base = 0;
     for word in flags.chunks(8) {
         if word.iter().any(|&f| f != 0) {
             for (j, &f) in word.iter().enumerate() {
-                if f != 0 {
+                for _ in 0..f {
                     spiked.push((base + j) as u32);
                 }
             }
