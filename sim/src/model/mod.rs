@@ -10,8 +10,11 @@ use crate::spec::{ParamMap, Receptor};
 pub mod alif;
 pub mod decl;
 pub mod dynamics;
+pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
+pub mod izhikevich;
 pub mod lif;
+pub mod parrot_neuron;
 mod propagators;
 pub mod soa;
 
@@ -174,7 +177,13 @@ impl ModelInfo {
 }
 
 /// The registry: every model the simulator can host.
-pub static MODELS: &[&ModelInfo] = &[&iaf_psc_exp::INFO, &alif::INFO];
+pub static MODELS: &[&ModelInfo] = &[
+    &iaf_psc_exp::INFO,
+    &alif::INFO,
+    &iaf_psc_delta::INFO,
+    &izhikevich::INFO,
+    &parrot_neuron::INFO,
+];
 
 /// The registered model called `name`.
 pub fn lookup(name: &str) -> Option<&'static ModelInfo> {
