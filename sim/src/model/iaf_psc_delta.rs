@@ -52,8 +52,7 @@ impl Dynamics for IafPscDelta {
         StateVar::relative("V_m", "mV", "E_L"),
         StateVar::hidden("refractory_steps", "1"),
     ];
-    const RECEPTORS: &'static [ReceptorDecl] =
-        &[ReceptorDecl::new("delta", ReceptorKind::Voltage)];
+    const RECEPTORS: &'static [ReceptorDecl] = &[ReceptorDecl::new("delta", ReceptorKind::Voltage)];
     const BY_SIGN: Option<(u8, u8)> = None;
     type Consts = DeltaConsts;
     type State = [f64; 2];
@@ -86,7 +85,11 @@ impl Dynamics for IafPscDelta {
         let v1 = if r == 0.0 { free } else { v };
         let spike = v1 >= c.theta;
         s[0] = if spike { c.v_reset } else { v1 };
-        s[1] = if spike { c.ref_steps } else { (r - 1.0).max(0.0) };
+        s[1] = if spike {
+            c.ref_steps
+        } else {
+            (r - 1.0).max(0.0)
+        };
         u8::from(spike)
     }
 }

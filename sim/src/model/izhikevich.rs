@@ -46,8 +46,7 @@ impl Dynamics for Izhikevich {
         Param::ranged("V_th", "mV", 30.0, Range::Any, ""),
     ];
     const STATE: &'static [StateVar] = &[StateVar::new("V_m", "mV"), StateVar::new("U_m", "mV")];
-    const RECEPTORS: &'static [ReceptorDecl] =
-        &[ReceptorDecl::new("delta", ReceptorKind::Voltage)];
+    const RECEPTORS: &'static [ReceptorDecl] = &[ReceptorDecl::new("delta", ReceptorKind::Voltage)];
     const BY_SIGN: Option<(u8, u8)> = None;
     type Consts = IzhConsts;
     type State = [f64; 2];

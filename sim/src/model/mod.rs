@@ -10,6 +10,7 @@ use crate::spec::{ParamMap, Receptor};
 pub mod alif;
 pub mod decl;
 pub mod dynamics;
+pub mod iaf_psc_alpha;
 pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
 pub mod izhikevich;
@@ -180,6 +181,7 @@ impl ModelInfo {
 pub static MODELS: &[&ModelInfo] = &[
     &iaf_psc_exp::INFO,
     &alif::INFO,
+    &iaf_psc_alpha::INFO,
     &iaf_psc_delta::INFO,
     &izhikevich::INFO,
     &parrot_neuron::INFO,

@@ -20,8 +20,7 @@ impl Dynamics for ParrotNeuron {
     const NAME: &'static str = "parrot_neuron";
     const PARAMS: &'static [Param] = &[];
     const STATE: &'static [StateVar] = &[];
-    const RECEPTORS: &'static [ReceptorDecl] =
-        &[ReceptorDecl::new("events", ReceptorKind::Count)];
+    const RECEPTORS: &'static [ReceptorDecl] = &[ReceptorDecl::new("events", ReceptorKind::Count)];
     const BY_SIGN: Option<(u8, u8)> = None;
     type Consts = ();
     type State = [f64; 0];
@@ -47,6 +46,10 @@ mod tests {
 
     #[test]
     fn avx2_variant_equals_portable() {
-        assert!(crate::model::soa::variants_agree::<ParrotNeuron>(&ParamMap::new(), 1, 20));
+        assert!(crate::model::soa::variants_agree::<ParrotNeuron>(
+            &ParamMap::new(),
+            1,
+            20
+        ));
     }
 }
