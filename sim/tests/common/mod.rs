@@ -1,6 +1,8 @@
 //! Spec builders for the sim crate's tests (no config files: sim has no io).
 #![allow(dead_code)]
 
+pub mod ranks;
+
 use brainsim_sim::model;
 use brainsim_sim::spec::*;
 use brainsim_sim::{EpochOutput, InProcess, Network, Spike};
