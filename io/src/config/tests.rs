@@ -5,6 +5,7 @@
 use super::*;
 
 mod errors;
+mod models;
 use brainsim_sim::spec::{
     ConnRule, Distribution, InitialValue, Receptor, RecordSpec, StimulusKind, StimulusSpec,
 };
