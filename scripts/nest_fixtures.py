@@ -9,6 +9,7 @@ weight (both positive for parrot_neuron, which ignores weights). A multimeter
 (interval 0.1 ms) records every dynamic state variable NEST offers for the
 model, a spike_recorder its spikes; both go to
 sim/tests/fixtures/nest/<model>.json with the setup, floats at full precision.
+The numeric defaults of every model (GetDefaults) go to defaults.json.
 NEST is used as a black box only: no NEST code is copied.
 
 NEST delivers a multimeter's samples of the last min-delay interval only
@@ -184,9 +185,26 @@ def fixture(model, setup):
     }
 
 
+def defaults():
+    """NEST's default of every finite numeric parameter of each model
+    (GetDefaults), for the check that brainsim declares the same defaults."""
+    out = {}
+    for model in MODELS:
+        d = nest.GetDefaults(model)
+        out[model] = {
+            k: float(v)
+            for k, v in d.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) != float("inf")
+        }
+    return out
+
+
 def main():
     nest.set_verbosity("M_ERROR")
     OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "defaults.json"
+    path.write_text(json.dumps(defaults(), separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"{path}: parameter defaults")
     for model, setup in MODELS.items():
         data = fixture(model, setup)
         path = OUT / f"{model}.json"

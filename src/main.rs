@@ -6,6 +6,7 @@
 
 mod analyze;
 mod check;
+mod models;
 mod partition;
 mod progress;
 mod run;
@@ -58,6 +59,11 @@ enum Command {
     },
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
     Analyze(analyze::Args),
+    /// List the neuron models, or show one model's parameters (unit, default, range), state variables and receptors.
+    Models {
+        /// A model name (e.g. iaf_psc_alpha); without it, all names.
+        name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -88,5 +94,6 @@ fn main() -> ExitCode {
             threads,
         }),
         Command::Analyze(args) => analyze::main(&args),
+        Command::Models { name } => models::main(name.as_deref()),
     }
 }

@@ -275,3 +275,36 @@ fn izhikevich_matches_nest() {
 fn parrot_neuron_matches_nest() {
     check_against_nest("parrot_neuron");
 }
+
+/// Every parameter a model declares has NEST 3.10's default
+/// (`fixtures/nest/defaults.json`, NEST's GetDefaults, written by
+/// `scripts/nest_fixtures.py`).
+#[test]
+fn declared_defaults_are_nest_defaults() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/nest/defaults.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let nest: BTreeMap<String, BTreeMap<String, f64>> = serde_json::from_str(&text).unwrap();
+    let mut checked = 0;
+    for m in model::MODELS {
+        let Some(theirs) = nest.get(m.name) else {
+            continue;
+        };
+        for p in m.params {
+            let Some(&want) = theirs.get(p.name) else {
+                panic!("{}: NEST has no parameter {}", m.name, p.name);
+            };
+            assert!(
+                (p.default - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{}.{}: default {} but NEST's is {want}",
+                m.name,
+                p.name,
+                p.default
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} defaults checked");
+}

@@ -6,6 +6,7 @@ mod brunel;
 mod check;
 mod crash;
 mod microcircuit;
+mod models;
 mod mpi;
 mod outputs;
 mod partition;
