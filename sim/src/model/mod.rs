@@ -28,14 +28,23 @@ pub trait NeuronModel: Send {
     ///
     /// `input` is `[lane][neuron]` (lanes as given to `build`: one per
     /// receptor, or one for all): the summed weights (pA) of the events
-    /// arriving at the end of this step. `i_stim` is the external current (pA)
-    /// held constant during the step. Indices of neurons that crossed threshold
-    /// are appended to `spiked` in increasing order.
+    /// arriving at the end of this step, in the receptors' units. `i_stim` is
+    /// the external current (pA) held constant during the step. Indices of
+    /// neurons that spiked are appended to `spiked` in increasing order (once
+    /// per spike).
     fn update(&mut self, input: &[f64], i_stim: &[f64], spiked: &mut Vec<u32>);
-    /// Value of state variable `var` (index into `ModelInfo::state`) of neuron `i`.
+    /// Value of state variable `var` (index into `ModelInfo::state`) of neuron
+    /// `i`, in its unit (e.g. V_m in mV, not relative to E_L).
     fn get(&self, var: usize, i: usize) -> f64;
-    /// Set state variable `var` of neuron `i` (used for initial values).
+    /// Sets state variable `var` of neuron `i` (an initial value) and
+    /// re-derives the hidden state that depends on it.
     fn set(&mut self, var: usize, i: usize, value: f64);
+    /// The stored value of variable `var` of neuron `i`, bits as they are
+    /// (what a checkpoint saves; `restore` puts it back).
+    fn raw(&self, var: usize, i: usize) -> f64;
+    /// Puts back a value `raw` returned; with every variable of every neuron
+    /// restored, the chunk continues bit for bit as the saved one would.
+    fn restore(&mut self, var: usize, i: usize, raw: f64);
 }
 
 /// A parameter the model refuses: its NEST name and why.
@@ -95,7 +104,8 @@ impl ModelInfo {
             cross_check: M::check,
             build: build_soa::<M>,
             merges: M::merges,
-            bytes_per_neuron: std::mem::size_of::<M::State>(),
+            // The state columns and the spike-count scratch.
+            bytes_per_neuron: std::mem::size_of::<M::State>() + 1,
         }
     }
 
