@@ -52,12 +52,12 @@ fn unknown_nested_key() {
 
 #[test]
 fn unknown_model() {
-    let text = BASE.replace("\"alif\"", "\"iaf_psc_alpha\"");
+    let text = BASE.replace("\"alif\"", "\"hh_psc_alpha\"");
     rejects(
         &text,
-        "iaf_psc_alpha",
+        "hh_psc_alpha",
         "population[1].model",
-        &[r#"unknown model "iaf_psc_alpha""#, "iaf_psc_exp, alif"],
+        &[r#"unknown model "hh_psc_alpha""#, "iaf_psc_exp, alif"],
     );
 }
 
