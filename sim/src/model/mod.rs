@@ -10,9 +10,11 @@ use crate::spec::{ParamMap, Receptor};
 pub mod alif;
 pub mod decl;
 pub mod dynamics;
+pub mod iaf_cond_exp;
 pub mod iaf_psc_exp;
 pub mod lif;
 mod propagators;
+pub mod rkf45;
 pub mod soa;
 
 pub use decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
@@ -174,7 +176,7 @@ impl ModelInfo {
 }
 
 /// The registry: every model the simulator can host.
-pub static MODELS: &[&ModelInfo] = &[&iaf_psc_exp::INFO, &alif::INFO];
+pub static MODELS: &[&ModelInfo] = &[&iaf_psc_exp::INFO, &alif::INFO, &iaf_cond_exp::INFO];
 
 /// The registered model called `name`.
 pub fn lookup(name: &str) -> Option<&'static ModelInfo> {
