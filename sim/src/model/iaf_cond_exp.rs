@@ -18,8 +18,7 @@
 //!    refractory for t_ref (the next t_ref / dt steps).
 //!
 //! Measured against NEST 3.10 (`tests/nest_models.rs`, 300 ms, 9 spikes):
-//! spikes on the same steps, g_ex and g_in bit-identical, V_m within
-//! 6e-16 relative.
+//! spikes on the same steps and every variable bit-identical.
 
 use super::decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
 use super::dynamics::Dynamics;
@@ -187,10 +186,17 @@ mod tests {
     use crate::model::soa::variants_agree;
 
     /// The AVX2 variant of the chunk loop gives the portable one's bits.
+    /// The test feeds up to 400 nS per step into both receptors; with NEST's
+    /// tau_syn_in (2 ms) inhibition dominates after a few steps (the neurons
+    /// fire early on), with 0.2 ms the two balance and V_m stays near -42 mV,
+    /// above V_th, so the neurons fire throughout.
     #[test]
     fn avx2_variant_equals_portable() {
-        let p = INFO.with_defaults(&ParamMap::new()).unwrap();
-        assert!(variants_agree::<IafCondExp>(&p, 2, 200));
+        for tau_in in [2.0, 0.2] {
+            let mut p = INFO.with_defaults(&ParamMap::new()).unwrap();
+            p.insert("tau_syn_in".into(), tau_in);
+            assert!(variants_agree::<IafCondExp>(&p, 2, 200));
+        }
     }
 
     /// NEST's checks: V_reset < V_th, C_m > 0, time constants > 0, t_ref >= 0.

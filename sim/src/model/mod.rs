@@ -7,6 +7,7 @@
 
 use crate::spec::{ParamMap, Receptor};
 
+pub mod aeif_cond_exp;
 pub mod alif;
 pub mod decl;
 pub mod dynamics;
@@ -176,7 +177,12 @@ impl ModelInfo {
 }
 
 /// The registry: every model the simulator can host.
-pub static MODELS: &[&ModelInfo] = &[&iaf_psc_exp::INFO, &alif::INFO, &iaf_cond_exp::INFO];
+pub static MODELS: &[&ModelInfo] = &[
+    &iaf_psc_exp::INFO,
+    &alif::INFO,
+    &iaf_cond_exp::INFO,
+    &aeif_cond_exp::INFO,
+];
 
 /// The registered model called `name`.
 pub fn lookup(name: &str) -> Option<&'static ModelInfo> {
