@@ -18,15 +18,16 @@
 //! Difference from NEST that remains. Against the NEST 3.10 fixtures
 //! (`tests/nest_models.rs`, 300 ms, 3000 samples per variable) both models
 //! are bit-identical: max relative difference 0 for V_m, g_ex, g_in (and w),
-//! spikes on the same steps. (That test reads the fixtures with serde_json,
-//! whose default float parser may land one ulp off the decimal written; it
-//! therefore reports differences up to 3e-14 absolute, about 1 ulp, that
-//! are not in the results.) What is not pinned down:
-//! - the right-hand sides sum their terms in the order that reproduces the
-//!   fixtures; where an external current enters that sum relative to I_e
-//!   the fixtures cannot tell (they have none), so with a current V_m may
-//!   differ in the last bit, and then, once the step-size control chooses
-//!   other substeps, by amounts of the order of the local tolerance (1e-3
+//! spikes on the same steps. So were ad-hoc NEST runs of the same setup with
+//! a dc_generator (both models), t_ref = 0 (both) and Delta_T = 0 (aeif).
+//! (`nest_models` reads the fixtures with serde_json, whose default float
+//! parser may land one ulp off the decimal written: it reports differences
+//! up to 3e-14 absolute, about 1 ulp, that are not in the results.) What
+//! is not pinned down:
+//! - the right-hand sides sum their terms in the order that reproduces NEST;
+//!   a case these runs do not cover could still round differently in the
+//!   last bit, and then, once the step-size control chooses other
+//!   substeps, differ by amounts of the order of the local tolerance (1e-3
 //!   for `iaf_cond_exp`; `gsl_error_tol` x (1 + h |y'|) for `aeif_cond_exp`);
 //! - `exp` and `pow` are the platform's libm (glibc here, as NEST's): another
 //!   libm can change last bits the same way;

@@ -1,9 +1,12 @@
 //! Spec builders for the sim crate's tests (no config files: sim has no io).
 #![allow(dead_code)]
 
+use brainsim_sim::comm::local::run_ranks;
+use brainsim_sim::comm::SpikeExchange;
+use brainsim_sim::layout::{self, ChunkInfo};
 use brainsim_sim::model;
 use brainsim_sim::spec::*;
-use brainsim_sim::{EpochOutput, InProcess, Network, Spike};
+use brainsim_sim::{Comm, EpochOutput, Exchange, InProcess, Network, Spike};
 use std::collections::BTreeMap;
 
 pub fn simulation(dt: f64, t_stop: f64) -> SimulationSpec {
@@ -86,4 +89,32 @@ pub fn run(spec: &NetworkSpec, threads: usize) -> (Vec<Spike>, Vec<brainsim_sim:
         }
         (spikes, samples)
     })
+}
+
+/// Runs the whole simulation on `ranks` in-process ranks (chunks dealt round
+/// robin, as `tests/distributed.rs` does); returns the union of their spikes
+/// in the order of `run`'s.
+pub fn run_on_ranks(spec: &NetworkSpec, ranks: usize) -> Vec<Spike> {
+    let chunks = layout::chunks(spec);
+    let owner = |c: &ChunkInfo| c.index % ranks;
+    let rank_of_gid = |g: u32| owner(chunks.iter().find(|c| c.gids().contains(&g)).unwrap());
+    let runs = run_ranks(ranks, |comm| {
+        let me = comm.rank();
+        let mut ex = SpikeExchange::new(comm);
+        let mut net = Network::build(spec, &|c| owner(c) == me, &mut ex);
+        let cross = net.min_delay_from(&|g| rank_of_gid(g) != me);
+        let agreed = ex.all_min(cross);
+        net.set_epoch_steps(agreed);
+        let n = spec.n_neurons() as usize;
+        ex.setup(&net.needed_sources(), &rank_of_gid, n, net.epoch_steps());
+        let mut out = EpochOutput::default();
+        let mut spikes = Vec::new();
+        while net.run_epoch(&mut ex, &mut out) {
+            spikes.extend_from_slice(&out.spikes);
+        }
+        spikes
+    });
+    let mut all: Vec<Spike> = runs.into_iter().flatten().collect();
+    all.sort_unstable();
+    all
 }
