@@ -160,14 +160,14 @@ impl AeifConsts {
         };
         let v = if refractory { self.v_reset } else { bounded };
         let (g_ex, g_in, w) = (y[G_EX], y[G_IN], y[W]);
-        let i_spike = if self.delta_t == 0.0 {
-            0.0
-        } else {
-            self.g_l * self.delta_t * ((v - self.v_th) / self.delta_t).exp()
-        };
         let dv = if refractory {
             0.0
         } else {
+            let i_spike = if self.delta_t == 0.0 {
+                0.0
+            } else {
+                self.g_l * self.delta_t * ((v - self.v_th) / self.delta_t).exp()
+            };
             (-self.g_l * (v - self.e_l) + i_spike
                 - g_ex * (v - self.e_ex)
                 - g_in * (v - self.e_in)
