@@ -7,9 +7,11 @@
 
 use crate::spec::{ParamMap, Receptor};
 
+pub mod aeif_cond_exp;
 pub mod alif;
 pub mod decl;
 pub mod dynamics;
+pub mod iaf_cond_exp;
 pub mod iaf_psc_alpha;
 pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
@@ -17,6 +19,7 @@ pub mod izhikevich;
 pub mod lif;
 pub mod parrot_neuron;
 mod propagators;
+pub mod rkf45;
 pub mod soa;
 
 pub use decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
@@ -195,6 +198,8 @@ pub static MODELS: &[&ModelInfo] = &[
     &iaf_psc_delta::INFO,
     &izhikevich::INFO,
     &parrot_neuron::INFO,
+    &iaf_cond_exp::INFO,
+    &aeif_cond_exp::INFO,
 ];
 
 /// The registered model called `name`.

@@ -287,12 +287,14 @@ mod tests {
             let (n, lanes) = (50, m.receptors.len());
             let mut a = (m.build)(&p, 0.1, n, lanes);
             let mut s = Stream::new(1, 2, 3, 4);
+            // Lane 0 (excitatory where the model has a pair) dominates.
             let input = |s: &mut Stream| -> Vec<f64> {
+                let scale = |k: usize| if k < n { 100.0 } else { 10.0 };
                 (0..lanes * n)
-                    .map(|_| (100.0 * s.uniform()).round() / 8.0)
+                    .map(|k| (scale(k) * s.uniform()).round() / 8.0)
                     .collect()
             };
-            let stim = vec![300.0; n];
+            let stim = vec![600.0; n];
             let mut spikes = (Vec::new(), Vec::new());
             for _ in 0..300 {
                 a.update(&input(&mut s), &stim, &mut spikes.0);
