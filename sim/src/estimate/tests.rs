@@ -52,7 +52,7 @@ fn assert_sound(spec: &NetworkSpec, net: &Network) -> Result<(), TestCaseError> 
         let s = &c.synapses;
         prop_assert!(!e.packed || s.is_packed(), "chunk {}: packed", c.info.index);
         prop_assert!(e.dense_index || s.is_sparse(), "chunk {}", c.info.index);
-        if e.packed == s.is_packed() && e.dense_index == !s.is_sparse() {
+        if e.packed == s.is_packed() && e.dense_index != s.is_sparse() {
             estimated += e.synapse_bytes + e.index_bytes;
             built += s.bytes();
         }
@@ -110,7 +110,7 @@ proptest! {
         assert_sound(&spec, &net)?;
         let est = estimate_network(&spec);
         let (e, n) = (est.max_delay_steps, net.max_delay);
-        prop_assert!(e >= u64::from(n), "{e} < {n}");
+        prop_assert!(e >= n, "{e} < {n}");
     }
 }
 
@@ -183,10 +183,7 @@ fn store_bytes_of_a_deterministic_network_are_exact() {
         assert_eq!(e.synapse_bytes + e.index_bytes, c.synapses.bytes());
     }
     let b = est.rank_breakdown(&spec, &|_| true, 2, 1);
-    assert_eq!(
-        b.phase_bytes(Phase::Always) as u64 >= net.synapse_bytes(),
-        true
-    );
+    assert!(b.phase_bytes(Phase::Always) as u64 >= net.synapse_bytes());
 }
 
 /// A chunk whose sources are a small population of a large network gets a
