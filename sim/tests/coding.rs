@@ -218,7 +218,10 @@ fn inhomogeneous_poisson_switches_at_the_step_of_its_times() {
     });
     // Stamps 1.0 ..= 1.9 ms (steps 10..=19) arrive 1 step later: PSCs start
     // at 1.1 ..= 2.0 ms, i.e. consumed by the updates of steps 10..=19.
-    assert_eq!(steps.into_iter().collect::<Vec<_>>(), (10..=19).collect::<Vec<u64>>());
+    assert_eq!(
+        steps.into_iter().collect::<Vec<_>>(),
+        (10..=19).collect::<Vec<u64>>()
+    );
     assert!(per_target.iter().all(|&s| s == 10), "{per_target:?}");
 }
 
@@ -302,7 +305,11 @@ fn coded_network() -> NetworkSpec {
     p(1, 0, 10, w(-80.0));
     let table = InputTable {
         times: vec![0.0, 100.0, 200.0],
-        values: vec![vec![1.0, 2.0, 3.0], vec![3.0, 0.5, 2.0], vec![2.0, 2.0, 0.0]],
+        values: vec![
+            vec![1.0, 2.0, 3.0],
+            vec![3.0, 0.5, 2.0],
+            vec![2.0, 2.0, 0.0],
+        ],
         components: None,
     };
     let mut stim = |kind, target, node_ids| {

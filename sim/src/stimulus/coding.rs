@@ -53,7 +53,10 @@ mod tests {
         let lat = latency_ms(2.0, 10.0, 1.0).unwrap();
         assert!((lat - 10.0 * 2f64.ln()).abs() < 1e-12);
         assert_eq!(latency_stamp(100, None, 2.0, 10.0, 1.0, 0.1), Some(169));
-        assert_eq!(latency_stamp(100, Some(170), 2.0, 10.0, 1.0, 0.1), Some(169));
+        assert_eq!(
+            latency_stamp(100, Some(170), 2.0, 10.0, 1.0, 0.1),
+            Some(169)
+        );
         assert_eq!(latency_stamp(100, Some(169), 2.0, 10.0, 1.0, 0.1), None);
         // threshold 0: every positive x fires at once.
         assert_eq!(latency_stamp(7, None, 0.3, 10.0, 0.0, 0.1), Some(7));

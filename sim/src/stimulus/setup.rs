@@ -67,7 +67,10 @@ pub(crate) fn push_input(
                     .iter()
                     .map(|&t| segment_start(sim.steps(t)))
                     .collect(),
-                lambdas: rate_values.iter().map(|&r| vec![per_step(r, sim)]).collect(),
+                lambdas: rate_values
+                    .iter()
+                    .map(|&r| vec![per_step(r, sim)])
+                    .collect(),
             };
             let targets: Vec<(u32, u32)> = local().map(|t| (t, 0)).collect();
             inputs.varying.push(VaryingPoissonInput::new(
@@ -248,7 +251,12 @@ pub fn device_cost(sim: &SimulationSpec, kind: &StimulusKind) -> (f64, usize, us
         StimulusKind::SpikeTrains { trains, weight, .. } => {
             let most = trains
                 .iter()
-                .map(|(_, t)| t.chunk_by(|a, b| a == b).map(<[f64]>::len).max().unwrap_or(0))
+                .map(|(_, t)| {
+                    t.chunk_by(|a, b| a == b)
+                        .map(<[f64]>::len)
+                        .max()
+                        .unwrap_or(0)
+                })
                 .max()
                 .unwrap_or(0);
             let events: usize = trains.iter().map(|(_, t)| t.len()).sum();
