@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod coding;
 mod errors;
 use brainsim_sim::spec::{
     ConnRule, Distribution, InitialValue, Receptor, RecordSpec, StimulusKind, StimulusSpec,
