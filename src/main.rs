@@ -8,6 +8,7 @@ mod analyze;
 mod check;
 mod partition;
 mod progress;
+mod readout;
 mod run;
 
 use std::path::PathBuf;
@@ -56,7 +57,8 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
+    /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot;
+    /// per-neuron rates and first-spike latencies over windows, and the decoding of a rate or latency encoder.
     Analyze(analyze::Args),
 }
 

@@ -60,6 +60,10 @@ pub(crate) fn load_spike_files(spec: &mut NetworkSpec, base: &Path) -> Check<()>
         };
         let at = format!("stimulus[{i}]");
         let path = std::path::absolute(base.join(&*file)).unwrap_or_else(|_| base.join(&*file));
+        if !path.is_file() {
+            let message = format!("{}: no such file", path.display());
+            return invalid(join(&at, "spikes_file"), message);
+        }
         let f = SpikeFile::open(&path)
             .or_else(|e| invalid(join(&at, "spikes_file"), one_line(&e.to_string())))?;
         *population = choose_population(&at, &f, population)?;

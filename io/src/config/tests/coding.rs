@@ -374,9 +374,19 @@ fn bad_spike_files() {
         &text,
         "spikes_file",
         "stimulus[0].spikes_file",
-        &["nope.h5"],
+        &["nope.h5: no such file"],
     );
     assert!(!e.message.contains('\n'));
+    let junk = dir.join("junk.h5");
+    std::fs::write(&junk, "not HDF5").unwrap();
+    let text = sg(&format!("spikes_file = {junk:?}\n"));
+    let e = rejects(
+        &text,
+        "spikes_file",
+        "stimulus[0].spikes_file",
+        &["junk.h5"],
+    );
+    assert!(!e.message.contains('\n'), "{}", e.message);
     // Node 6 of the file is outside I (5 neurons).
     let text = sg(&format!("spikes_file = {file:?}\n"));
     rejects(
