@@ -54,8 +54,39 @@ pub(crate) fn push_input(
     if pos.is_empty() {
         return;
     }
-    let local = || pos.iter().map(|&(_, t)| t);
+    let lane_of = |weight| lane(&st.receptor, weight);
     match &st.kind {
+        StimulusKind::StepCurrentGenerator {
+            amplitude_times,
+            amplitude_values,
+            delay,
+        } => {
+            let d = delay_steps(sim, *delay);
+            let starts = amplitude_times.iter().map(|&t| sim.steps(t) + d).collect();
+            let targets = pos.iter().map(|&(_, t)| t).collect();
+            let input = StepCurrentInput::new(targets, starts, amplitude_values.clone());
+            inputs.steps.push(input);
+        }
+        StimulusKind::InhomogeneousPoissonGenerator { .. } | StimulusKind::RateEncoder { .. } => {
+            let input = varying_input(sim, device, info.first_gid, &st.kind, &pos, &lane_of);
+            inputs.varying.push(input);
+        }
+        _ => inputs
+            .target_trains
+            .push(trains_input(sim, &st.kind, &pos, &lane_of)),
+    }
+}
+
+/// The chunk's input of an inhomogeneous Poisson generator or a rate encoder.
+fn varying_input(
+    sim: &SimulationSpec,
+    device: usize,
+    first_gid: u32,
+    kind: &StimulusKind,
+    pos: &[(usize, u32)],
+    lane_of: &dyn Fn(f64) -> usize,
+) -> VaryingPoissonInput {
+    let (targets, schedule, weight, delay) = match kind {
         StimulusKind::InhomogeneousPoissonGenerator {
             rate_times,
             rate_values,
@@ -63,26 +94,14 @@ pub(crate) fn push_input(
             delay,
         } => {
             let schedule = Schedule {
-                starts: rate_times
-                    .iter()
-                    .map(|&t| segment_start(sim.steps(t)))
-                    .collect(),
+                starts: segment_starts(sim, rate_times),
                 lambdas: rate_values
                     .iter()
                     .map(|&r| vec![per_step(r, sim)])
                     .collect(),
             };
-            let targets: Vec<(u32, u32)> = local().map(|t| (t, 0)).collect();
-            inputs.varying.push(VaryingPoissonInput::new(
-                sim.seed,
-                device,
-                info.first_gid,
-                &targets,
-                lane(&st.receptor, *weight),
-                *weight,
-                delay_steps(sim, *delay),
-                schedule,
-            ));
+            let targets = pos.iter().map(|&(_, t)| (t, 0)).collect();
+            (targets, schedule, *weight, *delay)
         }
         StimulusKind::RateEncoder {
             table,
@@ -91,28 +110,25 @@ pub(crate) fn push_input(
             weight,
             delay,
         } => {
-            let (targets, schedule) = rate_schedule(sim, table, *gain, *offset, &pos);
-            inputs.varying.push(VaryingPoissonInput::new(
-                sim.seed,
-                device,
-                info.first_gid,
-                &targets,
-                lane(&st.receptor, *weight),
-                *weight,
-                delay_steps(sim, *delay),
-                schedule,
-            ));
+            let (targets, schedule) = rate_schedule(sim, table, *gain, *offset, pos);
+            (targets, schedule, *weight, *delay)
         }
-        StimulusKind::StepCurrentGenerator {
-            amplitude_times,
-            amplitude_values,
-            delay,
-        } => {
-            let d = delay_steps(sim, *delay);
-            let starts = amplitude_times.iter().map(|&t| sim.steps(t) + d).collect();
-            let input = StepCurrentInput::new(local().collect(), starts, amplitude_values.clone());
-            inputs.steps.push(input);
-        }
+        _ => unreachable!("a Poisson device of varying rate"),
+    };
+    let (lane, d) = (lane_of(weight), delay_steps(sim, delay));
+    VaryingPoissonInput::new(
+        sim.seed, device, first_gid, &targets, lane, weight, d, schedule,
+    )
+}
+
+/// The chunk's input of a latency encoder or a spike generator from a file.
+fn trains_input(
+    sim: &SimulationSpec,
+    kind: &StimulusKind,
+    pos: &[(usize, u32)],
+    lane_of: &dyn Fn(f64) -> usize,
+) -> TargetTrainsInput {
+    let (stamps, weight, delay) = match kind {
         StimulusKind::SpikeTrains {
             trains,
             weight,
@@ -123,10 +139,7 @@ pub(crate) fn push_input(
                 .iter()
                 .flat_map(|&(k, t)| trains[k].1.iter().map(move |&s| (sim.steps(s), t)))
                 .collect();
-            let lane = lane(&st.receptor, *weight);
-            let d = delay_steps(sim, *delay);
-            let input = TargetTrainsInput::new(stamps, d, lane, *weight);
-            inputs.target_trains.push(input);
+            (stamps, *weight, *delay)
         }
         StimulusKind::LatencyEncoder {
             table,
@@ -135,14 +148,17 @@ pub(crate) fn push_input(
             weight,
             delay,
         } => {
-            let stamps = latency_stamps(sim, table, *tau, *threshold, &pos);
-            let lane = lane(&st.receptor, *weight);
-            let d = delay_steps(sim, *delay);
-            let input = TargetTrainsInput::new(stamps, d, lane, *weight);
-            inputs.target_trains.push(input);
+            let stamps = latency_stamps(sim, table, *tau, *threshold, pos);
+            (stamps, *weight, *delay)
         }
         _ => unreachable!("chunk_setup handles the other kinds"),
-    }
+    };
+    TargetTrainsInput::new(stamps, delay_steps(sim, delay), lane_of(weight), weight)
+}
+
+/// The first emission step of each segment starting at `times` (ms).
+fn segment_starts(sim: &SimulationSpec, times: &[f64]) -> Vec<u64> {
+    times.iter().map(|&t| segment_start(sim.steps(t))).collect()
 }
 
 /// The rate encoder's targets in the chunk with their group (the chunk's
@@ -166,11 +182,7 @@ fn rate_schedule(
         })
         .collect();
     let schedule = Schedule {
-        starts: table
-            .times
-            .iter()
-            .map(|&t| segment_start(sim.steps(t)))
-            .collect(),
+        starts: segment_starts(sim, &table.times),
         lambdas: table
             .values
             .iter()
