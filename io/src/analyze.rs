@@ -288,4 +288,6 @@ fn fano_factor(counts: &[u64]) -> Option<f64> {
 }
 
 #[cfg(test)]
+mod coding_tests;
+#[cfg(test)]
 mod tests;
