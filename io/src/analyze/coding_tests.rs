@@ -192,7 +192,8 @@ fn latency_decoding_orders_components_and_compares_with_the_formula() {
     assert_eq!(d.windows[0].order, [0, 2, 3]);
     assert_eq!(d.matched, (0, 1));
     // Output formats carry the same.
-    let json: serde_json::Value = serde_json::from_str(&decoding_json(&[d.clone()])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&decoding_json(std::slice::from_ref(&d))).unwrap();
     assert_eq!(json[0]["windows"][0]["match"], false);
     let csv = decoding_csv(&[d]);
     assert_eq!(csv.lines().next(), Some(DECODE_CSV_HEADER));
