@@ -69,6 +69,10 @@ fn encoder(a: &Args) -> Result<Encoder, Failure> {
 pub fn plan(a: &Args, span: Window) -> Result<Option<Plan>, Failure> {
     let wanted = a.windows.is_some() || a.window_ms.is_some() || a.decode.is_some();
     if !wanted {
+        if a.readout.is_some() {
+            let msg = "--readout needs windows: --windows encoder, --window-ms or --decode";
+            return Err(Failure::BadInput(msg.into()));
+        }
         return Ok(None);
     }
     let needs_encoder = a.decode.is_some() || a.windows.is_some();

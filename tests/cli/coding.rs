@@ -216,6 +216,7 @@ weight = 1e6
         ),
         (vec!["--window-ms", "0"], "--window-ms 0 must be > 0"),
         (vec!["--windows", "encoder"], "config.effective.toml"),
+        (vec!["--readout", "x.csv"], "--readout needs windows"),
     ] {
         let o = bin()
             .args(["analyze", dir, "--no-png"])
