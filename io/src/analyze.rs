@@ -25,6 +25,7 @@ use crate::spike_reader::SpikeFile;
 
 pub mod decode;
 mod decode_format;
+mod encoder;
 mod extent;
 mod format;
 pub mod readout;
