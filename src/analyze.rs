@@ -1,10 +1,12 @@
 //! `brainsim analyze DIR`: checks a run's spikes.h5 before it counts, then prints
-//! streaming statistics (table, CSV or JSON) and draws a raster plot.
+//! streaming statistics (table, CSV or JSON) and draws a raster plot; with
+//! windows, per-neuron read-outs and the decoding of an encoder (`readout`).
 //!
 //! Order: read and check everything first — open the file, find its valid extent,
-//! compute the statistics, render the raster into memory — then print, then write
-//! the PNG, so a corrupt or unreadable input (exit 2, one line) leaves nothing
-//! behind. An unfinished run is analysed over its valid extent, with a warning.
+//! compute the statistics and read-outs, render the raster into memory — then
+//! print, then write the read-out and the PNG, so a corrupt or unreadable input
+//! (exit 2, one line) leaves nothing behind. An unfinished run is analysed over its
+//! valid extent, with a warning.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +17,8 @@ use brainsim_io::analyze::{
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::raster::{Raster, RasterOptions};
 use brainsim_io::spike_reader::SpikeFile;
+
+use crate::readout::{self, DecodeMethod, WindowSource};
 
 /// How the statistics are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -51,13 +55,37 @@ pub struct Args {
     /// Neurons drawn per population in the raster plot.
     #[arg(long, default_value_t = 200)]
     pub raster_neurons: u64,
-    /// Output format of the statistics (on stdout).
+    /// Output format of the statistics or of the decoding (on stdout).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Per-window read-outs over the windows of the run's rate or latency encoder:
+    /// (t_j + delay, t_{j+1} + delay] for each vector j of its table, clipped to
+    /// (t-start, t-stop] (the encoder is read from DIR/config.effective.toml).
+    #[arg(long, value_enum, conflicts_with = "window_ms")]
+    pub windows: Option<WindowSource>,
+    /// Per-window read-outs over consecutive windows of this many ms from t-start.
+    #[arg(long = "window-ms")]
+    pub window_ms: Option<f64>,
+    /// The encoder, by the index of its [[stimulus]] table (from 0), when the run
+    /// has several rate or latency encoders.
+    #[arg(long)]
+    pub encoder: Option<usize>,
+    /// Per-neuron read-out file: spikes, rate, first spike and latency of every
+    /// neuron in every window; `.h5` writes HDF5, anything else CSV (default with
+    /// windows or --decode: DIR/readout.csv).
+    #[arg(long)]
+    pub readout: Option<PathBuf>,
+    /// Decode the encoder's vectors from its population's spikes and print that
+    /// (in --format) instead of the statistics: `rate` = mean rate per component,
+    /// correlated with the encoded vector; `latency` = order of the components by
+    /// first-spike latency, compared with the encoded order. Windows: the encoder's
+    /// unless --window-ms.
+    #[arg(long, value_enum)]
+    pub decode: Option<DecodeMethod>,
 }
 
 /// Why analyze stopped: bad input (exit 2) or anything else (exit 1).
-enum Failure {
+pub(crate) enum Failure {
     BadInput(String),
     Other(String),
 }
@@ -109,6 +137,11 @@ fn run(a: &Args) -> Result<(), Failure> {
         return Err(Failure::BadInput(format!("--bin {} must be > 0", a.bin)));
     }
     let stats = analyze_file(&file, window, a.bin).map_err(&bad)?;
+    let plan = readout::plan(a, window)?;
+    let computed = match &plan {
+        Some(p) => Some(readout::compute(&file, p, a.decode, &bad)?),
+        None => None,
+    };
     let png = (!a.no_png).then(|| a.png.clone().unwrap_or_else(|| a.dir.join("raster.png")));
     let raster = match &png {
         Some(path) => {
@@ -121,14 +154,17 @@ fn run(a: &Args) -> Result<(), Failure> {
         }
         None => None,
     };
-    match a.format {
-        Format::Table => {
-            let (t0, t1) = (window.t_start, window.t_stop);
-            println!("window ({t0}, {t1}] ms, Fano bins {} ms", a.bin);
-            print!("{}", format_table(&stats));
+    let decoded = computed
+        .as_ref()
+        .is_some_and(|c| readout::print_decoding(c, a.format));
+    if !decoded {
+        print_stats(a, &stats, window);
+    }
+    if let (Some(p), Some(c)) = (&plan, &computed) {
+        readout::write(p, c)?;
+        if a.format == Format::Table {
+            println!("per-neuron read-out: {}", p.file.display());
         }
-        Format::Csv => print!("{}", format_csv(&stats, window)),
-        Format::Json => print!("{}", format_json(&stats, window)),
     }
     if let (Some(raster), Some(path)) = (raster, png) {
         raster.write_png(&path).map_err(&bad)?;
@@ -137,6 +173,19 @@ fn run(a: &Args) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The statistics in the chosen format, on stdout.
+fn print_stats(a: &Args, stats: &[brainsim_io::analyze::PopulationStats], window: Window) {
+    match a.format {
+        Format::Table => {
+            let (t0, t1) = (window.t_start, window.t_stop);
+            println!("window ({t0}, {t1}] ms, Fano bins {} ms", a.bin);
+            print!("{}", format_table(stats));
+        }
+        Format::Csv => print!("{}", format_csv(stats, window)),
+        Format::Json => print!("{}", format_json(stats, window)),
+    }
 }
 
 /// `DIR/metadata.json`, None if there is none; bad input if it cannot be read.

@@ -9,6 +9,7 @@ mod check;
 mod models;
 mod partition;
 mod progress;
+mod readout;
 mod run;
 
 use std::path::PathBuf;
@@ -57,7 +58,8 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot.
+    /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot;
+    /// per-neuron rates and first-spike latencies over windows, and the decoding of a rate or latency encoder.
     Analyze(analyze::Args),
     /// List the neuron models, or show one model's parameters (unit, default, range), state variables and receptors.
     Models {

@@ -1,7 +1,10 @@
 //! `brainsim analyze`: per-population firing statistics of a SONATA spike file over a
 //! time window — mean rate, mean CV of inter-spike intervals, Fano factor of the
 //! population spike count — their table, CSV and JSON (`format`), and the valid
-//! extent of a possibly unfinished run (`extent`).
+//! extent of a possibly unfinished run (`extent`). Per-neuron rates and first
+//! spikes over a list of windows (`readout`, written by `readout_files`) and the
+//! decoding of a rate or latency encoder's vectors from them (`decode`, printed by
+//! `decode_format`).
 //!
 //! Windows are (t_start, t_stop]: a spike of step s is stamped (s + 1) * dt, the end
 //! of its step, so (a, b] holds exactly the spikes of the steps inside [a, b), and the
@@ -20,10 +23,17 @@ use std::path::Path;
 pub use crate::sonata_spikes::IoError;
 use crate::spike_reader::SpikeFile;
 
+pub mod decode;
+mod decode_format;
+mod encoder;
 mod extent;
 mod format;
+pub mod readout;
+mod readout_files;
+pub use decode_format::{decoding_csv, decoding_json, decoding_table, DECODE_CSV_HEADER};
 pub use extent::{valid_extent, Extent, ExtentSource};
 pub use format::{format_csv, format_json, format_table};
+pub use readout_files::{write_readout, READOUT_CSV_HEADER};
 
 /// Most bins of a window (8 bytes each per population).
 pub const MAX_BINS: usize = 100_000_000;
@@ -278,5 +288,7 @@ fn fano_factor(counts: &[u64]) -> Option<f64> {
     Some(var / mean)
 }
 
+#[cfg(test)]
+mod coding_tests;
 #[cfg(test)]
 mod tests;

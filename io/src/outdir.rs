@@ -15,7 +15,8 @@
 //!   (finished, interrupted, failed or crashed while running) is refused
 //!   unless the caller passes `--overwrite`, which removes what that run
 //!   wrote (`clear_previous_run`: its metadata, configs, listed outputs, part
-//!   and pid files, the raster plot made from its spikes) and nothing else.
+//!   and pid files, the raster plot and read-out `analyze` made from its
+//!   spikes) and nothing else.
 //! - No output is written through a symbolic link that is already there
 //!   (`refuse_symlinks`); small files are written to a temporary name and
 //!   renamed, which replaces a link instead of following it.
@@ -67,7 +68,12 @@ impl OutputDir {
                 let _ = fs::remove_file(self.path.join(name));
             }
         }
-        for name in ["config.toml", "config.effective.toml", "raster.png"] {
+        for name in [
+            "config.toml",
+            "config.effective.toml",
+            "raster.png",
+            "readout.csv",
+        ] {
             let _ = fs::remove_file(self.path.join(name));
         }
         let _ = fs::remove_file(self.metadata());

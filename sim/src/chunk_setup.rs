@@ -188,6 +188,7 @@ fn device_inputs(spec: &NetworkSpec, info: &ChunkInfo, lanes: usize) -> ChunkInp
                 weight_fixed: 0,
                 next: 0,
             }),
+            _ => crate::stimulus::setup::push_input(spec, d, st, info, &lane_of, &mut inputs),
         }
     }
     inputs

@@ -40,7 +40,7 @@ use crate::exchange::Spike;
 use crate::layout::{self, ChunkInfo};
 use crate::model;
 use crate::spec::{ConnRule, Distribution, NetworkSpec, StimulusKind};
-use crate::stimulus::{max_repeats, poisson_cost};
+use crate::stimulus::{device_cost, max_repeats, poisson_cost};
 use crate::synapse::{self, fixed_scale_for, packed_off_bits, round_half_away, SPARSE_BELOW};
 
 /// Standard deviations added to a random synapse count.
@@ -226,7 +226,7 @@ struct Ctx {
     lanes: Vec<usize>,
     /// Per stimulus: the most one step brings a target (pA) and the bytes of
     /// its tables (Poisson only).
-    devices: Vec<(f64, usize)>,
+    devices: Vec<(f64, usize, usize)>,
     ring_slots: u64,
 }
 
@@ -244,15 +244,17 @@ pub fn max_delay_steps(spec: &NetworkSpec) -> u64 {
         .unwrap_or(0)
 }
 
-/// The most one step of each stimulus brings a target, and the bytes a chunk
-/// it targets holds besides 4 or 8 per target (tables, spike steps, struct).
-fn device_costs(spec: &NetworkSpec) -> Vec<(f64, usize)> {
+/// The most one step of each stimulus brings a target, the bytes a chunk it
+/// targets holds besides its targets (tables, spike steps, struct) and the
+/// bytes per target.
+fn device_costs(spec: &NetworkSpec) -> Vec<(f64, usize, usize)> {
     let sim = &spec.simulation;
     spec.stimuli
         .iter()
         .map(|st| match &st.kind {
             StimulusKind::PoissonGenerator { rate, weight, .. } => {
-                poisson_cost(rate * sim.dt * 1e-3, *weight, 0)
+                let (most, bytes) = poisson_cost(rate * sim.dt * 1e-3, *weight, 0);
+                (most, bytes, 8)
             }
             StimulusKind::SpikeGenerator {
                 spike_times,
@@ -263,9 +265,11 @@ fn device_costs(spec: &NetworkSpec) -> Vec<(f64, usize)> {
                 (
                     max_repeats(&steps) as f64 * weight.abs(),
                     steps.len() * 8 + 64,
+                    4,
                 )
             }
-            StimulusKind::DcGenerator { .. } => (0.0, 64),
+            StimulusKind::DcGenerator { .. } => (0.0, 64, 4),
+            kind => device_cost(sim, kind),
         })
         .collect()
 }
@@ -406,7 +410,7 @@ fn predict_packed(n_targets: u32, lanes: usize, inc: &Incoming, device_input: f6
 fn chunk_devices(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> (usize, f64) {
     let lo = c.first_in_population(spec);
     let (mut bytes, mut uniform) = (0, 0.0);
-    for (st, &(most, table_bytes)) in spec.stimuli.iter().zip(&ctx.devices) {
+    for (st, &(most, table_bytes, per_target)) in spec.stimuli.iter().zip(&ctx.devices) {
         if st.target != c.population {
             continue;
         }
@@ -417,11 +421,6 @@ fn chunk_devices(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> (usize, f64) {
         if m == 0 {
             continue;
         }
-        // Poisson: targets and counts; the others: targets.
-        let per_target = match st.kind {
-            StimulusKind::PoissonGenerator { .. } => 8,
-            _ => 4,
-        };
         bytes += table_bytes + per_target * m;
         if st.node_ids.is_none() {
             uniform += most;

@@ -20,6 +20,9 @@ pub enum Purpose {
     Poisson = 3,
     /// fixed_total_number's split among target chunks (per projection).
     Split = 4,
+    /// Poisson trains of piecewise constant rate: inhomogeneous Poisson
+    /// generators and rate encoders (per device).
+    VaryingPoisson = 5,
 }
 
 /// Stream id from a purpose and an object index (projection, device, population).

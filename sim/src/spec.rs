@@ -201,6 +201,77 @@ pub enum StimulusKind {
         /// Delay from spike to arrival (ms).
         delay: f64,
     },
+    /// An independent Poisson train per target whose rate is piecewise
+    /// constant (NEST's inhomogeneous_poisson_generator): `rate_values[k]`
+    /// from `rate_times[k]` on, 0 before the first time. Rate k drives the
+    /// spikes stamped in [rate_times[k], rate_times[k + 1]).
+    InhomogeneousPoissonGenerator {
+        /// Times of the rate changes (ms, on the grid, >= 0, strictly increasing).
+        rate_times: Vec<f64>,
+        /// Rate from each time on (Hz, >= 0).
+        rate_values: Vec<f64>,
+        /// Weight of each event (pA).
+        weight: f64,
+        /// Delay from emission to arrival (ms).
+        delay: f64,
+    },
+    /// A piecewise constant current (NEST's step_current_generator):
+    /// `amplitude_values[k]` from `amplitude_times[k] + delay` on, 0 before.
+    StepCurrentGenerator {
+        /// Times of the amplitude changes (ms, on the grid, >= 0, strictly increasing).
+        amplitude_times: Vec<f64>,
+        /// Current from each time on (pA).
+        amplitude_values: Vec<f64>,
+        /// Delay from the generator to the membrane (ms), as NEST's connection delay.
+        delay: f64,
+    },
+    /// A spike_generator replaying a SONATA spikes file: each node id of the
+    /// file's population gets its own train (the spec's `node_ids` are the
+    /// node ids with spikes, in the same order as `trains`).
+    SpikeTrains {
+        /// The file the trains were read from (as resolved by the config reader).
+        file: String,
+        /// The population of the file that was read.
+        population: String,
+        /// Per target node id (within the target population), its spike
+        /// times (ms, on the grid, sorted); node ids ascending.
+        trains: Vec<(u32, Vec<f64>)>,
+        /// Weight of each event (pA).
+        weight: f64,
+        /// Delay from spike to arrival (ms).
+        delay: f64,
+    },
+    /// Rate coding: target k reads component c(k) of the table's vector in
+    /// effect and fires Poisson spikes at max(0, gain * x + offset) Hz
+    /// (stamped in [times[j], times[j + 1]) for vector j; none before the first).
+    RateEncoder {
+        /// The input vectors over time and the component of each target.
+        table: InputTable,
+        /// Hz per unit of x.
+        gain: f64,
+        /// Hz.
+        offset: f64,
+        /// Weight of each event (pA).
+        weight: f64,
+        /// Delay from emission to arrival (ms).
+        delay: f64,
+    },
+    /// Latency coding: at each table time t_j, target k fires one spike at
+    /// t_j + tau * ln(x / (x - threshold)) (rounded to the nearest step) if
+    /// its component x exceeds `threshold`, none otherwise, and none that
+    /// would fall at or after the next table time.
+    LatencyEncoder {
+        /// The input vectors over time and the component of each target.
+        table: InputTable,
+        /// Time constant (ms, > 0).
+        tau: f64,
+        /// Threshold (>= 0, in the units of x).
+        threshold: f64,
+        /// Weight of each event (pA).
+        weight: f64,
+        /// Delay from spike to arrival (ms).
+        delay: f64,
+    },
 }
 
 /// One `[[stimulus]]`: a device and the neurons it drives.
@@ -269,6 +340,9 @@ impl NetworkSpec {
             .partition_point(|p| p.first_gid + p.size <= gid)
     }
 }
+
+mod input_table;
+pub use input_table::InputTable;
 
 #[cfg(test)]
 pub(crate) mod test_specs;

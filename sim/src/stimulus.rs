@@ -1,5 +1,9 @@
 //! Stimulus devices as seen by one chunk: Poisson trains, DC currents and
-//! spike trains, applied step by step.
+//! spike trains, applied step by step; the devices of rate and temporal
+//! coding — Poisson trains of piecewise constant rate (`varying_poisson`),
+//! step currents (`step_current`), per-target spike trains
+//! (`target_trains`), the encoders' formulas (`coding`) and their set-up
+//! from the spec (`setup`) — live in the submodules.
 //!
 //! Event devices (Poisson, spike trains) add into the ring slot of the step,
 //! in the chunk's fixed point like synapses (weights rounded to 2^-k pA once),
@@ -14,6 +18,17 @@
 
 use crate::philox::{philox4x32, philox4x32_lanes};
 use crate::rng::{stream_id, Purpose, Stream};
+
+pub mod coding;
+pub(crate) mod setup;
+pub mod step_current;
+pub mod target_trains;
+pub mod varying_poisson;
+
+pub use setup::device_cost;
+use step_current::StepCurrentInput;
+use target_trains::TargetTrainsInput;
+use varying_poisson::VaryingPoissonInput;
 
 /// Poisson(lambda) by inversion against a precomputed CDF in 32-bit fixed
 /// point, started from a guide table (Chen & Asau) indexed by the top bits of
@@ -304,6 +319,12 @@ pub struct ChunkInputs {
     pub dc: Vec<DcInput>,
     /// Spike generators, in spec order.
     pub trains: Vec<SpikeTrainInput>,
+    /// Inhomogeneous Poisson generators and rate encoders, in spec order.
+    pub varying: Vec<VaryingPoissonInput>,
+    /// Step current generators, in spec order.
+    pub steps: Vec<StepCurrentInput>,
+    /// Latency encoders and spike generators from spikes files, in spec order.
+    pub target_trains: Vec<TargetTrainsInput>,
 }
 
 impl ChunkInputs {
@@ -323,6 +344,14 @@ impl ChunkInputs {
                 bound[t as usize] += most * tr.weight.abs();
             }
         }
+        for v in &self.varying {
+            for &t in v.targets() {
+                bound[t as usize] += v.max_step_input();
+            }
+        }
+        for tt in &self.target_trains {
+            tt.add_max_step_input(&mut bound);
+        }
         bound
     }
 
@@ -334,6 +363,12 @@ impl ChunkInputs {
         for tr in &mut self.trains {
             tr.weight_fixed = (tr.weight * scale).round() as i32;
         }
+        for v in &mut self.varying {
+            v.weight_fixed = (v.weight() * scale).round() as i32;
+        }
+        for tt in &mut self.target_trains {
+            tt.weight_fixed = (tt.weight() * scale).round() as i32;
+        }
     }
 
     /// Adds the event devices' input of `step` into `slot` (`[lane][neuron]`,
@@ -344,6 +379,12 @@ impl ChunkInputs {
         for p in &mut self.poisson {
             p.apply(step, slot, n);
         }
+        for v in &mut self.varying {
+            v.apply(step, slot, n);
+        }
+        for tt in &mut self.target_trains {
+            tt.apply(step, slot, n);
+        }
         i_stim.fill(0.0);
         for d in &self.dc {
             if (d.start_step..d.stop_step).contains(&step) {
@@ -351,6 +392,9 @@ impl ChunkInputs {
                     i_stim[t as usize] += d.amplitude;
                 }
             }
+        }
+        for sc in &mut self.steps {
+            sc.apply(step, i_stim);
         }
         for tr in &mut self.trains {
             while tr.next < tr.steps.len() && tr.steps[tr.next] < step {
@@ -367,7 +411,12 @@ impl ChunkInputs {
 
     /// Whether no device targets the chunk.
     pub fn is_empty(&self) -> bool {
-        self.poisson.is_empty() && self.dc.is_empty() && self.trains.is_empty()
+        self.poisson.is_empty()
+            && self.dc.is_empty()
+            && self.trains.is_empty()
+            && self.varying.is_empty()
+            && self.steps.is_empty()
+            && self.target_trains.is_empty()
     }
 }
 

@@ -271,6 +271,59 @@ fn every_chunk_is_built_the_same_whoever_builds_it_with_it() {
         node_ids: Some((0..100).step_by(3).collect()),
         receptor: Receptor::BySign,
     });
+    // And every device of rate and temporal coding.
+    let table = InputTable {
+        times: vec![0.0, 20.0],
+        values: vec![vec![1.0, 2.5], vec![3.0, 0.5]],
+        components: None,
+    };
+    let coding = [
+        StimulusKind::InhomogeneousPoissonGenerator {
+            rate_times: vec![0.0, 30.0],
+            rate_values: vec![100.0, 3000.0],
+            weight: 10.0,
+            delay: 1.0,
+        },
+        StimulusKind::RateEncoder {
+            table: table.clone(),
+            gain: 100.0,
+            offset: 10.0,
+            weight: 5.0,
+            delay: 1.0,
+        },
+        StimulusKind::LatencyEncoder {
+            table,
+            tau: 5.0,
+            threshold: 0.9,
+            weight: 20.0,
+            delay: 1.0,
+        },
+        StimulusKind::StepCurrentGenerator {
+            amplitude_times: vec![3.0, 9.0],
+            amplitude_values: vec![50.0, -5.0],
+            delay: 1.0,
+        },
+        StimulusKind::SpikeTrains {
+            file: "x.h5".into(),
+            population: "x".into(),
+            trains: vec![(7, vec![1.0]), (150, vec![2.0, 2.0]), (390, vec![4.0])],
+            weight: 30.0,
+            delay: 1.0,
+        },
+    ];
+    for (i, kind) in coding.into_iter().enumerate() {
+        let node_ids = match &kind {
+            StimulusKind::SpikeTrains { trains, .. } => Some(trains.iter().map(|t| t.0).collect()),
+            _ if i % 2 == 1 => Some((0..400).step_by(5).collect()),
+            _ => None,
+        };
+        spec.stimuli.push(StimulusSpec {
+            kind,
+            target: 0,
+            node_ids,
+            receptor: Receptor::BySign,
+        });
+    }
     let whole = build_owned(&spec, &|_| true);
     let n_chunks = layout::chunks(&spec).len();
     assert_eq!(whole.len(), n_chunks);

@@ -1,6 +1,6 @@
 //! `iaf_psc_exp` against closed-form solutions: the membrane under a constant
-//! current and under a train of exponential PSCs (1e-9 relative), and the
-//! f-I curve against the analytic LIF rate.
+//! current, a step current and a train of exponential PSCs (1e-9 relative),
+//! and the f-I curve against the analytic LIF rate.
 
 mod common;
 use brainsim_sim::spec::*;
@@ -59,6 +59,58 @@ fn membrane_under_dc_matches_closed_form() {
             (got - expected).abs() <= 1e-9 * expected.abs(),
             "t={t}: {got} vs {expected}"
         );
+    }
+}
+
+/// Amplitude k acts from t_k + delay (NEST 3.10, measured: a
+/// step_current_generator with amplitude_times [1, 2] ms connected with
+/// delay 0.1 ms leaves V_m at E_L up to t = 1.1 ms and moves it from
+/// 1.2 ms on, like a dc_generator started at 1 ms). Between changes the
+/// membrane relaxes exponentially towards E_L + R I_k, R = tau_m / C_m.
+#[test]
+fn membrane_under_step_current_matches_closed_form() {
+    let (dt, delay) = (0.1, 0.5);
+    let times = [2.0, 7.3, 20.0];
+    let amps = [375.0, -120.0, 600.0];
+    let mut spec = single_neuron(dt, 60.0, &[]);
+    spec.stimuli.push(StimulusSpec {
+        kind: StimulusKind::StepCurrentGenerator {
+            amplitude_times: times.to_vec(),
+            amplitude_values: amps.to_vec(),
+            delay,
+        },
+        target: 0,
+        node_ids: None,
+        receptor: Receptor::BySign,
+    });
+    let (_, samples) = run(&spec, 1);
+    assert_eq!(samples.len(), 600);
+    let r = TAU_M / C_M;
+    // u(t) = V_m - E_L, piecewise from the changes at t_k + delay.
+    let u = |t: f64| {
+        let mut u = 0.0;
+        for (k, &tk) in times.iter().enumerate() {
+            let from = tk + delay;
+            let to = times.get(k + 1).map_or(f64::INFINITY, |&n| n + delay);
+            if t <= from {
+                break;
+            }
+            let span = t.min(to) - from;
+            let inf = amps[k] * r;
+            u = inf + (u - inf) * (-span / TAU_M).exp();
+        }
+        u
+    };
+    for s in &samples {
+        let t = (s.step + 1) as f64 * dt;
+        let (got, expected) = (s.value - E_L, u(t));
+        assert!(
+            (got - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+            "t={t}: {got} vs {expected}"
+        );
+        if t <= times[0] + delay + 1e-9 {
+            assert_eq!(got, 0.0, "t={t}: current before t_0 + delay");
+        }
     }
 }
 

@@ -247,3 +247,111 @@ fn unreadable_and_malformed_files() {
         &["invalid TOML"],
     );
 }
+
+/// The devices of rate and temporal coding: one case per class of field
+/// (change times, values, tables, mappings, parameters, spike files).
+#[test]
+fn coding_device_fields() {
+    let files = scratch("bad-coding-files");
+    let spikes = files.join("in.h5");
+    let pops = [("src".to_string(), 0, 40)];
+    let mut w = brainsim_io::sonata_spikes::SpikeWriter::create(&spikes, &pops).unwrap();
+    w.append(&[(1.0, 3), (2.0, 30)]).unwrap();
+    w.finish().unwrap();
+    let ipg = "type = \"inhomogeneous_poisson_generator\"\ntarget = \"I\"\nweight = 1.0\n";
+    let scg = "type = \"step_current_generator\"\ntarget = \"I\"\n";
+    let enc = "type = \"rate_encoder\"\ntarget = \"I\"\nweight = 1.0\ngain = 5.0\n";
+    let lat = "type = \"latency_encoder\"\ntarget = \"I\"\nweight = 1.0\ntimes = [0.0]\nvalues = [[2.0]]\n";
+    let sg = "type = \"spike_generator\"\ntarget = \"I\"\nweight = 1.0\n";
+    let cases: Vec<(&str, String, &str, &str, &[&str])> = vec![
+        (
+            "rate-times",
+            format!("{ipg}rate_times = [5.0, 2.0]\nrate_values = [1.0, 2.0]\n"),
+            "rate_times",
+            "stimulus[0].rate_times[1]",
+            &["strictly increasing"],
+        ),
+        (
+            "rate-values",
+            format!("{ipg}rate_times = [5.0]\nrate_values = [-2.0]\n"),
+            "rate_values",
+            "stimulus[0].rate_values[0]",
+            &[">= 0"],
+        ),
+        (
+            "amp-times",
+            format!("{scg}amplitude_times = [1.01, 1.05]\namplitude_values = [1.0, 2.0]\n"),
+            "amplitude_times",
+            "stimulus[0].amplitude_times[1]",
+            &["rounded up"],
+        ),
+        (
+            "amp-values",
+            format!("{scg}amplitude_times = [1.0, 2.0]\namplitude_values = [1.0]\n"),
+            "amplitude_values",
+            "stimulus[0].amplitude_values",
+            &["1 entries", "2 times"],
+        ),
+        (
+            "enc-values",
+            format!("{enc}times = [0.0, 1.0]\nvalues = [[1.0, 2.0], [1.0]]\n"),
+            "values",
+            "stimulus[0].values[1]",
+            &["1 components"],
+        ),
+        (
+            "enc-dimension",
+            format!("{enc}times = [0.0]\nvalues = [[1.0, 2.0]]\ndimension = [0, 1, 1, 0, 7]\n"),
+            "dimension",
+            "stimulus[0].dimension[4]",
+            &["component 7 is out of range"],
+        ),
+        (
+            "enc-targets",
+            format!("{enc}times = [0.0]\nvalues = [[1.0, 2.0]]\ndimension = [0, 1]\n"),
+            "dimension",
+            "stimulus[0].dimension",
+            &["2 entries", "25 targets"],
+        ),
+        (
+            "lat-tau",
+            format!("{lat}tau = -1.0\nthreshold = 1.0\n"),
+            "tau = ",
+            "stimulus[0].tau",
+            &["> 0"],
+        ),
+        (
+            "lat-threshold",
+            format!("{lat}tau = 1.0\nthreshold = -1.0\n"),
+            "threshold",
+            "stimulus[0].threshold",
+            &[">= 0"],
+        ),
+        (
+            "sg-missing",
+            format!("{sg}spikes_file = {:?}\n", files.join("nope.h5")),
+            "spikes_file",
+            "stimulus[0].spikes_file",
+            &["nope.h5: no such file"],
+        ),
+        (
+            "sg-node",
+            format!("{sg}spikes_file = {spikes:?}\n"),
+            "spikes_file",
+            "stimulus[0].spikes_file",
+            &["node id 30 is outside", "\"I\" (25 neurons"],
+        ),
+        (
+            "sg-population",
+            format!("{sg}spikes_file = {spikes:?}\npopulation = \"E\"\n"),
+            "population = ",
+            "stimulus[0].population",
+            &["no population \"E\"", "src"],
+        ),
+    ];
+    for (name, body, at, field, words) in cases {
+        let t = format!("{GOOD}\n[[stimulus]]\n{body}");
+        refused(name, &t, line_of(&t, at), field, words);
+    }
+    let _ = std::fs::remove_dir_all(&files);
+}

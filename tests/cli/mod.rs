@@ -4,6 +4,7 @@ mod analyze;
 mod bad_input;
 mod brunel;
 mod check;
+mod coding;
 mod crash;
 mod microcircuit;
 mod models;

@@ -1,10 +1,12 @@
 //! The effective configuration of a run: the given TOML with the
 //! command-line overrides of `[simulation]` applied (`t_stop`, `seed`), so
 //! `config.effective.toml` in the output directory re-runs exactly this run
-//! with no arguments. Comments and layout are not kept (the given file is
-//! saved beside it as `config.toml`).
+//! with no arguments. The `spikes_file` of a spike_generator is written as
+//! the absolute path that was read (a relative one is relative to the config
+//! file, which the copy in the output directory is not). Comments and layout
+//! are not kept (the given file is saved beside it as `config.toml`).
 
-use brainsim_sim::spec::SimulationSpec;
+use brainsim_sim::spec::{SimulationSpec, StimulusKind};
 
 use crate::config::LoadedConfig;
 
@@ -26,6 +28,15 @@ pub fn effective_text(config: &LoadedConfig, run: &SimulationSpec) -> Result<Str
     };
     sim.insert("t_stop".into(), toml::Value::Float(run.t_stop));
     sim.insert("seed".into(), toml::Value::Integer(i64::from(run.seed)));
+    if let Some(toml::Value::Array(stimuli)) = table.get_mut("stimulus") {
+        for (raw, st) in stimuli.iter_mut().zip(&config.spec.stimuli) {
+            if let (toml::Value::Table(raw), StimulusKind::SpikeTrains { file, .. }) =
+                (raw, &st.kind)
+            {
+                raw.insert("spikes_file".into(), toml::Value::String(file.clone()));
+            }
+        }
+    }
     toml::to_string(&table).map_err(|e| format!("{}: {e}", config.path.display()))
 }
 

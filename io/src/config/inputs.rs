@@ -1,13 +1,15 @@
 //! Validation of everything that drives a population: `[[projection]]` tables
 //! (connection rule and its single parameter, the feasibility of the rule for
 //! the two population sizes after `scale`, weight and delay distributions,
-//! receptor) and `[[stimulus]]` tables (the three generator types, each with its
-//! own keys).
+//! receptor) and `[[stimulus]]` tables (the generator types, each with its
+//! own keys; the devices of rate and temporal coding are checked in
+//! `coding`).
 
 use brainsim_sim::spec::{
     ConnRule, Distribution, PopulationSpec, ProjectionSpec, Receptor, StimulusKind, StimulusSpec,
 };
 
+use super::coding;
 use super::raw::{RawProjection, RawStimulus};
 use super::validate::Ctx;
 use super::values::{self, finite, int_in, invalid, join, non_negative, required, Check};
@@ -236,11 +238,19 @@ pub(crate) fn stimulus(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusSp
     let spec = match r.kind.as_str() {
         "poisson_generator" => poisson_generator(ctx, at, r)?,
         "dc_generator" => dc_generator(ctx, at, r)?,
+        "spike_generator" if r.spikes_file.is_some() => coding::spike_file_generator(ctx, at, r)?,
         "spike_generator" => spike_generator(ctx, at, r)?,
+        "inhomogeneous_poisson_generator" => coding::inhomogeneous_poisson_generator(ctx, at, r)?,
+        "step_current_generator" => coding::step_current_generator(ctx, at, r)?,
+        "rate_encoder" => coding::rate_encoder(ctx, at, r)?,
+        "latency_encoder" => coding::latency_encoder(ctx, at, r)?,
         other => {
             return invalid(
                 join(at, "type"),
-                format!("unknown stimulus type {other:?} (types: poisson_generator, dc_generator, spike_generator)"),
+                format!(
+                    "unknown stimulus type {other:?} (types: {})",
+                    STIMULUS_TYPES.join(", ")
+                ),
             );
         }
     };
@@ -249,13 +259,23 @@ pub(crate) fn stimulus(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusSp
         Some(ids) => Some(ctx.node_ids(&join(at, "node_ids"), target, ids)?),
         None => None,
     };
+    let n_targets = node_ids
+        .as_ref()
+        .map_or(ctx.pops[target].size as usize, Vec::len);
+    coding::check_targets(at, &spec, n_targets)?;
     let receptor = match spec {
         // A current is not a synaptic event: no receptor.
-        StimulusKind::DcGenerator { .. } => Receptor::BySign,
+        StimulusKind::DcGenerator { .. } | StimulusKind::StepCurrentGenerator { .. } => {
+            Receptor::BySign
+        }
         _ => ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?,
     };
     if let StimulusKind::PoissonGenerator { weight, .. }
-    | StimulusKind::SpikeGenerator { weight, .. } = &spec
+    | StimulusKind::SpikeGenerator { weight, .. }
+    | StimulusKind::InhomogeneousPoissonGenerator { weight, .. }
+    | StimulusKind::SpikeTrains { weight, .. }
+    | StimulusKind::RateEncoder { weight, .. }
+    | StimulusKind::LatencyEncoder { weight, .. } = &spec
     {
         ctx.weight_sign(&join(at, "weight"), target, &receptor, *weight < 0.0)?;
     }
@@ -267,14 +287,25 @@ pub(crate) fn stimulus(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusSp
     })
 }
 
+/// The `type`s of `[[stimulus]]`.
+const STIMULUS_TYPES: &[&str] = &[
+    "poisson_generator",
+    "dc_generator",
+    "spike_generator",
+    "inhomogeneous_poisson_generator",
+    "step_current_generator",
+    "rate_encoder",
+    "latency_encoder",
+];
+
 /// Who requires a key, in messages: "a poisson_generator".
-fn stimulus_owner(r: &RawStimulus) -> String {
+pub(crate) fn stimulus_owner(r: &RawStimulus) -> String {
     format!("a {}", r.kind)
 }
 
 /// The delay (ms) of a generator's events, 1 ms when absent; the same limits
 /// as a synaptic delay.
-fn stimulus_delay(ctx: &Ctx, at: &str, d: Option<f64>) -> Check<f64> {
+pub(crate) fn stimulus_delay(ctx: &Ctx, at: &str, d: Option<f64>) -> Check<f64> {
     let field = join(at, "delay");
     let d = finite(&field, d.unwrap_or(1.0))?;
     values::delay(&field, &Distribution::Constant(d), ctx.sim.dt)?;
@@ -282,14 +313,14 @@ fn stimulus_delay(ctx: &Ctx, at: &str, d: Option<f64>) -> Check<f64> {
 }
 
 /// `weight`, required by the generators that emit spikes.
-fn stimulus_weight(at: &str, r: &RawStimulus, owner: &str) -> Check<f64> {
+pub(crate) fn stimulus_weight(at: &str, r: &RawStimulus, owner: &str) -> Check<f64> {
     let field = join(at, "weight");
     finite(&field, required(&field, r.weight, owner)?)
 }
 
 /// The most Poisson events a generator may send a target per step (1e8 Hz
 /// at dt = 0.1 ms; the microcircuit's background is 1.6 per step).
-const MAX_EVENTS_PER_STEP: f64 = 1e4;
+pub(crate) const MAX_EVENTS_PER_STEP: f64 = 1e4;
 
 fn poisson_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> {
     let owner = stimulus_owner(r);
@@ -349,7 +380,11 @@ fn spike_generator(ctx: &Ctx, at: &str, r: &RawStimulus) -> Check<StimulusKind> 
     let allowed = ["spike_times", "weight", "delay", "receptor"];
     values::only_keys(at, &r.present_keys(), &allowed, &owner)?;
     let field = join(at, "spike_times");
-    let times = required(&field, r.spike_times.as_deref(), &owner)?;
+    let times = required(
+        &field,
+        r.spike_times.as_deref(),
+        "a spike_generator without spikes_file",
+    )?;
     spike_times(&field, times, ctx.sim.dt)?;
     let weight = stimulus_weight(at, r, &owner)?;
     Ok(StimulusKind::SpikeGenerator {

@@ -3,14 +3,18 @@
 //! and the error type: every failure — unreadable file, TOML syntax, unknown
 //! key, wrong type, missing key, invalid value — becomes one `ConfigError`
 //! printed as `file:line: field.path: message`. The work is split into `raw`
-//! (serde mirror of the file), `validate`, `inputs` and `records` (every
-//! check, using `values` for single values) and `locate` (field path <-> line).
+//! (serde mirror of the file), `validate`, `inputs`, `coding` and `records`
+//! (every check, using `values` for single values), `spike_file` (the spike
+//! trains a spike_generator reads from a SONATA file, once the config is
+//! valid) and `locate` (field path <-> line).
 
+mod coding;
 pub mod effective;
 mod inputs;
 mod locate;
 mod raw;
 mod records;
+mod spike_file;
 mod validate;
 pub use validate::{t_stop_on_grid, MAX_STEPS, MAX_THREADS};
 mod values;
@@ -87,8 +91,20 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
     parse(path, &text)
 }
 
-/// Validate config `text`; `path` is only used to name the file in errors.
+/// Validate config `text` and read the spike files it names (relative to
+/// the directory of `path`, which also names the file in errors).
 pub fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
+    let mut loaded = parse_without_spike_files(path, text)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    spike_file::load_spike_files(&mut loaded.spec, base)
+        .map_err(|e| loaded.error_at(&e.field, e.message))?;
+    Ok(loaded)
+}
+
+/// `parse` without opening the spike files of `spike_generator`s with
+/// `spikes_file` (their trains stay empty): for readers that need only the
+/// structure of a run's network, not its inputs (`brainsim analyze`).
+pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let file = path.display().to_string();
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, &e))?;
     let spec = validate::validate(&raw).map_err(|e| ConfigError {

@@ -81,6 +81,19 @@ pub(crate) struct RawStimulus {
     pub stop: Option<f64>,
     pub spike_times: Option<Vec<f64>>,
     pub receptor: Option<String>,
+    pub rate_times: Option<Vec<f64>>,
+    pub rate_values: Option<Vec<f64>>,
+    pub amplitude_times: Option<Vec<f64>>,
+    pub amplitude_values: Option<Vec<f64>>,
+    pub spikes_file: Option<String>,
+    pub population: Option<String>,
+    pub times: Option<Vec<f64>>,
+    pub values: Option<Vec<Vec<f64>>>,
+    pub dimension: Option<Vec<i64>>,
+    pub gain: Option<f64>,
+    pub offset: Option<f64>,
+    pub tau: Option<f64>,
+    pub threshold: Option<f64>,
 }
 
 impl RawStimulus {
@@ -95,6 +108,19 @@ impl RawStimulus {
             ("stop", self.stop.is_some()),
             ("spike_times", self.spike_times.is_some()),
             ("receptor", self.receptor.is_some()),
+            ("rate_times", self.rate_times.is_some()),
+            ("rate_values", self.rate_values.is_some()),
+            ("amplitude_times", self.amplitude_times.is_some()),
+            ("amplitude_values", self.amplitude_values.is_some()),
+            ("spikes_file", self.spikes_file.is_some()),
+            ("population", self.population.is_some()),
+            ("times", self.times.is_some()),
+            ("values", self.values.is_some()),
+            ("dimension", self.dimension.is_some()),
+            ("gain", self.gain.is_some()),
+            ("offset", self.offset.is_some()),
+            ("tau", self.tau.is_some()),
+            ("threshold", self.threshold.is_some()),
         ];
         flags
             .iter()

@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod coding;
 mod errors;
 mod models;
 use brainsim_sim::spec::{

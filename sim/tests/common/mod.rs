@@ -89,3 +89,59 @@ pub fn run(spec: &NetworkSpec, threads: usize) -> (Vec<Spike>, Vec<brainsim_sim:
         (spikes, samples)
     })
 }
+
+pub mod stats;
+
+/// Calls `f(gid, step, events)` for every (neuron, step) to which the
+/// network's devices bring events, read from the chunks' inputs in a fixed
+/// point of one unit per pA (so an event of weight 1 pA counts 1); the
+/// network is built in one process, its neurons are not run.
+pub fn for_each_input_event(spec: &NetworkSpec, mut f: impl FnMut(u32, u64, i32)) {
+    let net = Network::build(spec, &|_| true, &mut InProcess);
+    for chunk in &net.chunks {
+        let n = chunk.info.len as usize;
+        let lanes = chunk.n_lanes();
+        let mut inputs = chunk.inputs.clone();
+        inputs.set_fixed_scale(1.0);
+        let (mut slot, mut i_stim) = (vec![0; lanes * n], vec![0.0; n]);
+        for step in 0..spec.simulation.n_steps() {
+            slot.fill(0);
+            inputs.apply(step, &mut slot, &mut i_stim);
+            for (j, &v) in slot.iter().enumerate() {
+                if v != 0 {
+                    f(chunk.info.first_gid + (j % n) as u32, step, v);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `spec` on `ranks` in-process ranks (threads, `LocalComm`), chunk c
+/// on rank c % ranks, and returns the union of their spikes, sorted.
+pub fn run_on_ranks(spec: &NetworkSpec, ranks: usize) -> Vec<Spike> {
+    use brainsim_sim::comm::local::run_ranks;
+    use brainsim_sim::comm::SpikeExchange;
+    use brainsim_sim::{Comm, Exchange};
+    let chunks = brainsim_sim::layout::chunks(spec);
+    let per_rank = run_ranks(ranks, |comm| {
+        let me = comm.rank();
+        let owner = |c: &brainsim_sim::layout::ChunkInfo| c.index % ranks;
+        let rank_of_gid = |g: u32| owner(chunks.iter().find(|c| c.gids().contains(&g)).unwrap());
+        let mut ex = SpikeExchange::new(comm);
+        let mut net = Network::build(spec, &|c| owner(c) == me, &mut ex);
+        let cross = net.min_delay_from(&|g| rank_of_gid(g) != me);
+        let agreed = ex.all_min(cross);
+        net.set_epoch_steps(agreed);
+        let n = spec.n_neurons() as usize;
+        ex.setup(&net.needed_sources(), &rank_of_gid, n, net.epoch_steps());
+        let mut out = EpochOutput::default();
+        let mut spikes = Vec::new();
+        while net.run_epoch(&mut ex, &mut out) {
+            spikes.extend_from_slice(&out.spikes);
+        }
+        spikes
+    });
+    let mut all: Vec<Spike> = per_rank.into_iter().flatten().collect();
+    all.sort_unstable();
+    all
+}
