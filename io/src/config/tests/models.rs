@@ -111,3 +111,42 @@ fn a_receptor_the_model_lacks_is_refused() {
         &["model izhikevich has no receptor \"ex\" (receptors: delta)"],
     );
 }
+
+#[test]
+fn a_negative_weight_on_a_named_conductance_receptor_is_refused() {
+    let projection = "\n[[projection]]\nsource = \"E\"\ntarget = \"I\"\nrule = \"all_to_all\"\nweight = -2.0\nreceptor = \"in\"\n";
+    let text = with_model("iaf_cond_exp", projection);
+    rejects(
+        &text,
+        "weight = -2.0",
+        "projection[0].weight",
+        &["receptor \"in\" of model iaf_cond_exp is a conductance (nS): its weights must be >= 0"],
+    );
+    // A distribution that keeps a negative mean's sign, and a device.
+    let normal = projection.replace(
+        "weight = -2.0",
+        "weight = { distribution = \"normal\", mean = -2.0, std = 1.0 }",
+    );
+    let text = with_model("aeif_cond_exp", &normal);
+    rejects(
+        &text,
+        "mean = -2.0",
+        "projection[0].weight",
+        &["is a conductance (nS)"],
+    );
+    let device = "\n[[stimulus]]\ntype = \"poisson_generator\"\ntarget = \"I\"\nrate = 10.0\nweight = -1.0\nreceptor = \"ex\"\n";
+    let text = with_model("iaf_cond_exp", device);
+    rejects(
+        &text,
+        "weight = -1.0",
+        "stimulus[0].weight",
+        &["receptor \"ex\" of model iaf_cond_exp"],
+    );
+    // By sign, a negative weight is NEST's inhibitory conductance: accepted.
+    let by_sign = projection.replace("receptor = \"in\"\n", "");
+    assert!(crate::config::parse(
+        std::path::Path::new("net.toml"),
+        &with_model("iaf_cond_exp", &by_sign)
+    )
+    .is_ok());
+}
