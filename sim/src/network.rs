@@ -285,7 +285,7 @@ impl Network {
 
         // Local spikes of the last interval stay pending; add the remote ones.
         let mut remote = std::mem::take(&mut self.received);
-        ex.exchange(&out.spikes, &mut remote);
+        ex.exchange(s0, &out.spikes, &mut remote);
         self.pending.extend_from_slice(&remote);
         self.received = remote;
         let t_end = Instant::now();
