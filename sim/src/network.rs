@@ -7,6 +7,11 @@
 //! (the minimum delay of the synapses that cross ranks, set by the caller
 //! with `set_epoch_steps`; by default `min_delay`). Results do not depend on
 //! either: the ring buffers sum in fixed point, so delivery order is free.
+//!
+//! Between two epochs the network's dynamic state can be captured and
+//! restored into a network of any layout (`snapshot.rs`, `checkpoint`).
+
+mod snapshot;
 
 use std::time::Instant;
 
