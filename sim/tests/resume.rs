@@ -4,7 +4,8 @@
 //! never stopped — spikes, state samples and the state at the end — for an
 //! `iaf_psc_exp` Brunel-like network, an `alif` one and an `iaf_psc_alpha`
 //! one (two ring lanes: a per-receptor current is recorded), each with
-//! delays of 1-3 ms, Poisson drive, a spike generator and a DC current.
+//! delays of 1-3 ms within a population and 2.5-4.5 ms between the two,
+//! Poisson drive, a spike generator and a DC current.
 //! Also: a checkpoint restored into the network that took it (after it ran
 //! on, or at once) continues the same; a finished run extends; a checkpoint
 //! of another network, an incomplete one and one past the end are refused
