@@ -85,6 +85,8 @@ pub struct Chunk {
     pub out_samples: Vec<Sample>,
     /// Synaptic events delivered into this chunk so far.
     pub events: u64,
+    /// Spikes of this chunk's neurons so far.
+    pub spikes: u64,
     /// Scratch: the rows of the spikes being delivered.
     rows: Vec<RowRef>,
 }
@@ -110,6 +112,7 @@ impl Chunk {
             out_spikes: Vec::new(),
             out_samples: Vec::new(),
             events: 0,
+            spikes: 0,
             rows: Vec::new(),
         }
     }
@@ -181,6 +184,7 @@ impl Chunk {
             sc.spiked.clear();
             self.model.update(&sc.input, &sc.i_stim, &mut sc.spiked);
             let first = self.info.first_gid;
+            self.spikes += sc.spiked.len() as u64;
             self.out_spikes.extend(sc.spiked.iter().map(|&i| Spike {
                 step,
                 gid: first + i,
@@ -208,9 +212,19 @@ impl Chunk {
     /// consumed yet and lies less than `ring_slots` steps ahead of the next
     /// step to be updated.
     pub fn deliver(&mut self, spikes: &[Spike], ring: &mut [i32]) {
+        let mut rows = std::mem::take(&mut self.rows);
+        self.events += self.deliver_with(spikes, ring, &mut rows);
+        self.rows = rows;
+    }
+
+    /// `deliver` without counting the events in the chunk (it is not
+    /// changed; `ring` may be a copy of its ring): `rows` is scratch.
+    /// Returns the events added. Same invariant as `deliver`.
+    pub fn deliver_with(&self, spikes: &[Spike], ring: &mut [i32], rows: &mut Vec<RowRef>) -> u64 {
         // Rows are scattered in memory: look them all up first, then walk them
         // with software prefetch a few rows ahead (see `ring`).
-        self.rows.clear();
+        rows.clear();
+        let mut events = 0;
         for sp in spikes.iter().take(INDEX_PREFETCH_AHEAD) {
             self.synapses.prefetch_row_range(sp.gid);
         }
@@ -220,10 +234,11 @@ impl Chunk {
             }
             let (a, b) = self.synapses.row_range(sp.gid);
             if a < b {
-                self.rows.push((a, b, sp.step));
-                self.events += u64::from(b - a);
+                rows.push((a, b, sp.step));
+                events += u64::from(b - a);
             }
         }
-        self.ring(ring).deliver(self.synapses.view(), &self.rows);
+        self.ring(ring).deliver(self.synapses.view(), rows);
+        events
     }
 }

@@ -16,11 +16,13 @@ pub struct Spike {
 
 /// Spike exchange and delay reductions between the ranks of a run.
 pub trait Exchange {
-    /// Sends this rank's spikes of one epoch (sorted by (step, gid)) and fills
+    /// Sends this rank's spikes of the epoch starting at step `first_step`
+    /// (sorted by (step, gid), all in [first_step, first_step + D)) and fills
     /// `received` with every spike of the *other* ranks that has targets on
-    /// this rank, sorted by (step, gid). The network delivers its own spikes
+    /// this rank, sorted by (step, gid). Every rank calls it once per epoch
+    /// with the same `first_step`. The network delivers its own spikes
     /// itself (every local interval, see `Network::run_epoch`).
-    fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>);
+    fn exchange(&mut self, first_step: u64, local: &[Spike], received: &mut Vec<Spike>);
     /// The minimum of `value` over all ranks.
     fn all_min(&mut self, value: u64) -> u64;
     /// The maximum of `value` over all ranks.
@@ -34,7 +36,7 @@ pub trait Exchange {
 pub struct InProcess;
 
 impl Exchange for InProcess {
-    fn exchange(&mut self, _local: &[Spike], received: &mut Vec<Spike>) {
+    fn exchange(&mut self, _first_step: u64, _local: &[Spike], received: &mut Vec<Spike>) {
         received.clear();
     }
     fn all_min(&mut self, value: u64) -> u64 {

@@ -1,6 +1,7 @@
 //! brainsim's pure core: the validated network spec, neuron models, the
 //! counter-based RNG, connection rules, the synapse store, ring buffers,
-//! stimulus devices, the epoch loop behind the `Exchange` trait, and the
+//! stimulus devices, the epoch loop behind the `Exchange` trait, its state
+//! at an epoch boundary as plain data (`checkpoint`), and the
 //! collectives between ranks (`comm`: the `Comm` trait, its in-process
 //! backend and the spike exchange written over it; the MPI backend is
 //! cluster's). Depends on rayon and libc (the huge-page mappings of
@@ -10,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod bigbuf;
+pub mod checkpoint;
 pub mod chunk;
 pub mod chunk_setup;
 pub mod comm;
@@ -28,6 +30,7 @@ pub mod spec;
 pub mod stimulus;
 pub mod synapse;
 
+pub use checkpoint::{CheckpointError, ChunkStates};
 pub use comm::{Comm, LocalComm, Reduce};
 pub use exchange::{Exchange, InProcess, Spike};
 pub use network::{EpochOutput, Network, Timers};

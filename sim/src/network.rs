@@ -7,6 +7,11 @@
 //! (the minimum delay of the synapses that cross ranks, set by the caller
 //! with `set_epoch_steps`; by default `min_delay`). Results do not depend on
 //! either: the ring buffers sum in fixed point, so delivery order is free.
+//!
+//! Between two epochs the network's dynamic state can be captured and
+//! restored into a network of any layout (`snapshot.rs`, `checkpoint`).
+
+mod snapshot;
 
 use std::time::Instant;
 
@@ -107,8 +112,6 @@ pub struct Network {
     pending: Vec<Spike>,
     /// Buffer for the spikes received from other ranks.
     received: Vec<Spike>,
-    /// Spikes of this rank's neurons so far.
-    pub spikes_total: u64,
     /// Order in which the threads take the chunks.
     schedule: Schedule,
 }
@@ -149,7 +152,6 @@ impl Network {
             timers,
             pending: Vec::new(),
             received: Vec::new(),
-            spikes_total: 0,
             schedule: Schedule::default(),
         }
     }
@@ -244,6 +246,11 @@ impl Network {
         self.chunks.iter().map(|c| c.events).sum()
     }
 
+    /// Spikes of this rank's neurons so far.
+    pub fn spikes_total(&self) -> u64 {
+        self.chunks.iter().map(|c| c.spikes).sum()
+    }
+
     /// Whether every step of the run has been updated.
     pub fn is_done(&self) -> bool {
         self.step >= self.n_steps
@@ -280,12 +287,11 @@ impl Network {
         out.spikes.sort_unstable();
         out.samples
             .sort_unstable_by_key(|s| (s.record, s.step, s.column));
-        self.spikes_total += out.spikes.len() as u64;
         let t_gather = Instant::now();
 
         // Local spikes of the last interval stay pending; add the remote ones.
         let mut remote = std::mem::take(&mut self.received);
-        ex.exchange(&out.spikes, &mut remote);
+        ex.exchange(s0, &out.spikes, &mut remote);
         self.pending.extend_from_slice(&remote);
         self.received = remote;
         let t_end = Instant::now();

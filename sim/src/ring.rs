@@ -54,6 +54,19 @@ impl RingArena {
             .collect()
     }
 
+    /// Each chunk's ring, read only, in chunk order.
+    pub fn views(&self) -> Vec<&[i32]> {
+        let mut rest: &[i32] = &self.buf;
+        self.lens
+            .iter()
+            .map(|&n| {
+                let (head, tail) = rest.split_at(n);
+                rest = tail;
+                head
+            })
+            .collect()
+    }
+
     /// Bytes of the arena.
     pub fn bytes(&self) -> usize {
         self.buf.bytes()
@@ -151,6 +164,47 @@ impl Ring<'_> {
     }
 }
 
+/// The slots of steps [step, step + horizon) of a ring of `stride` entries
+/// per slot (`data.len() / stride` slots, a power of two >= horizon), in step
+/// order: the ring relative to `step`, whatever its size (what a checkpoint
+/// keeps, see `checkpoint`).
+pub fn slots_ahead(data: &[i32], stride: usize, step: u64, horizon: u64) -> Vec<i32> {
+    let mask = slot_mask(data.len(), stride, horizon);
+    let mut out = Vec::with_capacity(horizon as usize * stride);
+    for k in 0..horizon {
+        let s = ((step + k) & mask) as usize * stride;
+        out.extend_from_slice(&data[s..s + stride]);
+    }
+    out
+}
+
+/// The inverse of `slots_ahead`: the ring gets `ahead` (slots of steps
+/// [step, step + horizon), in step order) and zeros in every other slot.
+pub fn set_slots_ahead(data: &mut [i32], stride: usize, step: u64, ahead: &[i32]) {
+    let horizon = ahead.len().checked_div(stride).unwrap_or(0);
+    assert_eq!(horizon * stride, ahead.len(), "whole slots");
+    let mask = slot_mask(data.len(), stride, horizon as u64);
+    data.fill(0);
+    for (k, slot) in ahead.chunks_exact(stride.max(1)).enumerate() {
+        let s = ((step + k as u64) & mask) as usize * stride;
+        data[s..s + stride].copy_from_slice(slot);
+    }
+}
+
+/// `slots - 1` of a ring of `len` entries, `stride` per slot, checked to
+/// hold `horizon` slots (an empty chunk has stride 0: any mask will do).
+fn slot_mask(len: usize, stride: usize, horizon: u64) -> u64 {
+    if stride == 0 {
+        return 0;
+    }
+    let slots = (len / stride) as u64;
+    assert!(
+        slots.is_power_of_two() && slots * stride as u64 == len as u64 && slots >= horizon,
+        "a ring of {slots} slots cannot hold {horizon} ahead"
+    );
+    slots - 1
+}
+
 /// Rows fetched ahead of the one being delivered.
 const PREFETCH_ROWS_AHEAD: usize = 4;
 /// Rows whose ring entries are fetched ahead of the one being delivered
@@ -211,6 +265,26 @@ mod tests {
             r.fill(i as i32 + 1);
         }
         assert_eq!(&arena.buf[..], &[1, 1, 1, 3, 3, 3, 3, 3, 4, 4]);
+    }
+
+    /// The slots ahead of a step read back in step order, across the wrap,
+    /// and put back into a ring of another size they are read the same.
+    #[test]
+    fn slots_ahead_round_trip_into_rings_of_any_size() {
+        // 4 slots x 2 entries; slot s holds [10 s, 10 s + 1].
+        let data: Vec<i32> = (0..4).flat_map(|s| [10 * s, 10 * s + 1]).collect();
+        let ahead = slots_ahead(&data, 2, 6, 3);
+        assert_eq!(ahead, [20, 21, 30, 31, 0, 1]);
+        let mut big = vec![7; 16];
+        set_slots_ahead(&mut big, 2, 6, &ahead);
+        assert_eq!(slots_ahead(&big, 2, 6, 3), ahead);
+        assert_eq!(
+            big.iter().filter(|&&x| x != 0).count(),
+            5,
+            "the rest cleared"
+        );
+        assert_eq!(&big[12..16], &[20, 21, 30, 31], "steps 6, 7 in slots 6, 7");
+        assert!(slots_ahead(&data, 2, 9, 0).is_empty());
     }
 
     /// Events land `delay` slots after their spike's step, wrap around the

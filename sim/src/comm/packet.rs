@@ -2,9 +2,10 @@
 //! offset within the epoch), grouped by destination rank.
 //!
 //! Invariant (from `Network::run_epoch`): the exchange is called exactly once
-//! per epoch on every rank and epoch k covers steps [k * D, (k + 1) * D), D =
-//! the epoch length agreed by all ranks. So a spike's step is sent as its
-//! offset from k * D and rebuilt by the receiver, which knows k and D.
+//! per epoch on every rank with the epoch's first step s0 (the same on every
+//! rank), and the epoch covers steps [s0, s0 + D), D = the epoch length
+//! agreed by all ranks. So a spike's step is sent as its offset from s0 and
+//! rebuilt by the receiver, which knows s0.
 
 use super::routes::Routes;
 use crate::exchange::Spike;

@@ -6,9 +6,11 @@
 //! received spikes sorted by (step, gid).
 //!
 //! Invariant (from `Network::run_epoch`): `exchange` is called exactly once
-//! per epoch on every rank, and epoch k starts at step k * D, D = the epoch
-//! length given to `setup`; so the receiver rebuilds a spike's step as
-//! k * D + offset without it being sent.
+//! per epoch on every rank with the epoch's first step s0, the same on every
+//! rank, and the epoch's spikes lie in [s0, s0 + D), D = the epoch length
+//! given to `setup`; so the receiver rebuilds a spike's step as s0 + offset
+//! without it being sent. s0 is passed, not counted, so that a network
+//! restored from a checkpoint may start its epochs at any step.
 
 use super::packet::{self, PACKET_WORDS};
 use super::{Comm, Reduce, Routes};
@@ -19,8 +21,6 @@ pub struct SpikeExchange<'a> {
     comm: &'a dyn Comm,
     routes: Routes,
     epoch_steps: u64,
-    /// Index of the next epoch to be exchanged.
-    epoch: u64,
     send: Vec<u32>,
     recv: Vec<u32>,
     send_counts: Vec<usize>,
@@ -39,7 +39,6 @@ impl<'a> SpikeExchange<'a> {
             comm,
             routes: Routes::default(),
             epoch_steps: 1,
-            epoch: 0,
             send: Vec::new(),
             recv: Vec::new(),
             send_counts: vec![0; p],
@@ -61,14 +60,12 @@ impl<'a> SpikeExchange<'a> {
     ) {
         self.routes = Routes::build(self.comm, needed, owner, n_gids);
         self.epoch_steps = epoch_steps.max(1);
-        self.epoch = 0;
     }
 }
 
 impl Exchange for SpikeExchange<'_> {
-    fn exchange(&mut self, local: &[Spike], received: &mut Vec<Spike>) {
-        let base = self.epoch * self.epoch_steps;
-        self.epoch += 1;
+    fn exchange(&mut self, first_step: u64, local: &[Spike], received: &mut Vec<Spike>) {
+        let base = first_step;
         let packets = packet::encode(
             local,
             &self.routes,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod ranks;
+pub mod segments;
 
 use brainsim_sim::model;
 use brainsim_sim::spec::*;
