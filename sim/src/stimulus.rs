@@ -422,6 +422,15 @@ impl ChunkInputs {
         for tr in &mut self.trains {
             tr.next = tr.steps.partition_point(|&s| s < step);
         }
+        for v in &mut self.varying {
+            v.restart();
+        }
+        for c in &mut self.steps {
+            c.restart();
+        }
+        for tr in &mut self.target_trains {
+            tr.restart_at(step);
+        }
     }
 
     /// Whether no device targets the chunk.

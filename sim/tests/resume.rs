@@ -89,6 +89,23 @@ fn brunel_like(s: &Setup) -> NetworkSpec {
         stop: 200.0,
     };
     spec.stimuli.push(stimulus(1, None, dc));
+    // Devices whose cursors move forward: a varying rate and a current step
+    // that change before and after the checkpoint.
+    let varying = StimulusKind::InhomogeneousPoissonGenerator {
+        rate_times: vec![20.0, 110.0, 140.0],
+        rate_values: vec![800.0, 0.0, 1500.0],
+        weight: s.w_x,
+        delay: 1.0,
+    };
+    spec.stimuli
+        .push(stimulus(0, Some((0..200).collect()), varying));
+    let step_current = StimulusKind::StepCurrentGenerator {
+        amplitude_times: vec![50.0, 115.0, 170.0],
+        amplitude_values: vec![s.w_x, -s.w_x, 0.5 * s.w_x],
+        delay: 1.0,
+    };
+    spec.stimuli
+        .push(stimulus(0, Some((200..300).collect()), step_current));
     spec
 }
 

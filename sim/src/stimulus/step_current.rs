@@ -31,6 +31,12 @@ impl StepCurrentInput {
 
     /// Adds the current of `step` to `i_stim` (steps only move forward).
     #[inline]
+    /// Forgets the amplitude reached: the next `apply` finds it again from
+    /// its step (see `ChunkInputs::restart_at`).
+    pub(super) fn restart(&mut self) {
+        self.next = 0;
+    }
+
     pub(super) fn apply(&mut self, step: u64, i_stim: &mut [f64]) {
         while self.next < self.starts.len() && self.starts[self.next] <= step {
             self.next += 1;

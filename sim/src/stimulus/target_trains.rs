@@ -59,6 +59,12 @@ impl TargetTrainsInput {
         }
     }
 
+    /// Moves the cursor to the first event consumed at `step` or later (a
+    /// restored checkpoint's step, see `ChunkInputs::restart_at`).
+    pub(super) fn restart_at(&mut self, step: u64) {
+        self.next = self.events.partition_point(|&(s, _)| s < step);
+    }
+
     /// Adds the events consumed at `step` (steps only move forward).
     #[inline]
     pub(super) fn apply(&mut self, step: u64, slot: &mut [i32], n: usize) {

@@ -184,6 +184,12 @@ impl VaryingPoissonInput {
         f64::from(self.most) * self.weight.abs()
     }
 
+    /// Forgets the segment reached: the next `apply` finds it again from
+    /// its step (a restored checkpoint's, see `ChunkInputs::restart_at`).
+    pub(super) fn restart(&mut self) {
+        self.segment = 0;
+    }
+
     /// Enters the segments started by emission step `e` (steps only move
     /// forward); whether a segment is in effect.
     fn enter(&mut self, e: u64) -> bool {
