@@ -120,29 +120,5 @@ pub fn for_each_input_event(spec: &NetworkSpec, mut f: impl FnMut(u32, u64, i32)
 /// Runs `spec` on `ranks` in-process ranks (threads, `LocalComm`), chunk c
 /// on rank c % ranks, and returns the union of their spikes, sorted.
 pub fn run_on_ranks(spec: &NetworkSpec, ranks: usize) -> Vec<Spike> {
-    use brainsim_sim::comm::local::run_ranks;
-    use brainsim_sim::comm::SpikeExchange;
-    use brainsim_sim::{Comm, Exchange};
-    let chunks = brainsim_sim::layout::chunks(spec);
-    let per_rank = run_ranks(ranks, |comm| {
-        let me = comm.rank();
-        let owner = |c: &brainsim_sim::layout::ChunkInfo| c.index % ranks;
-        let rank_of_gid = |g: u32| owner(chunks.iter().find(|c| c.gids().contains(&g)).unwrap());
-        let mut ex = SpikeExchange::new(comm);
-        let mut net = Network::build(spec, &|c| owner(c) == me, &mut ex);
-        let cross = net.min_delay_from(&|g| rank_of_gid(g) != me);
-        let agreed = ex.all_min(cross);
-        net.set_epoch_steps(agreed);
-        let n = spec.n_neurons() as usize;
-        ex.setup(&net.needed_sources(), &rank_of_gid, n, net.epoch_steps());
-        let mut out = EpochOutput::default();
-        let mut spikes = Vec::new();
-        while net.run_epoch(&mut ex, &mut out) {
-            spikes.extend_from_slice(&out.spikes);
-        }
-        spikes
-    });
-    let mut all: Vec<Spike> = per_rank.into_iter().flatten().collect();
-    all.sort_unstable();
-    all
+    ranks::spikes_on_ranks(spec, ranks)
 }
