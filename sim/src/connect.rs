@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use crate::dist::{DelaySampler, WeightSampler};
 use crate::layout::ChunkInfo;
-use crate::model::{self, ModelInfo};
+use crate::model::{self, Router};
 use crate::rng::{stream_id, Purpose, Stream};
 use crate::spec::{ConnRule, NetworkSpec, PopulationSpec, ProjectionSpec};
 
@@ -47,8 +47,8 @@ struct Ctx<'a> {
     s0: u32,
     ns: u32,
     tgt: &'a PopulationSpec,
-    /// The target model: which receptor a weight drives, and how.
-    model: &'static ModelInfo,
+    /// Which receptor of the target model a weight drives, and how.
+    router: Router,
 }
 
 impl<'a> Ctx<'a> {
@@ -64,7 +64,9 @@ impl<'a> Ctx<'a> {
             s0: src.first_gid,
             ns: src.size,
             tgt: &spec.populations[p.target],
-            model: model::lookup(&spec.populations[p.target].model).expect("validated model"),
+            router: model::lookup(&spec.populations[p.target].model)
+                .expect("validated model")
+                .router(&p.receptor),
         }
     }
 
@@ -86,7 +88,7 @@ impl<'a> Ctx<'a> {
     fn synapse(&self, s: &mut Stream, source: u32, target: u32) -> RawSynapse {
         let w = self.weight.sample(s);
         let d = self.delay.sample_steps(s);
-        let (receptor, w) = self.model.route(&self.p.receptor, w);
+        let (receptor, w) = self.router.route(w);
         RawSynapse {
             source,
             target,

@@ -164,17 +164,27 @@ impl ModelInfo {
     /// that receptor takes it (a conductance chosen by sign takes |w|; an
     /// event counter takes 1).
     pub fn route(&self, r: &Receptor, w: f64) -> (usize, f64) {
-        let index = match (r, self.by_sign) {
-            (Receptor::Index(i), _) => *i,
-            (Receptor::BySign, Some((ex, inh))) => usize::from(if w < 0.0 { inh } else { ex }),
-            (Receptor::BySign, None) => 0,
+        self.router(r).route(w)
+    }
+
+    /// `route` for receptor choice `r`, decided once (connection generation
+    /// calls it for every synapse).
+    pub fn router(&self, r: &Receptor) -> Router {
+        let kind = |i: usize| self.receptors.get(i).map(|d| d.kind);
+        let (pos, neg) = match (r, self.by_sign) {
+            (Receptor::Index(i), _) => (*i, *i),
+            (Receptor::BySign, Some((ex, inh))) => (usize::from(ex), usize::from(inh)),
+            (Receptor::BySign, None) => (0, 0),
         };
-        let w = match self.receptors.get(index).map(|d| d.kind) {
-            Some(ReceptorKind::Conductance) => w.abs(),
-            Some(ReceptorKind::Count) => 1.0,
-            _ => w,
+        let take = |k: Option<ReceptorKind>| match k {
+            Some(ReceptorKind::Conductance) => Take::Magnitude,
+            Some(ReceptorKind::Count) => Take::One,
+            _ => Take::AsIs,
         };
-        (index, w)
+        Router {
+            pos: (pos, take(kind(pos))),
+            neg: (neg, take(kind(neg))),
+        }
     }
 
     /// Input lanes of a population with `params` whose recorded or
@@ -187,6 +197,36 @@ impl ModelInfo {
         } else {
             self.receptors.len()
         }
+    }
+}
+
+/// How a receptor takes a weight.
+#[derive(Clone, Copy, Debug)]
+enum Take {
+    AsIs,
+    Magnitude,
+    One,
+}
+
+/// Where weights of one projection or device go: the receptor (and how it
+/// takes the weight) for weights >= 0 and for weights < 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Router {
+    pos: (usize, Take),
+    neg: (usize, Take),
+}
+
+impl Router {
+    /// The receptor weight `w` drives and the weight it takes.
+    #[inline]
+    pub fn route(&self, w: f64) -> (usize, f64) {
+        let (index, take) = if w < 0.0 { self.neg } else { self.pos };
+        let w = match take {
+            Take::AsIs => w,
+            Take::Magnitude => w.abs(),
+            Take::One => 1.0,
+        };
+        (index, w)
     }
 }
 
