@@ -1,9 +1,11 @@
 //! Checkpoint files: the round trip bit for bit, and every bad file refused
-//! with its class (`tests/corrupt.rs`); the directory's latest valid
+//! with its class (`tests/corrupt.rs`); a kill while writing
+//! (`tests/crash.rs`); the directory's latest valid
 //! checkpoint and pruning (`tests/dir.rs`); the size and time of a
 //! microcircuit-sized checkpoint (`tests/size.rs`).
 
 mod corrupt;
+mod crash;
 mod dir;
 mod size;
 
