@@ -26,8 +26,10 @@ use crate::sonata_spikes::{set_cloexec, write_scalar_attr, write_str_attr, H5Con
 
 /// Writes `states` and `meta` to `dir/t<step>.h5` (replacing a file of that
 /// step) and returns its path. `states` must hold every chunk of its
-/// network, and `meta.chunks` label each. On error the temporary file is
-/// removed and no `t<step>.h5` is made or changed.
+/// network, and `meta.chunks` label each; `dir` must exist. An error before
+/// the rename removes the temporary file and leaves every `t*.h5` as it
+/// was; after it (the directory's fsync failed) the new checkpoint is in
+/// place but may not survive a power loss.
 pub fn write(dir: &Path, states: &ChunkStates, meta: &CheckpointMeta) -> Result<PathBuf, IoError> {
     let path = dir.join(file_name(states.step));
     check_input(&path, states, meta)?;
