@@ -7,9 +7,11 @@
 //! in chunks; a crash leaves everything up to the last flush readable); the
 //! streaming spike reader, the `analyze` statistics and the raster plot; the
 //! run metadata record; the output directory's file names and its policy for
-//! an earlier run's files (`outdir`). See DESIGN.md.
+//! an earlier run's files (`outdir`); checkpoint files, written atomically and
+//! checksummed (`checkpoint`). See DESIGN.md.
 
 pub mod analyze;
+pub mod checkpoint;
 pub mod config;
 pub mod metadata;
 pub mod outdir;

@@ -1,0 +1,167 @@
+//! Every class of bad checkpoint file is refused by `read` with one line
+//! that names the file and the problem: missing, truncated, a flipped byte
+//! in a dataset, in the metadata or in a string, a wrong format version, a
+//! missing dataset, not a checkpoint, not HDF5.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::checkpoint::layout::root;
+use crate::sonata_spikes::test_util::no_spawn;
+
+/// A fresh checkpoint (5 chunks of up to 16 neurons, 3 variables).
+fn good(name: &str) -> PathBuf {
+    let (s, m) = states(300, &[40, 30], 16, 3, 2, 5);
+    written(name, &s, &m)
+}
+
+/// Asserts that `read(path)` fails with `kind` and one line naming the
+/// file and containing `what`; removes the directory.
+fn refused(path: &Path, kind: ErrorKind, what: &str) {
+    let err = read(path).unwrap_err();
+    let line = err.to_string();
+    assert_eq!(err.kind, kind, "{line}");
+    assert!(line.starts_with(&format!("{}: ", path.display())), "{line}");
+    assert!(line.contains(what), "{line}");
+    assert_eq!(line.lines().count(), 1, "{line}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// Runs `f` on the file opened read-write with HDF5.
+fn edit(path: &Path, f: impl FnOnce(&hdf5::File)) {
+    let file = {
+        let _guard = no_spawn();
+        hdf5::File::open_rw(path).unwrap()
+    };
+    f(&file);
+    file.close().unwrap();
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = test_dir("ckpt-missing");
+    std::fs::create_dir_all(&dir).unwrap();
+    refused(&dir.join("t5.h5"), ErrorKind::Missing, "No such file");
+}
+
+#[test]
+fn a_truncated_file_is_refused() {
+    let path = good("ckpt-truncated");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    refused(&path, ErrorKind::Truncated, "truncated file");
+}
+
+#[test]
+fn a_flipped_byte_in_a_state_dataset_fails_its_checksum() {
+    let path = good("ckpt-flip-state");
+    // Chunk 3 (the first of 30 neurons), variable 1 (w), neuron 2.
+    flip(&path, &value(3, 16 + 2).to_le_bytes());
+    refused(
+        &path,
+        ErrorKind::Corrupt,
+        "checksum mismatch in dataset /chunks/000003/state/w",
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_a_ring_fails_its_checksum() {
+    let path = good("ckpt-flip-ring");
+    let needle: Vec<u8> = (40..43)
+        .flat_map(|i| ring_value(4, i).to_le_bytes())
+        .collect();
+    flip(&path, &needle);
+    refused(
+        &path,
+        ErrorKind::Corrupt,
+        "checksum mismatch in dataset /chunks/000004/ring",
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_an_attribute_fails_the_metadata_checksum() {
+    let path = good("ckpt-flip-attr");
+    flip(&path, &0x9e37_79b9_7f4a_7c15u64.to_le_bytes()); // the fingerprint
+    refused(&path, ErrorKind::Corrupt, "checksum mismatch");
+}
+
+#[test]
+fn a_flipped_byte_in_the_config_text_fails_the_string_digest() {
+    let path = good("ckpt-flip-config");
+    flip(&path, b"t_stop = 100.0");
+    refused(
+        &path,
+        ErrorKind::Corrupt,
+        "checksum mismatch in the string attributes",
+    );
+}
+
+#[test]
+fn another_format_version_is_refused() {
+    let path = good("ckpt-version");
+    edit(&path, |f| {
+        f.attr(root::FORMAT_VERSION)
+            .unwrap()
+            .write_scalar(&99u32)
+            .unwrap()
+    });
+    refused(
+        &path,
+        ErrorKind::UnsupportedFormat,
+        "unsupported format version 99 (this brainsim reads version 1)",
+    );
+}
+
+#[test]
+fn a_missing_dataset_is_named() {
+    let path = good("ckpt-no-ring");
+    edit(&path, |f| f.unlink("chunks/000001/ring").unwrap());
+    refused(
+        &path,
+        ErrorKind::MissingData,
+        "missing dataset /chunks/000001/ring",
+    );
+}
+
+#[test]
+fn a_missing_chunk_is_named() {
+    let path = good("ckpt-no-chunk");
+    edit(&path, |f| f.unlink("chunks/000002").unwrap());
+    refused(&path, ErrorKind::MissingData, "missing chunks [2] (of 5)");
+}
+
+#[test]
+fn a_dataset_of_the_wrong_shape_is_refused() {
+    let path = good("ckpt-shape");
+    edit(&path, |f| {
+        f.unlink("chunks/000000/state/I_syn_ex").unwrap();
+        let g = f.group("chunks/000000/state").unwrap();
+        let d = g.new_dataset_builder().with_data(&[1.0f64, 2.0][..]);
+        d.chunk(2).fletcher32().create("I_syn_ex").unwrap();
+    });
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000000/state/I_syn_ex has shape [2], expected [16]",
+    );
+}
+
+#[test]
+fn other_files_are_not_checkpoints() {
+    let dir = test_dir("ckpt-other");
+    let spikes = dir.join("t1.h5");
+    let pops = [("exc".to_string(), 0, 10)];
+    crate::sonata_spikes::SpikeWriter::create(&spikes, &pops)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let err = read(&spikes).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnsupportedFormat, "{err}");
+    assert!(
+        err.to_string().contains("not a brainsim checkpoint"),
+        "{err}"
+    );
+    let text = dir.join("t2.h5");
+    std::fs::write(&text, "not HDF5 at all, just text\n".repeat(100)).unwrap();
+    refused(&text, ErrorKind::Corrupt, "not an HDF5 file");
+}
