@@ -3,8 +3,9 @@
 //! API so they measure the code the simulator runs:
 //! - ring delivery: a chunk adding a batch of spikes' rows into its ring, with
 //!   packed (5-byte) and wide (8-byte) synapses; counter = synaptic events;
-//! - `iaf_psc_exp`'s merged step (one lane, branch-free, AVX2 where the CPU has
-//!   it); counter = neurons, one step each;
+//! - `iaf_psc_exp`'s merged step (one lane, branch-free, the model layer's
+//!   generic structure-of-arrays loop, AVX2 where the CPU has it); counter =
+//!   neurons, one step each;
 //! - Poisson input: four steps of one device on every neuron — one Philox
 //!   refill of four steps' counts per target plus the four per-step adds;
 //!   counter = targets (so the figure is per target per 4 steps).
