@@ -19,7 +19,7 @@
 use super::decl::{Param, ReceptorDecl, StateVar};
 use super::dynamics::Dynamics;
 use super::iaf_psc_exp::PSC_RECEPTORS;
-use super::lif::{check_reset, psc_exp_params};
+use super::lif::{check_reset, fire, psc_exp_params};
 use super::propagators::p21;
 use super::{ModelInfo, ParamError};
 use crate::spec::ParamMap;
@@ -38,7 +38,7 @@ const DI_EX: usize = 3;
 const DI_IN: usize = 4;
 const I_SYN: usize = 5;
 const DI_SYN: usize = 6;
-const REF: usize = 7;
+// Slot 7 (the last): the refractory count (`lif::fire`).
 
 /// The propagators of one alpha current over a step.
 #[derive(Clone, Copy, Debug)]
@@ -155,17 +155,8 @@ impl Dynamics for IafPscAlpha {
             propagate(&c.ex, s, I_EX, DI_EX, x[0]);
             propagate(&c.inh, s, I_IN, DI_IN, x[1]);
         }
-        let r = s[REF];
         let free = c.p30 * (c.i_e + stim) + syn + c.p33 * s[V];
-        let v1 = if r == 0.0 { free } else { s[V] };
-        let spike = v1 >= c.theta;
-        s[V] = if spike { c.v_reset } else { v1 };
-        s[REF] = if spike {
-            c.ref_steps
-        } else {
-            (r - 1.0).max(0.0)
-        };
-        u8::from(spike)
+        u8::from(fire(s, free, c.theta, c.v_reset, c.ref_steps))
     }
 }
 

@@ -14,7 +14,7 @@
 
 use super::decl::{Param, ReceptorDecl, ReceptorKind, StateVar};
 use super::dynamics::Dynamics;
-use super::lif::{check_reset, psc_exp_params};
+use super::lif::{check_reset, fire, psc_exp_params};
 use super::{ModelInfo, ParamError};
 use crate::spec::ParamMap;
 
@@ -80,17 +80,8 @@ impl Dynamics for IafPscDelta {
 
     #[inline(always)]
     fn step<const MERGED: bool>(c: &DeltaConsts, s: &mut [f64; 2], x: &[f64; 1], stim: f64) -> u8 {
-        let (v, r) = (s[0], s[1]);
-        let free = c.p30 * (c.i_e + stim) + c.p33 * v + x[0];
-        let v1 = if r == 0.0 { free } else { v };
-        let spike = v1 >= c.theta;
-        s[0] = if spike { c.v_reset } else { v1 };
-        s[1] = if spike {
-            c.ref_steps
-        } else {
-            (r - 1.0).max(0.0)
-        };
-        u8::from(spike)
+        let free = c.p30 * (c.i_e + stim) + c.p33 * s[0] + x[0];
+        u8::from(fire(s, free, c.theta, c.v_reset, c.ref_steps))
     }
 }
 

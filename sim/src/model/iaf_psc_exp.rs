@@ -19,7 +19,7 @@
 
 use super::decl::{ReceptorDecl, ReceptorKind, StateVar};
 use super::dynamics::Dynamics;
-use super::lif::{check_reset, psc_exp_params, LifPropagators};
+use super::lif::{check_reset, fire, psc_exp_params, LifPropagators};
 use super::{ModelInfo, ParamError};
 use crate::spec::ParamMap;
 
@@ -115,17 +115,8 @@ pub(crate) fn lif_membrane<const K: usize>(
     stim: f64,
     theta: f64,
 ) -> bool {
-    let (v, r) = (s[V], s[K - 1]);
-    let free = v * c.p22 + a + b + (c.i_e + stim) * c.p20;
-    let v1 = if r == 0.0 { free } else { v };
-    let spike = v1 >= theta;
-    s[V] = if spike { c.v_reset } else { v1 };
-    s[K - 1] = if spike {
-        c.ref_steps
-    } else {
-        (r - 1.0).max(0.0)
-    };
-    spike
+    let free = s[V] * c.p22 + a + b + (c.i_e + stim) * c.p20;
+    fire(s, free, theta, c.v_reset, c.ref_steps)
 }
 
 #[cfg(test)]

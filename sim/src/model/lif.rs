@@ -91,3 +91,24 @@ impl LifPropagators {
         }
     }
 }
+
+/// The integrate-and-fire end of a step, without branches (so the chunk loop
+/// vectorises), for a state whose first slot is V_m and last the refractory
+/// count: V_m becomes `free` unless refractory (then it is held and the count
+/// drops); V_m >= `theta` spikes, resets to `v_reset` and starts `ref_steps`
+/// of refractoriness. Returns whether it spiked.
+#[inline(always)]
+pub(crate) fn fire<const K: usize>(
+    s: &mut [f64; K],
+    free: f64,
+    theta: f64,
+    v_reset: f64,
+    ref_steps: f64,
+) -> bool {
+    let (v, r) = (s[0], s[K - 1]);
+    let v1 = if r == 0.0 { free } else { v };
+    let spike = v1 >= theta;
+    s[0] = if spike { v_reset } else { v1 };
+    s[K - 1] = if spike { ref_steps } else { (r - 1.0).max(0.0) };
+    spike
+}
