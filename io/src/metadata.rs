@@ -38,6 +38,32 @@ pub struct TimerStats {
     pub max: f64,
 }
 
+/// One segment of a run: the fresh start or one `brainsim resume`, each
+/// with its own layout.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Segment {
+    /// First step simulated by this segment (0 for the fresh start, the
+    /// checkpoint's step for a resume).
+    pub start_step: u64,
+    /// The step this segment got to (its last epoch's end).
+    pub end_step: u64,
+    /// The checkpoint it resumed from (path relative to the output
+    /// directory), none for the fresh start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+    /// MPI ranks.
+    pub ranks: usize,
+    /// Threads per rank.
+    pub threads: usize,
+    /// Chunk placement.
+    pub partitioner: String,
+    /// Wall seconds from the start of the segment's build to its end.
+    pub wall_seconds: f64,
+    /// How the segment ended: the run's status when it did (`running`
+    /// while it goes on).
+    pub status: String,
+}
+
 /// The content of `metadata.json`: what was run, how, what it cost and what it
 /// wrote. The fields marked `serde(default)` were added later and may be
 /// missing from older files; every other field is required when reading.
@@ -119,6 +145,13 @@ pub struct RunMetadata {
     pub populations: Vec<PopulationSummary>,
     /// Files of the run, relative to the output directory.
     pub outputs: Vec<String>,
+    /// The run's segments in order: the fresh start, then each resume.
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    /// Checkpoints written so far by the run (`checkpoints/t<step>.h5`
+    /// names still on disk, oldest first).
+    #[serde(default)]
+    pub checkpoints: Vec<String>,
 }
 
 /// `status` of a run that got to the end and wrote everything.
