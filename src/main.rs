@@ -1,6 +1,8 @@
 //! `brainsim`: the thin command-line front end. Parses arguments, calls the
 //! library crates, prints. Exit codes: 0 success, 1 failure while running,
-//! 2 bad input (configuration or arguments).
+//! 2 bad input (configuration or arguments), 3 stopped by SIGTERM/SIGINT
+//! with the outputs closed (and a checkpoint written when checkpoints are
+//! on: `brainsim resume` continues), 130 a second signal.
 
 #![warn(missing_docs)]
 
@@ -10,6 +12,7 @@ mod models;
 mod partition;
 mod progress;
 mod readout;
+mod resume;
 mod run;
 
 use std::path::PathBuf;
@@ -33,6 +36,8 @@ enum Command {
     /// Build and simulate the network of CONFIG, writing spikes, reports and metadata to --out.
     /// Under `mpirun -np P` it runs on P ranks (use `--bind-to none` with threads); alone, on one.
     Run(run::Args),
+    /// Continue the run in OUT from its newest valid checkpoint (or --checkpoint FILE) on any ranks x threads, into the same directory; --t-stop may extend a finished run. Exit codes as for run.
+    Resume(resume::Args),
     /// Print how CONFIG would be placed on P ranks (imbalance, edge cut, predicted spike messages per rank, minimum delay over the cut), without building the network.
     Partition {
         /// Network description (TOML).
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run::main(args),
+        Command::Resume(args) => resume::main(args),
         Command::Partition {
             config,
             ranks,

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use brainsim_cluster::{agree, MemoryLimit, RunError, RunRequest, World};
+use brainsim_cluster::{agree, MemoryLimit, ResumePoint, RunError, RunRequest, World};
 use brainsim_io::config;
 use brainsim_io::metadata::RunMetadata;
 use brainsim_partition::Partitioner;
@@ -53,6 +53,12 @@ pub struct Args {
     /// Memory each rank may use (GiB), instead of the node's MemAvailable shared by its ranks: refuse if a rank's estimate exceeds it.
     #[arg(long = "max-memory", value_name = "GIB")]
     pub max_memory: Option<f64>,
+    /// Write a checkpoint (OUT/checkpoints/t<step>.h5) every MS of biological time, at the end, and when SIGTERM/SIGINT stops the run (overrides the config's [checkpoint] every).
+    #[arg(long = "checkpoint-every", value_name = "MS")]
+    pub checkpoint_every: Option<f64>,
+    /// Checkpoints kept on disk, the newest (default: the config's [checkpoint] keep, else 2).
+    #[arg(long = "checkpoint-keep", value_name = "K")]
+    pub checkpoint_keep: Option<usize>,
 }
 
 impl Args {
@@ -75,12 +81,6 @@ fn env_count(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
-/// Threads per rank: --threads, else the config's, else RAYON_NUM_THREADS,
-/// else SLURM_CPUS_PER_TASK, else all cores.
-fn thread_count(args: &Args, from_config: Option<usize>) -> usize {
-    default_threads(args.threads.or(from_config))
-}
-
 /// `given`, else RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores.
 pub(crate) fn default_threads(given: Option<usize>) -> usize {
     given
@@ -91,34 +91,110 @@ pub(crate) fn default_threads(given: Option<usize>) -> usize {
         .clamp(1, config::MAX_THREADS)
 }
 
+/// `t` (--t-stop) on the step grid of `spec`, or the one-line error.
+pub(crate) fn set_t_stop(spec: &mut NetworkSpec, t: f64) -> Result<(), String> {
+    if !(t.is_finite() && t > 0.0) {
+        return Err(format!(
+            "brainsim: --t-stop: must be a positive number of ms, got {t}"
+        ));
+    }
+    spec.simulation.t_stop = config::t_stop_on_grid(t, spec.simulation.dt)
+        .map_err(|m| format!("brainsim: --t-stop: {m}"))?;
+    Ok(())
+}
+
+/// --threads within 1..=MAX_THREADS when given.
+pub(crate) fn check_threads(threads: Option<usize>) -> Result<(), String> {
+    match threads {
+        Some(0) => Err("brainsim: --threads: must be >= 1".into()),
+        Some(n) if n > config::MAX_THREADS => Err(format!(
+            "brainsim: --threads: at most {} per rank, got {n}",
+            config::MAX_THREADS
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The checkpoint policy: the config's `[checkpoint]` with --checkpoint-every
+/// and --checkpoint-keep applied, or the one-line error.
+pub(crate) fn checkpoint_policy(
+    from_config: Option<config::CheckpointSpec>,
+    every: Option<f64>,
+    keep: Option<usize>,
+    dt: f64,
+) -> Result<Option<config::CheckpointSpec>, String> {
+    let mut policy = from_config;
+    if let Some(ms) = every {
+        let steps = config::checkpoint_every_steps(ms, dt)
+            .map_err(|m| format!("brainsim: --checkpoint-every: {m}"))?;
+        policy = Some(config::CheckpointSpec {
+            every_ms: ms,
+            every_steps: steps,
+            keep: policy.map_or(config::DEFAULT_KEEP, |p| p.keep),
+        });
+    }
+    if let Some(k) = keep {
+        let Some(p) = policy.as_mut() else {
+            return Err("brainsim: --checkpoint-keep: checkpoints are off (give --checkpoint-every or [checkpoint] every)".into());
+        };
+        if !(1..=1_000_000).contains(&k) {
+            return Err(format!(
+                "brainsim: --checkpoint-keep: must be in 1..=1000000, got {k}"
+            ));
+        }
+        p.keep = k;
+    }
+    Ok(policy)
+}
+
+/// What `run` and `resume` hand to `execute` once the input is valid.
+pub(crate) struct Launch {
+    pub loaded: config::LoadedConfig,
+    pub spec: NetworkSpec,
+    pub out_dir: PathBuf,
+    pub overwrite: bool,
+    pub threads: Option<usize>,
+    pub partitioner: Partitioner,
+    pub quiet: bool,
+    pub memory: MemoryLimit,
+    pub checkpoint: Option<config::CheckpointSpec>,
+    pub resume: Option<ResumePoint>,
+}
+
 /// The config with the command-line overrides applied, or the one-line error.
-fn validated(args: &Args) -> Result<(config::LoadedConfig, NetworkSpec), String> {
+fn validated(args: &Args) -> Result<Launch, String> {
     let loaded = config::load(&args.config).map_err(|e| e.to_string())?;
     let mut spec = loaded.spec.clone();
     if let Some(t) = args.t_stop {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(format!(
-                "brainsim: --t-stop: must be a positive number of ms, got {t}"
-            ));
-        }
-        spec.simulation.t_stop = config::t_stop_on_grid(t, spec.simulation.dt)
-            .map_err(|m| format!("brainsim: --t-stop: {m}"))?;
+        set_t_stop(&mut spec, t)?;
     }
     if let Some(s) = args.seed {
         spec.simulation.seed = s;
     }
-    match args.threads {
-        Some(0) => return Err("brainsim: --threads: must be >= 1".into()),
-        Some(n) if n > config::MAX_THREADS => {
-            return Err(format!(
-                "brainsim: --threads: at most {} per rank, got {n}",
-                config::MAX_THREADS
-            ))
-        }
-        _ => {}
-    }
-    args.memory_limit()?;
-    Ok((loaded, spec))
+    check_threads(args.threads)?;
+    let memory = args.memory_limit()?;
+    let checkpoint = checkpoint_policy(
+        loaded.checkpoint,
+        args.checkpoint_every,
+        args.checkpoint_keep,
+        spec.simulation.dt,
+    )?;
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&args.config));
+    Ok(Launch {
+        loaded,
+        spec,
+        out_dir,
+        overwrite: args.overwrite,
+        threads: args.threads,
+        partitioner: args.partitioner,
+        quiet: args.quiet,
+        memory,
+        checkpoint,
+        resume: None,
+    })
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -133,55 +209,46 @@ pub fn main(args: Args) -> ExitCode {
 }
 
 /// Bad input found on any rank: every rank exits 2, the lowest one says why.
-fn refuse<T>(comm: &dyn Comm, outcome: Result<T, String>) -> Result<T, ExitCode> {
+pub(crate) fn refuse<T>(comm: &dyn Comm, outcome: Result<T, String>) -> Result<T, ExitCode> {
     agree(comm, outcome, &mut |m| eprintln!("{m}")).map_err(|_| ExitCode::from(2))
 }
 
 fn run_on_rank(world: &World, args: Args) -> ExitCode {
+    match refuse(world.comm(), validated(&args)) {
+        Ok(launch) => execute(world, launch),
+        Err(code) => code,
+    }
+}
+
+/// Runs (or resumes) a validated request on this rank: the thread pool,
+/// the driver, the summary and the exit code.
+pub(crate) fn execute(world: &World, launch: Launch) -> ExitCode {
     let comm = world.comm();
-    let (loaded, spec) = match refuse(comm, validated(&args)) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    let threads = thread_count(&args, spec.simulation.threads);
+    let threads = default_threads(launch.threads.or(launch.spec.simulation.threads));
     if let Err(e) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
     {
         return world.fail(&format!("cannot start {threads} threads: {e}"));
     }
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&args.config));
-    let mut bar = Bar::new(args.quiet || comm.rank() != 0);
+    let mut bar = Bar::new(launch.quiet || comm.rank() != 0);
+    let out_dir = launch.out_dir.clone();
     let req = RunRequest {
-        config: &loaded,
-        spec,
-        out_dir: out_dir.clone(),
-        overwrite: args.overwrite,
+        config: &launch.loaded,
+        spec: launch.spec,
+        out_dir: launch.out_dir,
+        overwrite: launch.overwrite,
         threads,
-        partitioner: args.partitioner,
+        partitioner: launch.partitioner,
         comm,
-        memory: args.memory_limit().unwrap_or_default(),
+        memory: launch.memory,
+        checkpoint: launch.checkpoint,
+        resume: launch.resume,
     };
+    let checkpoints = req.checkpoint.is_some();
     brainsim_cluster::signals::install();
     match brainsim_cluster::run(req, &mut |p| bar.update(p)) {
-        Ok(meta) => {
-            if comm.rank() == 0 {
-                print_summary(&meta, &out_dir);
-            }
-            if meta.status == "interrupted" {
-                if comm.rank() == 0 {
-                    eprintln!(
-                        "brainsim: interrupted by a signal at t = {} ms; outputs closed and marked interrupted",
-                        meta.t_valid_ms
-                    );
-                }
-                return ExitCode::from(INTERRUPTED);
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(meta) => finished(comm, &meta, &out_dir, checkpoints),
         Err(RunError::Config(e)) => refuse::<()>(comm, Err(e.to_string()))
             .err()
             .unwrap_or(ExitCode::from(2)),
@@ -195,7 +262,34 @@ fn run_on_rank(world: &World, args: Args) -> ExitCode {
     }
 }
 
-/// Exit code of a run stopped by SIGINT/SIGTERM with its outputs closed.
+/// The summary (rank 0) and the exit code of a run that ended in order:
+/// 0 finished, `INTERRUPTED` when a signal stopped it.
+fn finished(comm: &dyn Comm, meta: &RunMetadata, out_dir: &Path, checkpoints: bool) -> ExitCode {
+    if comm.rank() == 0 {
+        print_summary(meta, out_dir);
+    }
+    if meta.status != "interrupted" {
+        return ExitCode::SUCCESS;
+    }
+    if comm.rank() == 0 {
+        let how = if checkpoints {
+            format!(
+                "a checkpoint was written; continue with `brainsim resume {}`",
+                out_dir.display()
+            )
+        } else {
+            "no checkpoint (checkpoints are off)".to_string()
+        };
+        eprintln!(
+            "brainsim: interrupted by a signal at t = {} ms; outputs closed and marked interrupted; {how}",
+            meta.t_valid_ms
+        );
+    }
+    ExitCode::from(INTERRUPTED)
+}
+
+/// Exit code of a run stopped by SIGINT/SIGTERM with its outputs closed
+/// (and, with checkpoints on, a checkpoint of the step it stopped at).
 const INTERRUPTED: u8 = 3;
 
 /// `out/<config file stem>`.

@@ -1,8 +1,9 @@
 //! The distributed run driver, the same on every rank, as named steps:
 //! check the memory estimate, open the output directory (`output.rs`), build
-//! this rank's shard, create the sinks, run the epoch loop, close the sinks,
-//! gather the ranks' figures, finalize the sinks (merge) and write the
-//! metadata.
+//! this rank's shard (and take back the checkpoint a resumed run continues
+//! from, `resume.rs`), create the sinks, run the epoch loop (writing
+//! checkpoints, `checkpointing/`), close the sinks, gather the ranks'
+//! figures, finalize the sinks (merge) and write the metadata.
 //!
 //! Output contract: nothing is created before the configuration, the memory
 //! estimate and the output directory pass. `metadata.json` (rank 0) says
@@ -11,7 +12,9 @@
 //! (outputs closed up to the agreed step), or `failed` with the error. The
 //! sinks are flushed about once per wall second, each recording where its
 //! valid data end, so a crash leaves everything up to the last flush
-//! readable and marked.
+//! readable and marked. With checkpoints on, one is written at each due
+//! epoch boundary, at the end of the run, and at the step a signal stops
+//! it — always after the sinks were flushed.
 //!
 //! Invariant: every rank takes the same branches in the same order around the
 //! collectives (memory check, the output directory's barrier, the shard's
@@ -23,7 +26,8 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use brainsim_io::config::{ConfigError, LoadedConfig};
+use brainsim_io::config::effective::effective_text;
+use brainsim_io::config::{CheckpointSpec, ConfigError, LoadedConfig};
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::outdir::OutputDir;
 use brainsim_partition::{Decomposition, Partitioner};
@@ -31,9 +35,11 @@ use brainsim_sim::comm::{Comm, Reduce};
 use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::EpochOutput;
 
+use crate::checkpointing::Checkpointer;
 use crate::estimate::RunShape;
 use crate::memory::{check_memory, MemoryLimit};
 use crate::output::{mark_failed, open_output};
+use crate::resume::ResumePoint;
 use crate::shard::{self, Shard};
 use crate::signals::{stop_requested, STOP_CHECK_EPOCHS};
 use crate::sink::{ReportSink, Sink, SpikeSink};
@@ -60,6 +66,11 @@ pub struct RunRequest<'a> {
     pub comm: &'a dyn Comm,
     /// When to refuse for lack of memory (`--force`, `--max-memory`).
     pub memory: MemoryLimit,
+    /// When to write checkpoints (none: never).
+    pub checkpoint: Option<CheckpointSpec>,
+    /// The checkpoint to continue from (`brainsim resume`): the output
+    /// directory holds the run it belongs to.
+    pub resume: Option<ResumePoint>,
 }
 
 /// Why a run did not finish.
@@ -134,8 +145,8 @@ fn one_line(e: RunError) -> RunError {
     }
 }
 
-/// The run after its directory is open: build, simulate, close, gather,
-/// finalize, and (rank 0) the final metadata.
+/// The run after its directory is open: build (and restore), simulate,
+/// close, gather, finalize, and (rank 0) the final metadata.
 fn run_opened(
     req: &RunRequest,
     dir: &OutputDir,
@@ -144,10 +155,25 @@ fn run_opened(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), RunError> {
     let (comm, spec) = (req.comm, &req.spec);
+    let started = Instant::now();
     let mut shard =
         shard::build_placed(spec, comm, req.partitioner, decomposition).map_err(failed)?;
-    let mut sinks = create_sinks(spec, &shard, dir, comm.rank(), comm.size())?;
-    let looped = simulate(spec, &mut shard, &mut sinks, dir, meta, comm, progress)?;
+    if let Some(point) = &req.resume {
+        let at =
+            |e: brainsim_sim::CheckpointError| failed(format!("{}: {e}", point.file.display()));
+        shard.net.restore(&point.states).map_err(at)?;
+    }
+    let resume_step = req.resume.as_ref().map(|p| p.states.step);
+    let mut sinks = create_sinks(spec, &shard, dir, comm, resume_step)?;
+    let mut checkpointer = create_checkpointer(req, dir, shard.net.step)?;
+    let mut looped = Loop {
+        sinks: &mut sinks,
+        checkpointer: checkpointer.as_mut(),
+        dir,
+        meta,
+        comm,
+    };
+    let looped = looped.simulate(spec, &mut shard, progress)?;
     for s in &mut sinks {
         s.close().map_err(failed)?;
     }
@@ -165,6 +191,11 @@ fn run_opened(
         "finished"
     }
     .into();
+    if let Some(seg) = meta.segments.last_mut() {
+        seg.end_step = shard.net.step;
+        seg.wall_seconds = started.elapsed().as_secs_f64();
+        seg.status = meta.status.clone();
+    }
     if comm.rank() == 0 {
         let ranks = RankStats::unpack_all(&gathered, spec.populations.len());
         stats::finish_metadata(meta, &ranks, spec, &shard.net);
@@ -174,19 +205,52 @@ fn run_opened(
     Ok(())
 }
 
-/// The run's sinks: spikes (if recorded), then state reports (if any).
+/// The run's checkpoint writer, when checkpoints are on; the next one is
+/// due at the first multiple of the interval after `step`.
+fn create_checkpointer(
+    req: &RunRequest,
+    dir: &OutputDir,
+    step: u64,
+) -> Result<Option<Checkpointer>, RunError> {
+    let Some(policy) = &req.checkpoint else {
+        return Ok(None);
+    };
+    let text = effective_text(req.config, &req.spec.simulation, Some(policy)).map_err(failed)?;
+    let base = req
+        .resume
+        .as_ref()
+        .map(|p| p.meta.spikes_written.clone())
+        .unwrap_or_default();
+    let c = Checkpointer::new(
+        &req.spec,
+        policy,
+        dir.path(),
+        text,
+        step,
+        base,
+        req.comm.rank(),
+    )
+    .map_err(failed)?;
+    Ok(Some(c))
+}
+
+/// The run's sinks: spikes (if recorded), then state reports (if any);
+/// resuming at `resume_step`, they continue the files already there.
 fn create_sinks(
     spec: &NetworkSpec,
     shard: &Shard,
     dir: &OutputDir,
-    rank: usize,
-    ranks: usize,
+    comm: &dyn Comm,
+    resume_step: Option<u64>,
 ) -> Result<Vec<Box<dyn Sink>>, RunError> {
+    let (rank, ranks) = (comm.rank(), comm.size());
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    if let Some(s) = SpikeSink::create(spec, dir, rank, ranks).map_err(failed)? {
+    let resumed = resume_step.is_some();
+    if let Some(s) = SpikeSink::create(spec, dir, rank, ranks, resumed).map_err(failed)? {
         sinks.push(Box::new(s));
     }
-    if let Some(s) = ReportSink::create(spec, &shard.net.reports, dir, rank).map_err(failed)? {
+    let reports = &shard.net.reports;
+    if let Some(s) = ReportSink::create(spec, reports, dir, rank, resume_step).map_err(failed)? {
         sinks.push(Box::new(s));
     }
     Ok(sinks)
@@ -202,75 +266,114 @@ struct Looped {
     stopped: bool,
 }
 
-/// The epoch loop: run, count spikes per population, hand each epoch to the
-/// sinks, about once per second make the outputs durable (`checkpoint_outputs`),
-/// report progress (rank 0), and stop early when the ranks agree a signal
-/// came.
-fn simulate(
-    spec: &NetworkSpec,
-    shard: &mut Shard,
-    sinks: &mut [Box<dyn Sink>],
-    dir: &OutputDir,
-    meta: &mut RunMetadata,
-    comm: &dyn Comm,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Looped, RunError> {
-    let mut per_pop = vec![0u64; spec.populations.len()];
-    let (start, mut last_flush) = (Instant::now(), Instant::now());
-    let (mut out, mut epoch, mut stopped) = (EpochOutput::default(), 0u64, false);
-    while !stopped && shard.net.run_epoch(&mut shard.exchange, &mut out) {
-        for sp in &out.spikes {
-            per_pop[spec.population_of(sp.gid)] += 1;
-        }
-        for s in sinks.iter_mut() {
-            s.record(&out, comm).map_err(failed)?;
-        }
-        epoch += 1;
-        if comm.size() == 1 || epoch % STOP_CHECK_EPOCHS == 0 {
-            stopped = comm.all_reduce(u64::from(stop_requested()), Reduce::Max) == 1;
-        }
-        if last_flush.elapsed() >= FLUSH_EVERY {
-            checkpoint_outputs(spec, shard, sinks, dir, meta, comm.rank())?;
-            last_flush = Instant::now();
-        }
-        if comm.rank() == 0 {
-            progress(Progress {
-                step: shard.net.step,
-                n_steps: shard.net.n_steps,
-                dt: spec.simulation.dt,
-                wall_seconds: start.elapsed().as_secs_f64(),
-            });
-        }
-    }
-    check_finite(spec, shard)?;
-    Ok(Looped {
-        spikes_per_population: per_pop,
-        seconds: start.elapsed().as_secs_f64(),
-        stopped: stopped && !shard.net.is_done(),
-    })
+/// What the epoch loop writes to, besides the network.
+struct Loop<'l> {
+    sinks: &'l mut [Box<dyn Sink>],
+    checkpointer: Option<&'l mut Checkpointer>,
+    dir: &'l OutputDir,
+    meta: &'l mut RunMetadata,
+    comm: &'l dyn Comm,
 }
 
-/// Makes the outputs durable up to the current step: the state is checked
-/// for NaN/inf, the sinks flushed (with their valid prefix), and rank 0's
-/// metadata records the time flushed (`t_valid_ms`).
-fn checkpoint_outputs(
-    spec: &NetworkSpec,
-    shard: &Shard,
-    sinks: &mut [Box<dyn Sink>],
-    dir: &OutputDir,
-    meta: &mut RunMetadata,
-    rank: usize,
-) -> Result<(), RunError> {
-    check_finite(spec, shard)?;
-    for s in sinks.iter_mut() {
-        s.flush().map_err(failed)?;
+impl Loop<'_> {
+    /// The epoch loop: run, count spikes per population (from the chunks'
+    /// counters on, so a resumed run counts the whole run), hand each epoch
+    /// to the sinks, write due checkpoints, about once per second make the
+    /// outputs durable, report progress (rank 0), and stop early when the
+    /// ranks agree a signal came (with a checkpoint of that step, if on).
+    fn simulate(
+        &mut self,
+        spec: &NetworkSpec,
+        shard: &mut Shard,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Looped, RunError> {
+        let comm = self.comm;
+        let mut per_pop = vec![0u64; spec.populations.len()];
+        for c in &shard.net.chunks {
+            per_pop[c.info.population] += c.spikes;
+        }
+        let (start, mut last_flush) = (Instant::now(), Instant::now());
+        let (mut out, mut epoch, mut stopped) = (EpochOutput::default(), 0u64, false);
+        while !stopped && shard.net.run_epoch(&mut shard.exchange, &mut out) {
+            for sp in &out.spikes {
+                per_pop[spec.population_of(sp.gid)] += 1;
+            }
+            for s in self.sinks.iter_mut() {
+                s.record(&out, comm).map_err(failed)?;
+            }
+            epoch += 1;
+            if comm.size() == 1 || epoch % STOP_CHECK_EPOCHS == 0 {
+                stopped = comm.all_reduce(u64::from(stop_requested()), Reduce::Max) == 1;
+            }
+            let step = shard.net.step;
+            let last = stopped || shard.net.is_done();
+            if self
+                .checkpointer
+                .as_ref()
+                .is_some_and(|c| c.due(step) || (last && !c.has(step)))
+            {
+                self.flush_outputs(spec, shard)?;
+                self.write_checkpoint(shard)?;
+                last_flush = Instant::now();
+            } else if last_flush.elapsed() >= FLUSH_EVERY {
+                self.flush_outputs(spec, shard)?;
+                last_flush = Instant::now();
+            }
+            if comm.rank() == 0 {
+                progress(Progress {
+                    step: shard.net.step,
+                    n_steps: shard.net.n_steps,
+                    dt: spec.simulation.dt,
+                    wall_seconds: start.elapsed().as_secs_f64(),
+                });
+            }
+        }
+        check_finite(spec, shard)?;
+        Ok(Looped {
+            spikes_per_population: per_pop,
+            seconds: start.elapsed().as_secs_f64(),
+            stopped: stopped && !shard.net.is_done(),
+        })
     }
-    if rank == 0 {
-        meta.t_valid_ms = shard.net.step as f64 * spec.simulation.dt;
-        meta.write(dir.path())
-            .map_err(|e| failed(format!("{}: {e}", dir.path().display())))?;
+
+    /// Makes the outputs durable up to the current step: the state is
+    /// checked for NaN/inf, the sinks flushed (with their valid prefix), and
+    /// rank 0's metadata records the time flushed (`t_valid_ms`).
+    fn flush_outputs(&mut self, spec: &NetworkSpec, shard: &Shard) -> Result<(), RunError> {
+        check_finite(spec, shard)?;
+        for s in self.sinks.iter_mut() {
+            s.flush().map_err(failed)?;
+        }
+        self.meta.t_valid_ms = shard.net.step as f64 * spec.simulation.dt;
+        self.write_metadata()
     }
-    Ok(())
+
+    /// Collective, after `flush_outputs`: the checkpoint of this step, and
+    /// (rank 0) the checkpoints on disk in the metadata.
+    fn write_checkpoint(&mut self, shard: &Shard) -> Result<(), RunError> {
+        let Some(c) = self.checkpointer.as_mut() else {
+            return Ok(());
+        };
+        let written: Vec<(String, u64)> = self.sinks.iter().flat_map(|s| s.written()).collect();
+        let names = c.write(&shard.net, &written, self.comm).map_err(failed)?;
+        if self.comm.rank() == 0 {
+            self.meta.checkpoints = names;
+            if let Some(seg) = self.meta.segments.last_mut() {
+                seg.end_step = shard.net.step;
+            }
+        }
+        self.write_metadata()
+    }
+
+    /// Rank 0 writes the metadata as it stands.
+    fn write_metadata(&self) -> Result<(), RunError> {
+        if self.comm.rank() != 0 {
+            return Ok(());
+        }
+        self.meta
+            .write(self.dir.path())
+            .map_err(|e| failed(format!("{}: {e}", self.dir.path().display())))
+    }
 }
 
 /// Fails the run when a local neuron's state is NaN or infinite.

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod agree;
+pub mod checkpointing;
 pub mod driver;
 pub mod estimate;
 pub mod memory;
@@ -17,6 +18,7 @@ pub mod merge;
 #[cfg(feature = "mpi")]
 pub mod mpi_comm;
 pub mod output;
+pub mod resume;
 pub mod shard;
 pub mod signals;
 pub mod sink;
@@ -26,4 +28,5 @@ pub mod world;
 pub use agree::{agree, Refused};
 pub use driver::{run, Progress, RunError, RunRequest};
 pub use memory::MemoryLimit;
+pub use resume::ResumePoint;
 pub use world::World;

@@ -58,6 +58,28 @@ impl Stream<'_> {
     }
 }
 
+/// A part file and the window (t_after, t_until] of its spikes to take.
+#[derive(Clone, Debug)]
+pub struct PartWindow {
+    /// The file.
+    pub path: PathBuf,
+    /// Spikes at or before this time (ms) are left out.
+    pub after_ms: f64,
+    /// Spikes after this time (ms) are left out.
+    pub until_ms: f64,
+}
+
+impl PartWindow {
+    /// Every valid spike of `path`.
+    pub fn all(path: PathBuf) -> Self {
+        PartWindow {
+            path,
+            after_ms: f64::NEG_INFINITY,
+            until_ms: f64::INFINITY,
+        }
+    }
+}
+
 /// Merges `parts` into a new `out` (populations: (name, first_gid, size), the
 /// recorded ones) and returns the number of spikes written. The parts are
 /// left in place. `valid_until_ms`: every spike up to this time is in the
@@ -68,12 +90,24 @@ pub fn merge_spike_files(
     populations: &[(String, u32, u32)],
     valid_until_ms: f64,
 ) -> Result<u64, IoError> {
+    let windows: Vec<PartWindow> = parts.iter().cloned().map(PartWindow::all).collect();
+    merge_in_blocks(&windows, out, populations, BLOCK, valid_until_ms)
+}
+
+/// `merge_spike_files` taking from each part only the spikes of its window
+/// (the parts' populations are sorted by time).
+pub fn merge_spike_windows(
+    parts: &[PartWindow],
+    out: &Path,
+    populations: &[(String, u32, u32)],
+    valid_until_ms: f64,
+) -> Result<u64, IoError> {
     merge_in_blocks(parts, out, populations, BLOCK, valid_until_ms)
 }
 
-/// `merge_spike_files` reading `block` spikes of a stream at a time.
+/// `merge_spike_windows` reading `block` spikes of a stream at a time.
 fn merge_in_blocks(
-    parts: &[PathBuf],
+    parts: &[PartWindow],
     out: &Path,
     populations: &[(String, u32, u32)],
     block: u64,
@@ -81,17 +115,18 @@ fn merge_in_blocks(
 ) -> Result<u64, IoError> {
     let files: Vec<SpikeFile> = parts
         .iter()
-        .map(|p| SpikeFile::open(p))
+        .map(|p| SpikeFile::open(&p.path))
         .collect::<Result<_, _>>()?;
     let mut streams = Vec::new();
-    for f in &files {
+    for (f, w) in files.iter().zip(parts) {
         for (name, first_gid, _) in populations {
+            let range = f.window(name, w.after_ms, w.until_ms)?;
             streams.push(Stream {
                 file: f,
                 pop: name.clone(),
                 first_gid: *first_gid,
-                len: f.n_spikes(name),
-                next: 0,
+                len: range.end,
+                next: range.start,
                 buf: Vec::new(),
                 pos: 0,
                 block,
@@ -192,7 +227,8 @@ mod tests {
             let parts: Vec<PathBuf> = (0..ranks).map(|r| dir.join(format!("p{r}.h5"))).collect();
             let out = dir.join(format!("merged{ranks}.h5"));
             // Blocks of 97 spikes: every stream is refilled many times.
-            let n = merge_in_blocks(&parts, &out, &pops, 97, 100.0).unwrap();
+            let windows: Vec<PartWindow> = parts.iter().cloned().map(PartWindow::all).collect();
+            let n = merge_in_blocks(&windows, &out, &pops, 97, 100.0).unwrap();
             assert_eq!(n as usize, want.len());
             // Within a population: time, then gid.
             want.sort_by_key(|(p, g, t)| (p.clone(), f64::from_bits(*t).to_bits(), *g));

@@ -9,16 +9,55 @@
 //! input on every rank (exit 2) and leaves the directory as it was.
 
 use brainsim_io::config::effective::effective_text;
-use brainsim_io::metadata::RunMetadata;
+use brainsim_io::metadata::{RunMetadata, Segment};
 use brainsim_io::outdir::{OutputDir, RunLock};
 use brainsim_sim::comm::Reduce;
 use brainsim_sim::network::reports;
 
 use crate::agree::agree;
 use crate::driver::{RunError, RunRequest};
+use crate::resume::prepare_spikes;
+use crate::sink::recorded_populations;
 
-/// The metadata of a run that has just started.
-fn initial_metadata(req: &RunRequest) -> RunMetadata {
+/// The metadata of a run that has just started, and its new segment: a
+/// resumed run keeps the earlier segments and checkpoints (rank 0 reads
+/// them), a fresh one starts its list.
+fn initial_metadata(req: &RunRequest, dir: &OutputDir) -> RunMetadata {
+    let earlier = match (&req.resume, req.comm.rank()) {
+        (Some(_), 0) => RunMetadata::read(dir.path()).ok(),
+        _ => None,
+    };
+    let mut meta = fresh_metadata(req);
+    let start_step = req.resume.as_ref().map_or(0, |p| p.states.step);
+    if let Some(old) = earlier {
+        meta.config_file = old.config_file;
+        meta.segments = old.segments;
+        meta.checkpoints = old.checkpoints;
+    }
+    meta.t_valid_ms = start_step as f64 * req.spec.simulation.dt;
+    meta.segments.push(Segment {
+        start_step,
+        end_step: start_step,
+        checkpoint: req.resume.as_ref().map(|p| relative_name(dir, &p.file)),
+        ranks: meta.ranks,
+        threads: meta.threads,
+        partitioner: meta.partitioner.clone(),
+        wall_seconds: 0.0,
+        status: "running".into(),
+    });
+    meta
+}
+
+/// `file` relative to the output directory when it is inside it.
+fn relative_name(dir: &OutputDir, file: &std::path::Path) -> String {
+    file.strip_prefix(dir.path())
+        .unwrap_or(file)
+        .display()
+        .to_string()
+}
+
+/// The metadata of the run's layout and network, nothing run yet.
+fn fresh_metadata(req: &RunRequest) -> RunMetadata {
     let sim = &req.spec.simulation;
     RunMetadata {
         status: "running".into(),
@@ -50,12 +89,16 @@ fn planned_outputs(req: &RunRequest) -> Vec<String> {
     spikes.into_iter().chain(reports).collect()
 }
 
-/// Rank 0's checks before anything is written: the lock, an earlier run,
-/// symbolic links.
+/// Rank 0's checks before anything is written: the lock, an earlier run
+/// (which a resume continues), symbolic links; then, resuming, the spike
+/// output cut back to the checkpoint (`prepare_spikes`, which changes
+/// nothing when it fails).
 fn claim(req: &RunRequest, dir: &OutputDir) -> Result<RunLock, String> {
     dir.create()?;
     let lock = dir.lock()?;
-    dir.refuse_previous_run(req.overwrite)?;
+    if req.resume.is_none() {
+        dir.refuse_previous_run(req.overwrite)?;
+    }
     let ranks = req.comm.size();
     let parts: Vec<String> = (0..ranks)
         .flat_map(|r| [format!("spikes.rank{r}.h5"), format!("rank{r}.pid")])
@@ -69,6 +112,11 @@ fn claim(req: &RunRequest, dir: &OutputDir) -> Result<RunLock, String> {
             .chain(&fixed)
             .map(String::as_str),
     )?;
+    if let Some(point) = &req.resume {
+        let t = point.states.step as f64 * req.spec.simulation.dt;
+        let pops = recorded_populations(&req.spec);
+        prepare_spikes(dir, &pops, t, &point.meta.spikes_written)?;
+    }
     Ok(lock)
 }
 
@@ -98,7 +146,7 @@ pub fn open_output(
         );
         return Err(RunError::Refused((comm.rank() == 0).then_some(message)));
     }
-    let meta = initial_metadata(req);
+    let meta = initial_metadata(req, dir);
     if comm.rank() == 0 {
         write_start(req, dir, &meta).map_err(RunError::Failed)?;
     }
@@ -109,13 +157,19 @@ pub fn open_output(
     Ok((meta, lock))
 }
 
-/// Rank 0: clears an earlier run, writes both configs and the metadata.
+/// Rank 0: clears an earlier run, writes both configs and the metadata; a
+/// resumed run rewrites only the effective config (its `t_stop` and
+/// checkpoint settings may be new) and the metadata.
 fn write_start(req: &RunRequest, dir: &OutputDir, meta: &RunMetadata) -> Result<(), String> {
     let io_err = |e: std::io::Error| format!("{}: {e}", dir.path().display());
-    dir.clear_previous_run();
-    let effective = effective_text(req.config, &req.spec.simulation)?;
-    dir.write_configs(&req.config.text, &effective)
-        .map_err(io_err)?;
+    let effective = effective_text(req.config, &req.spec.simulation, req.checkpoint.as_ref())?;
+    if req.resume.is_some() {
+        dir.write_effective_config(&effective).map_err(io_err)?;
+    } else {
+        dir.clear_previous_run();
+        dir.write_configs(&req.config.text, &effective)
+            .map_err(io_err)?;
+    }
     meta.write(dir.path()).map_err(io_err)
 }
 

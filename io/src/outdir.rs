@@ -78,6 +78,7 @@ impl OutputDir {
         }
         let _ = fs::remove_file(self.metadata());
         let _ = fs::remove_file(self.spikes());
+        self.clear_checkpoints();
         if let Ok(entries) = fs::read_dir(&self.path) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -88,10 +89,32 @@ impl OutputDir {
         }
     }
 
+    /// Removes the earlier run's checkpoints (`checkpoints/t<step>.h5` and
+    /// leftover temporary files), and the directory when that empties it.
+    fn clear_checkpoints(&self) {
+        let dir = self.path.join("checkpoints");
+        if let Ok(entries) = fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let tmp = name.starts_with(".t") && name.ends_with(".h5.tmp");
+                if crate::checkpoint::parse_file_name(&name).is_some() || tmp {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        let _ = fs::remove_dir(&dir);
+    }
+
     /// Writes the configuration as given (`config.toml`) and as run, with
     /// the command-line overrides applied (`config.effective.toml`).
     pub fn write_configs(&self, given: &str, effective: &str) -> io::Result<()> {
         write_replacing(&self.path.join("config.toml"), given)?;
+        write_replacing(&self.path.join("config.effective.toml"), effective)
+    }
+
+    /// Rewrites only `config.effective.toml` (a resumed run: the given
+    /// config stays as the first segment saved it).
+    pub fn write_effective_config(&self, effective: &str) -> io::Result<()> {
         write_replacing(&self.path.join("config.effective.toml"), effective)
     }
 
@@ -109,7 +132,7 @@ impl OutputDir {
             s => format!("a {s} run"),
         };
         Err(format!(
-            "brainsim: {}: holds {what} (metadata.json); pass --overwrite to replace it, or choose another --out",
+            "brainsim: {}: holds {what} (metadata.json); pass --overwrite to replace it, `brainsim resume` to continue it from a checkpoint, or choose another --out",
             self.path.display()
         ))
     }

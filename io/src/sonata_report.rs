@@ -20,8 +20,8 @@ use ndarray::ArrayView2;
 
 pub use crate::sonata_spikes::IoError;
 use crate::sonata_spikes::{
-    create_output_file, open_input_file, set_finished, write_root_attrs, write_scalar_attr,
-    write_str_attr, H5Context,
+    create_output_file, open_input_file, open_output_file, set_finished, set_unfinished,
+    write_root_attrs, write_scalar_attr, write_str_attr, H5Context,
 };
 
 /// Target number of f32 values per HDF5 chunk (64 KiB).
@@ -100,6 +100,51 @@ impl ReportWriter {
             block_rows,
             rows_written: 0,
         })
+    }
+
+    /// Opens the existing report of `population` in `path` to append to it
+    /// after its first `keep_frames` frames (the rest is cut off; `finished`
+    /// back to 0). The file must hold at least that many frames on disk
+    /// (`mapping/time`), else an error and the file is not changed.
+    pub fn reopen(path: &Path, population: &str, keep_frames: usize) -> Result<Self, IoError> {
+        let file = open_output_file(path)?;
+        let root = format!("report/{population}");
+        let data = file
+            .dataset(&format!("{root}/data"))
+            .ctx(path, format!("opening /{root}/data"))?;
+        let time = file
+            .dataset(&format!("{root}/mapping/time"))
+            .ctx(path, format!("opening /{root}/mapping/time"))?;
+        let t: Vec<f64> = time.read_raw().ctx(path, "reading mapping/time")?;
+        let shape = data.shape();
+        if t.len() != 3 || shape.len() != 2 || !(t[2] > 0.0) {
+            return Err(IoError::invalid(path, "not a point-neuron report"));
+        }
+        let on_disk = (((t[1] - t[0]) / t[2]).round() as usize).min(shape[0]);
+        if on_disk < keep_frames {
+            let msg = format!("holds {on_disk} frames, {keep_frames} needed to continue");
+            return Err(IoError::invalid(path, msg));
+        }
+        let n = shape[1];
+        data.resize((keep_frames, n)).ctx(
+            path,
+            format!("cutting /{root}/data to {keep_frames} frames"),
+        )?;
+        set_unfinished(&file, path)?;
+        let mut w = ReportWriter {
+            path: path.to_path_buf(),
+            file,
+            data,
+            time,
+            n_values: n,
+            t_start: t[0],
+            dt: t[2],
+            buf: Vec::with_capacity(layout(n).2 * n),
+            block_rows: layout(n).2,
+            rows_written: keep_frames,
+        };
+        w.flush()?;
+        Ok(w)
     }
 
     /// The file being written.
@@ -384,6 +429,39 @@ mod tests {
             .unwrap();
         assert_eq!(tu.as_str(), "ms");
         drop((data, m, pop, f));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A report cut back to K frames and continued reads as one written
+    /// straight through; asking for more frames than are on disk is refused
+    /// and leaves the file as it was.
+    #[test]
+    fn reopened_report_continues_as_if_never_closed() {
+        let dir = test_dir("report-reopen");
+        let ids: Vec<u64> = (0..50).collect();
+        let frame = |r: usize| -> Vec<f32> { (0..ids.len()).map(|c| value(r, c)).collect() };
+        let straight = dir.join("straight.h5");
+        let mut w = ReportWriter::create(&straight, "exc", &ids, 0.2, 0.2, "mV").unwrap();
+        (0..400).for_each(|r| w.append_frame(&frame(r)).unwrap());
+        w.finish().unwrap();
+        let cut = dir.join("cut.h5");
+        let mut w = ReportWriter::create(&cut, "exc", &ids, 0.2, 0.2, "mV").unwrap();
+        // Frames 250.. are written, then dropped by the reopen at 250.
+        (0..300).for_each(|r| w.append_frame(&frame(r)).unwrap());
+        w.finish().unwrap();
+        let err = ReportWriter::reopen(&cut, "exc", 301).err().unwrap();
+        assert!(
+            err.to_string().contains("holds 300 frames, 301 needed"),
+            "{err}"
+        );
+        let mut w = ReportWriter::reopen(&cut, "exc", 250).unwrap();
+        assert_eq!(w.n_frames(), 250);
+        (250..400).for_each(|r| w.append_frame(&frame(r)).unwrap());
+        w.finish().unwrap();
+        assert_eq!(
+            read_report(&cut, "exc").unwrap(),
+            read_report(&straight, "exc").unwrap()
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

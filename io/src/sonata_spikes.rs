@@ -186,6 +186,33 @@ pub(crate) fn create_output_file(path: &Path) -> Result<File, IoError> {
     Ok(file)
 }
 
+/// Opens an existing output file for writing, with the metadata cache of
+/// `create_output_file` (the flushing contract holds for what is appended).
+pub(crate) fn open_output_file(path: &Path) -> Result<File, IoError> {
+    let mdc = MetadataCacheConfig {
+        evictions_enabled: false,
+        incr_mode: CacheIncreaseMode::Off,
+        flash_incr_mode: FlashIncreaseMode::Off,
+        decr_mode: CacheDecreaseMode::Off,
+        ..MetadataCacheConfig::default()
+    };
+    #[cfg(test)]
+    let _no_spawn = test_util::no_spawn();
+    let file = File::with_options()
+        .with_fapl(|p| p.mdc_config(&mdc))
+        .open_rw(path)
+        .ctx(path, "opening file for writing")?;
+    set_cloexec(&file, path)?;
+    Ok(file)
+}
+
+/// Sets the root attribute `finished` back to 0 (a file appended to again).
+pub(crate) fn set_unfinished(file: &File, path: &Path) -> Result<(), IoError> {
+    file.attr("finished")
+        .and_then(|a| a.write_scalar(&0u8))
+        .ctx(path, "setting attribute /finished")
+}
+
 /// Opens an HDF5 file read-only (close-on-exec, see `set_cloexec`) without HDF5 file
 /// locking (`H5Pset_file_locking`, HDF5 >= 1.10.7): a writer holds its file locked
 /// for as long as it is open, and a locking reader would fail ("unable to lock
@@ -505,6 +532,15 @@ impl SpikeWriter {
         }
         self.total += spikes.len() as u64;
         Ok(())
+    }
+
+    /// Spikes appended so far per population (name, count), written or
+    /// buffered, in gid order of the populations.
+    pub fn counts(&self) -> Vec<(String, u64)> {
+        self.pops
+            .iter()
+            .map(|p| (p.name.clone(), (p.written + p.buf_t.len()) as u64))
+            .collect()
     }
 
     /// Declares that every spike with time <= `t_ms` has been appended; the

@@ -15,7 +15,7 @@ mod reports;
 mod spikes;
 
 pub use reports::ReportSink;
-pub use spikes::SpikeSink;
+pub use spikes::{recorded_populations, SpikeSink};
 
 use brainsim_sim::comm::Comm;
 use brainsim_sim::EpochOutput;
@@ -32,4 +32,9 @@ pub trait Sink {
     fn finalize(&mut self, comm: &dyn Comm) -> Result<(), String>;
     /// The files (names in the output directory) the run ends with.
     fn outputs(&self) -> Vec<String>;
+    /// Spikes this rank has written so far per population (name, count),
+    /// for a checkpoint; empty for sinks of anything else.
+    fn written(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
 }

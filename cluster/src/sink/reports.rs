@@ -17,6 +17,7 @@ use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::EpochOutput;
 
 use super::Sink;
+use crate::resume::frames_before;
 
 /// State reports of the run (see the module doc).
 pub struct ReportSink {
@@ -36,12 +37,14 @@ fn unit(spec: &NetworkSpec, rep: &ReportInfo) -> Result<&'static str, String> {
 
 impl ReportSink {
     /// The sink of `reports`; None when there are none. Files are created
-    /// on rank 0 only.
+    /// on rank 0 only; a resumed run (`resume_step`) reopens them, cut back
+    /// to the frames sampled before the step.
     pub fn create(
         spec: &NetworkSpec,
         reports: &[ReportInfo],
         dir: &OutputDir,
         rank: usize,
+        resume_step: Option<u64>,
     ) -> Result<Option<ReportSink>, String> {
         if reports.is_empty() {
             return Ok(None);
@@ -56,9 +59,16 @@ impl ReportSink {
                 let interval = rep.interval_steps as f64 * dt;
                 let pop = &spec.populations[rep.population].name;
                 let path = dir.path().join(&file);
-                let w =
-                    ReportWriter::create(&path, pop, &ids, interval, interval, unit(spec, rep)?)
-                        .map_err(|e| e.to_string())?;
+                let w = match resume_step {
+                    Some(step) => {
+                        let keep = frames_before(step, rep.interval_steps);
+                        ReportWriter::reopen(&path, pop, keep)
+                    }
+                    None => {
+                        ReportWriter::create(&path, pop, &ids, interval, interval, unit(spec, rep)?)
+                    }
+                }
+                .map_err(|e| e.to_string())?;
                 writers.push(w);
             }
             files.push(file);

@@ -2,6 +2,9 @@
 //! as a SONATA spike file. With one rank straight into `spikes.h5`; with
 //! several, each rank streams into its own `spikes.rank<R>.h5`, and rank 0
 //! merges the parts into `spikes.h5` at the end (`merge.rs`) and removes them.
+//! A resumed run (any rank count) writes parts, and the merge takes
+//! `spikes.h5` — the spikes before the checkpoint, `resume.rs` — as one more
+//! part, into a temporary file renamed over it.
 //!
 //! A spike of step s is written at time (s + 1) * dt, the end of the step in
 //! which the neuron crossed threshold (NEST's convention).
@@ -24,6 +27,12 @@ struct Recorded {
     is_recorded: Vec<bool>,
     /// The recorded gid subset, sorted, if there is one.
     gids: Option<Vec<u32>>,
+}
+
+/// The recorded populations of `spec` as (name, first gid, size), the
+/// populations of its spike file.
+pub fn recorded_populations(spec: &NetworkSpec) -> Vec<(String, u32, u32)> {
+    Recorded::new(spec).pops
 }
 
 impl Recorded {
@@ -75,6 +84,8 @@ pub struct SpikeSink {
     writer: Option<SpikeWriter>,
     dir: OutputDir,
     ranks: usize,
+    /// A resumed run: parts on every rank, merged after `spikes.h5`.
+    resumed: bool,
     dt: f64,
     buffer: Vec<(f64, u32)>,
     /// End (ms) of the last epoch recorded: every spike up to it is written.
@@ -83,17 +94,20 @@ pub struct SpikeSink {
 
 impl SpikeSink {
     /// The sink of `rank` of `ranks`; None when no spikes are recorded.
+    /// `resumed`: the run continues from a checkpoint (`spikes.h5` holds
+    /// the spikes before it).
     pub fn create(
         spec: &NetworkSpec,
         dir: &OutputDir,
         rank: usize,
         ranks: usize,
+        resumed: bool,
     ) -> Result<Option<SpikeSink>, String> {
         let recorded = Recorded::new(spec);
         if recorded.pops.is_empty() {
             return Ok(None);
         }
-        let path = if ranks == 1 {
+        let path = if ranks == 1 && !resumed {
             dir.spikes()
         } else {
             dir.spike_part(rank)
@@ -104,6 +118,7 @@ impl SpikeSink {
             writer: Some(writer),
             dir: dir.clone(),
             ranks,
+            resumed,
             dt: spec.simulation.dt,
             buffer: Vec::new(),
             valid_until: 0.0,
@@ -145,21 +160,34 @@ impl Sink for SpikeSink {
     }
 
     fn finalize(&mut self, comm: &dyn Comm) -> Result<(), String> {
-        if comm.rank() != 0 || self.ranks == 1 {
+        if comm.rank() != 0 || (self.ranks == 1 && !self.resumed) {
             return Ok(());
         }
         let parts: Vec<_> = (0..self.ranks).map(|r| self.dir.spike_part(r)).collect();
-        merge_spike_files(
-            &parts,
-            &self.dir.spikes(),
-            &self.recorded.pops,
-            self.valid_until,
-        )
-        .map_err(|e| e.to_string())?;
+        let spikes = self.dir.spikes();
+        let pops = &self.recorded.pops;
+        if self.resumed {
+            let inputs: Vec<_> = std::iter::once(spikes.clone())
+                .chain(parts.clone())
+                .collect();
+            let tmp = self.dir.path().join(".spikes.merge.h5.tmp");
+            merge_spike_files(&inputs, &tmp, pops, self.valid_until).map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &spikes).map_err(|e| format!("{}: {e}", spikes.display()))?;
+        } else {
+            merge_spike_files(&parts, &spikes, pops, self.valid_until)
+                .map_err(|e| e.to_string())?;
+        }
         for p in &parts {
             let _ = std::fs::remove_file(p);
         }
         Ok(())
+    }
+
+    fn written(&self) -> Vec<(String, u64)> {
+        match &self.writer {
+            Some(w) => w.counts(),
+            None => Vec::new(),
+        }
     }
 
     fn outputs(&self) -> Vec<String> {

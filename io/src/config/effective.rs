@@ -1,5 +1,6 @@
 //! The effective configuration of a run: the given TOML with the
-//! command-line overrides of `[simulation]` applied (`t_stop`, `seed`), so
+//! command-line overrides applied (`[simulation]` `t_stop` and `seed`,
+//! `[checkpoint]` `every` and `keep`), so
 //! `config.effective.toml` in the output directory re-runs exactly this run
 //! with no arguments. The `spikes_file` of a spike_generator is written as
 //! the absolute path that was read (a relative one is relative to the config
@@ -8,11 +9,16 @@
 
 use brainsim_sim::spec::{SimulationSpec, StimulusKind};
 
-use crate::config::LoadedConfig;
+use crate::config::{CheckpointSpec, LoadedConfig};
 
 /// The text of `config` with `simulation.t_stop` and `simulation.seed` set
-/// to those of `run` (the spec as run).
-pub fn effective_text(config: &LoadedConfig, run: &SimulationSpec) -> Result<String, String> {
+/// to those of `run` (the spec as run), and `[checkpoint]` as the run
+/// writes them (none: the table is left as given).
+pub fn effective_text(
+    config: &LoadedConfig,
+    run: &SimulationSpec,
+    checkpoint: Option<&CheckpointSpec>,
+) -> Result<String, String> {
     let mut table: toml::Table = config
         .text
         .parse()
@@ -28,6 +34,12 @@ pub fn effective_text(config: &LoadedConfig, run: &SimulationSpec) -> Result<Str
     };
     sim.insert("t_stop".into(), toml::Value::Float(run.t_stop));
     sim.insert("seed".into(), toml::Value::Integer(i64::from(run.seed)));
+    if let Some(c) = checkpoint {
+        let mut t = toml::Table::new();
+        t.insert("every".into(), toml::Value::Float(c.every_ms));
+        t.insert("keep".into(), toml::Value::Integer(c.keep as i64));
+        table.insert("checkpoint".into(), toml::Value::Table(t));
+    }
     if let Some(toml::Value::Array(stimuli)) = table.get_mut("stimulus") {
         for (raw, st) in stimuli.iter_mut().zip(&config.spec.stimuli) {
             if let (toml::Value::Table(raw), StimulusKind::SpikeTrains { file, .. }) =
@@ -53,12 +65,28 @@ mod tests {
         let mut run = given.spec.simulation.clone();
         run.t_stop = 123.5;
         run.seed = 99;
-        let text = effective_text(&given, &run).unwrap();
+        let text = effective_text(&given, &run, None).unwrap();
         let back = parse(&path, &text).unwrap();
         assert_eq!(back.spec.simulation.t_stop, 123.5);
         assert_eq!(back.spec.simulation.seed, 99);
         let mut expected = given.spec.clone();
         expected.simulation = run;
         assert_eq!(back.spec, expected, "nothing else changes");
+    }
+
+    #[test]
+    fn checkpoint_overrides_land_and_load_back() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/brunel.toml");
+        let given = crate::config::load(&path).unwrap();
+        assert_eq!(given.checkpoint, None);
+        let every = CheckpointSpec {
+            every_ms: 25.0,
+            every_steps: 250,
+            keep: 3,
+        };
+        let text = effective_text(&given, &given.spec.simulation, Some(&every)).unwrap();
+        let back = parse(&path, &text).unwrap();
+        assert_eq!(back.checkpoint, Some(every));
+        assert_eq!(back.spec, given.spec);
     }
 }

@@ -8,6 +8,7 @@
 //! trains a spike_generator reads from a SONATA file, once the config is
 //! valid) and `locate` (field path <-> line).
 
+mod checkpoint;
 mod coding;
 pub mod effective;
 mod inputs;
@@ -16,6 +17,7 @@ mod raw;
 mod records;
 mod spike_file;
 mod validate;
+pub use checkpoint::{checkpoint_every_steps, CheckpointSpec, DEFAULT_KEEP};
 pub use validate::{t_stop_on_grid, MAX_STEPS, MAX_THREADS};
 mod values;
 
@@ -37,6 +39,8 @@ pub struct LoadedConfig {
     pub text: String,
     /// The validated network (sizes already scaled by `simulation.scale`).
     pub spec: NetworkSpec,
+    /// `[checkpoint]`: when to write checkpoints, if at all.
+    pub checkpoint: Option<CheckpointSpec>,
 }
 
 impl LoadedConfig {
@@ -107,16 +111,20 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
 pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let file = path.display().to_string();
     let raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, &e))?;
-    let spec = validate::validate(&raw).map_err(|e| ConfigError {
+    let located = |e: values::Invalid| ConfigError {
         file: file.clone(),
         line: locate::line_of_path(text, &e.field),
         field: e.field,
         message: e.message,
-    })?;
+    };
+    let spec = validate::validate(&raw).map_err(located)?;
+    let checkpoint =
+        checkpoint::validate(raw.checkpoint.as_ref(), spec.simulation.dt).map_err(located)?;
     Ok(LoadedConfig {
         path: path.to_path_buf(),
         text: text.to_string(),
         spec,
+        checkpoint,
     })
 }
 

@@ -22,6 +22,14 @@ pub(crate) struct RawConfig {
     pub stimulus: Vec<RawStimulus>,
     #[serde(default)]
     pub record: Vec<RawRecord>,
+    pub checkpoint: Option<RawCheckpoint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCheckpoint {
+    pub every: f64,
+    pub keep: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

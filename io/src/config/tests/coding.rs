@@ -184,7 +184,7 @@ fn the_effective_config_names_the_spike_file_absolutely() {
     );
     let given = parse(&dir.join("net.toml"), &text).unwrap();
     let effective =
-        crate::config::effective::effective_text(&given, &given.spec.simulation).unwrap();
+        crate::config::effective::effective_text(&given, &given.spec.simulation, None).unwrap();
     assert!(effective.contains(&format!("spikes_file = {:?}", file.display().to_string())));
     let elsewhere = dir.join("out");
     std::fs::create_dir_all(&elsewhere).unwrap();

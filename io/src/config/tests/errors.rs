@@ -449,3 +449,29 @@ fn a_total_number_split_beyond_a_chunks_pairs_is_refused() {
     }
     assert!(refused > 0 && refused < 12, "refused {refused} of 12");
 }
+
+#[test]
+fn bad_checkpoint_table() {
+    let text = format!("{BASE}\n[checkpoint]\nevery = 0.25\n");
+    rejects(
+        &text,
+        "every",
+        "checkpoint.every",
+        &["must be a whole number of steps of dt = 0.1 ms, got 0.25"],
+    );
+    let text = format!("{BASE}\n[checkpoint]\nevery = -5.0\n");
+    rejects(&text, "every", "checkpoint.every", &["must be > 0, got -5"]);
+    let text = format!("{BASE}\n[checkpoint]\nevery = 10.0\nkeep = 0\n");
+    rejects(&text, "keep", "checkpoint.keep", &["1..=1000000, got 0"]);
+    let text = format!("{BASE}\n[checkpoint]\nkeep = 2\n");
+    rejects(
+        &text,
+        "[checkpoint]",
+        "checkpoint.every",
+        &["missing required key"],
+    );
+    let good = format!("{BASE}\n[checkpoint]\nevery = 10.0\n");
+    let loaded = parse(Path::new("net.toml"), &good).unwrap();
+    let c = loaded.checkpoint.unwrap();
+    assert_eq!((c.every_steps, c.keep), (100, crate::config::DEFAULT_KEEP));
+}
