@@ -4,6 +4,8 @@ mod analyze;
 mod bad_input;
 mod brunel;
 mod check;
+mod checkpoint;
+mod checkpoint_bad;
 mod coding;
 mod crash;
 mod microcircuit;

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 /// `mpirun -np ranks brainsim run <args>` (root allowed, oversubscribed, unbound).
 pub(super) fn mpirun(ranks: usize, args: &[String]) -> Command {
+    mpirun_cmd(ranks, "run", args)
+}
+
+/// `mpirun -np ranks brainsim <command> <args>`, as `mpirun`.
+pub(super) fn mpirun_cmd(ranks: usize, command: &str, args: &[String]) -> Command {
     let mut c = Command::new("mpirun");
     c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
@@ -19,7 +24,7 @@ pub(super) fn mpirun(ranks: usize, args: &[String]) -> Command {
         .args(["--oversubscribe", "--bind-to", "none", "-np"])
         .arg(ranks.to_string())
         .arg(env!("CARGO_BIN_EXE_brainsim"))
-        .arg("run")
+        .arg(command)
         .args(args);
     c
 }
