@@ -115,7 +115,8 @@ fn claim(req: &RunRequest, dir: &OutputDir) -> Result<RunLock, String> {
     if let Some(point) = &req.resume {
         let t = point.states.step as f64 * req.spec.simulation.dt;
         let pops = recorded_populations(&req.spec);
-        prepare_spikes(dir, &pops, t, &point.meta.spikes_written)?;
+        prepare_spikes(dir, &pops, t, &point.meta.spikes_written)
+            .map_err(|e| format!("brainsim: {e}"))?;
     }
     Ok(lock)
 }

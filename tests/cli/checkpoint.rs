@@ -17,7 +17,7 @@ use std::process::Output;
 type Layout = (usize, usize, &'static str);
 
 /// A state record of nodes 0-2 of `pop`, appended to a config.
-fn with_report(text: &str, pop: &str) -> String {
+pub(super) fn with_report(text: &str, pop: &str) -> String {
     format!(
         "{text}\n[[record]]\ntype = \"state\"\nname = \"probe\"\npopulation = \"{pop}\"\nnode_ids = [0, 1, 2]\nvariables = [\"V_m\"]\ninterval = 0.5\n"
     )
@@ -84,9 +84,9 @@ fn s(p: &Path) -> String {
 
 /// Spikes and the report (data and time axis, as bits) of a run whose
 /// report records population `pop`.
-type Outputs = (Vec<(String, u64, u64)>, Vec<u32>, [u64; 3]);
+pub(super) type Outputs = (Vec<(String, u64, u64)>, Vec<u32>, [u64; 3]);
 
-fn outputs(dir: &Path, pop: &str) -> Outputs {
+pub(super) fn outputs(dir: &Path, pop: &str) -> Outputs {
     let rep = read_report(&dir.join("probe_V_m.h5"), pop).unwrap();
     let data = rep.data.iter().map(|v| v.to_bits()).collect();
     (read_spikes(dir), data, rep.time.map(f64::to_bits))

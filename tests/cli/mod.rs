@@ -6,6 +6,7 @@ mod brunel;
 mod check;
 mod checkpoint;
 mod checkpoint_bad;
+mod checkpoint_signals;
 mod coding;
 mod crash;
 mod microcircuit;
