@@ -5,6 +5,11 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
 < 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
+                 [--skip-checkpoints]
+
+Checkpoints (full microcircuit): write time and file size against the state
+that must be saved, load + rebuild against a fresh build, and the simulation
+slowdown with --checkpoint-every 100 (paired runs, median ratio).
 
 Figures per run come from the run's metadata.json (written by `brainsim run`):
 build time, simulation time, real-time factor, synaptic events per second per
@@ -52,6 +57,38 @@ def layouts(name, config, runs, extra=()):
     print(f"  strong-scaling efficiency 1 -> 2 ranks: {eff * 100:.0f}%; 2x1 vs 1x2: {sims[(2, 1)] / sims[(1, 2)]:.2f}")
 
 
+def checkpoints(threads, pairs):
+    """Checkpoint figures of the full microcircuit (see the module doc)."""
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "mc"
+        subprocess.run([str(BIN), "run", str(ROOT / "configs/microcircuit.toml"), "--out", str(out),
+                        "--threads", str(threads), "--quiet", "--t-stop", "300", "--checkpoint-every", "100",
+                        "--checkpoint-keep", "3"], check=True, stdout=subprocess.DEVNULL)
+        seg = json.loads((out / "metadata.json").read_text())["segments"][0]
+        size = (out / "checkpoints" / "t3000.h5").stat().st_size
+        subprocess.run([str(BIN), "resume", str(out), "--threads", str(threads), "--quiet", "--t-stop", "400",
+                        "--checkpoint", str(out / "checkpoints" / "t2000.h5")], check=True, stdout=subprocess.DEVNULL)
+        res = json.loads((out / "metadata.json").read_text())["segments"][1]
+    n = seg["checkpoints_written"]
+    write, file = seg["checkpoint_write_seconds"] / n, seg["checkpoint_file_seconds"] / n
+    state = seg["checkpoint_state_bytes"]
+    reload = res["build_seconds"] + res["checkpoint_load_seconds"]
+    print(f"Checkpoints, full microcircuit, {threads} thread(s)")
+    print(f"  write {write + file:6.2f} s per checkpoint (goal <= 2 s): the run waits {write:.3f} s (capture), "
+          f"the file takes {file:.2f} s in the background (HDF5, fsync, prune)")
+    print(f"  file {size / 2**20:8.1f} MiB for {state / 2**20:.1f} MiB of state: {size / state:.3f}x (goal <= 1.5x)")
+    print(f"  load + rebuild {reload:6.2f} s (read + restore {res['checkpoint_load_seconds']:.2f} s) vs fresh build "
+          f"{seg['build_seconds']:.2f} s: {reload / seg['build_seconds']:.2f}x (goal <= 1.2x)")
+    ratios = []
+    for _ in range(pairs):
+        plain = run_brainsim("configs/microcircuit.toml", threads)
+        ckpt = run_brainsim("configs/microcircuit.toml", threads, ["--checkpoint-every", "100"])
+        ratios.append(ckpt["simulate_seconds"] / plain["simulate_seconds"])
+        n = ckpt["segments"][0]["checkpoints_written"]
+    print(f"  simulation time with --checkpoint-every 100 ({n} checkpoints in 1.5 s) / without: "
+          f"median {statistics.median(ratios):.3f} (pairs: {[round(r, 3) for r in ratios]}; goal <= 1.05)")
+
+
 def summarise(name, metas, threads):
     med = lambda key: statistics.median(m[key] for m in metas)
     ev_core = statistics.median(m["synaptic_events"] / m["simulate_seconds"] / threads for m in metas)
@@ -76,6 +113,7 @@ def main():
     ap.add_argument("--skip-nest", action="store_true")
     ap.add_argument("--skip-mc", action="store_true")
     ap.add_argument("--skip-layouts", action="store_true", help="skip the 1x1/1x2/2x1 MPI comparison")
+    ap.add_argument("--skip-checkpoints", action="store_true")
     a = ap.parse_args()
 
     brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
@@ -101,6 +139,9 @@ def main():
         summarise("Potjans & Diesmann 2014 microcircuit, full scale (1.5 s)", mc, a.threads)
         print("  rates (0-1500 ms)     " + ", ".join(f"{p['name']} {p['rate_hz']:.2f}" for p in mc[0]["populations"]) + " Hz")
         print("  (the test suite checks the [500, 1500) ms rates against the published values)")
+
+    if not a.skip_mc and not a.skip_checkpoints:
+        checkpoints(a.threads, a.mc_runs)
 
     # /usr/bin/time (Debian package `time`): wall seconds and peak RSS (KiB) of this one child.
     out = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(BIN), "partition",

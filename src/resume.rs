@@ -71,6 +71,7 @@ pub fn main(args: Args) -> ExitCode {
 /// The checkpoint to continue from: `--checkpoint FILE`, else the newest
 /// valid one of `OUT/checkpoints`.
 fn find_checkpoint(out: &Path, given: Option<&Path>) -> Result<ResumePoint, String> {
+    let start = std::time::Instant::now();
     let file = match given {
         Some(f) => f.to_path_buf(),
         None => {
@@ -88,7 +89,12 @@ fn find_checkpoint(out: &Path, given: Option<&Path>) -> Result<ResumePoint, Stri
         }
     };
     let (states, meta) = checkpoint::read(&file).map_err(|e| format!("brainsim: {e}"))?;
-    Ok(ResumePoint { states, meta, file })
+    Ok(ResumePoint {
+        states,
+        meta,
+        file,
+        read_seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Everything `resume` needs, checked (see the module doc).

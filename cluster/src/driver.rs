@@ -41,7 +41,7 @@ use crate::memory::{check_memory, MemoryLimit};
 use crate::output::{mark_failed, open_output};
 use crate::resume::ResumePoint;
 use crate::shard::{self, Shard};
-use crate::signals::{stop_requested, STOP_CHECK_EPOCHS};
+use crate::signals::{stop_check_epochs, stop_requested};
 use crate::sink::{ReportSink, Sink, SpikeSink};
 use crate::stats::{self, RankStats};
 
@@ -158,10 +158,14 @@ fn run_opened(
     let started = Instant::now();
     let mut shard =
         shard::build_placed(spec, comm, req.partitioner, decomposition).map_err(failed)?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let mut load_seconds = 0.0;
     if let Some(point) = &req.resume {
+        let restoring = Instant::now();
         let at =
             |e: brainsim_sim::CheckpointError| failed(format!("{}: {e}", point.file.display()));
         shard.net.restore(&point.states).map_err(at)?;
+        load_seconds = point.read_seconds + restoring.elapsed().as_secs_f64();
     }
     let resume_step = req.resume.as_ref().map(|p| p.states.step);
     let mut sinks = create_sinks(spec, &shard, dir, comm, resume_step)?;
@@ -191,10 +195,20 @@ fn run_opened(
         "finished"
     }
     .into();
+    let slowest = |x: f64| comm.all_reduce(x.to_bits(), Reduce::Max);
+    let (build_seconds, load_seconds) = (slowest(build_seconds), slowest(load_seconds));
     if let Some(seg) = meta.segments.last_mut() {
         seg.end_step = shard.net.step;
         seg.wall_seconds = started.elapsed().as_secs_f64();
         seg.status = meta.status.clone();
+        seg.build_seconds = f64::from_bits(build_seconds);
+        seg.checkpoint_load_seconds = f64::from_bits(load_seconds);
+        if let Some(cost) = checkpointer.as_ref().map(|c| c.cost) {
+            seg.checkpoints_written = cost.count;
+            seg.checkpoint_write_seconds = cost.seconds;
+            seg.checkpoint_file_seconds = cost.background_seconds;
+            seg.checkpoint_state_bytes = cost.state_bytes;
+        }
     }
     if comm.rank() == 0 {
         let ranks = RankStats::unpack_all(&gathered, spec.populations.len());
@@ -294,6 +308,7 @@ impl Loop<'_> {
         }
         let (start, mut last_flush) = (Instant::now(), Instant::now());
         let (mut out, mut epoch, mut stopped) = (EpochOutput::default(), 0u64, false);
+        let check_every = stop_check_epochs(shard.net.epoch_steps());
         while !stopped && shard.net.run_epoch(&mut shard.exchange, &mut out) {
             for sp in &out.spikes {
                 per_pop[spec.population_of(sp.gid)] += 1;
@@ -302,7 +317,7 @@ impl Loop<'_> {
                 s.record(&out, comm).map_err(failed)?;
             }
             epoch += 1;
-            if comm.size() == 1 || epoch % STOP_CHECK_EPOCHS == 0 {
+            if comm.size() == 1 || epoch % check_every == 0 {
                 stopped = comm.all_reduce(u64::from(stop_requested()), Reduce::Max) == 1;
             }
             let step = shard.net.step;
@@ -327,6 +342,9 @@ impl Loop<'_> {
                     wall_seconds: start.elapsed().as_secs_f64(),
                 });
             }
+        }
+        if let (Some(c), 0) = (self.checkpointer.as_mut(), comm.rank()) {
+            self.meta.checkpoints = c.wait().map_err(failed)?;
         }
         check_finite(spec, shard)?;
         Ok(Looped {

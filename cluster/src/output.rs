@@ -44,6 +44,7 @@ fn initial_metadata(req: &RunRequest, dir: &OutputDir) -> RunMetadata {
         partitioner: meta.partitioner.clone(),
         wall_seconds: 0.0,
         status: "running".into(),
+        ..Default::default()
     });
     meta
 }

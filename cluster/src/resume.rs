@@ -35,6 +35,8 @@ pub struct ResumePoint {
     pub meta: CheckpointMeta,
     /// The checkpoint file.
     pub file: PathBuf,
+    /// Wall seconds it took to find and read the file.
+    pub read_seconds: f64,
 }
 
 /// Frames of a report sampled every `interval_steps` that were taken
@@ -126,4 +128,71 @@ fn check_counts(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brainsim_io::sonata_spikes::SpikeWriter;
+
+    fn write(path: &Path, pops: &[(String, u32, u32)], spikes: &[(f64, u32)], valid: f64) {
+        let mut w = SpikeWriter::create(path, pops).unwrap();
+        w.append(spikes).unwrap();
+        w.set_valid_until(valid);
+        w.finish().unwrap();
+    }
+
+    fn read(path: &Path, pop: &str) -> Vec<(u64, u64)> {
+        let f = SpikeFile::open(path).unwrap();
+        let mut all = Vec::new();
+        f.for_each_chunk(pop, 100, |ts, ids| {
+            all.extend(ts.iter().zip(ids).map(|(t, &i)| (t.to_bits(), i)));
+            Ok(())
+        })
+        .unwrap();
+        all
+    }
+
+    /// After a crash in the final merge of a resumed segment: `spikes.h5`
+    /// valid to 10 ms, parts holding 5..20 ms (rank 0's up to 10 ms already
+    /// in `spikes.h5`). Prepared for a checkpoint at 15 ms, `spikes.h5`
+    /// holds every spike up to 15 ms once, and the parts are gone; counts
+    /// that do not match leave everything as it was.
+    #[test]
+    fn the_spike_output_is_cut_back_to_the_checkpoint_without_duplicates() {
+        let dir = std::env::temp_dir().join(format!("brainsim-prepare-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = OutputDir::new(&dir);
+        let pops = vec![("A".to_string(), 0u32, 4u32)];
+        let base: Vec<(f64, u32)> = (1..=10).map(|t| (f64::from(t), t as u32 % 2)).collect();
+        write(&out.spikes(), &pops, &base, 10.0);
+        let part0: Vec<(f64, u32)> = (5..=20).map(|t| (f64::from(t), t as u32 % 2)).collect();
+        let part1: Vec<(f64, u32)> = (11..=20)
+            .map(|t| (f64::from(t), 2 + t as u32 % 2))
+            .collect();
+        write(&out.spike_part(0), &pops, &part0, 20.0);
+        write(&out.spike_part(1), &pops, &part1, 20.0);
+        let wrong = BTreeMap::from([("A".to_string(), 19)]);
+        let err = prepare_spikes(&out, &pops, 15.0, &wrong).unwrap_err();
+        assert!(err.contains("holds 20 spikes of population A"), "{err}");
+        assert!(out.spike_part(0).exists() && read(&out.spikes(), "A").len() == 10);
+        let right = BTreeMap::from([("A".to_string(), 20)]);
+        prepare_spikes(&out, &pops, 15.0, &right).unwrap();
+        let mut want: Vec<(f64, u32)> = base;
+        want.extend(
+            part0
+                .iter()
+                .chain(&part1)
+                .filter(|s| s.0 > 10.0 && s.0 <= 15.0),
+        );
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let want: Vec<(u64, u64)> = want
+            .iter()
+            .map(|&(t, g)| (t.to_bits(), u64::from(g)))
+            .collect();
+        assert_eq!(read(&out.spikes(), "A"), want);
+        assert!(!out.spike_part(0).exists() && !out.spike_part(1).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -5,16 +5,26 @@
 //!
 //! The handler only stores to atomics (async-signal-safe); the epoch loop
 //! reads the flag (`stop_requested`), and the ranks agree on it with one
-//! all-reduce (every epoch with one rank, every `STOP_CHECK_EPOCHS` with
-//! several), so every rank stops after the same epoch.
+//! all-reduce (every epoch with one rank; with several, every epoch that
+//! ends a multiple of `STOP_CHECK_STEPS` steps — `stop_check_epochs`), so
+//! every rank stops after the same epoch: within one epoch or 1 ms of
+//! biological time of the signal, whichever is longer.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 static SIGNALS: AtomicU32 = AtomicU32::new(0);
 
-/// Epochs between two agreements on a stop request with several ranks.
-pub const STOP_CHECK_EPOCHS: u64 = 8;
+/// Steps (at dt = 0.1 ms, 1 ms) between two agreements on a stop request
+/// with several ranks: an all-reduce per epoch would cost the microcircuit,
+/// whose epoch is one step, about 1% (15,000 per 1.5 s).
+pub const STOP_CHECK_STEPS: u64 = 10;
+
+/// Epochs between two agreements on a stop request with several ranks
+/// whose epoch is `epoch_steps` long (every epoch of 10 steps or more).
+pub fn stop_check_epochs(epoch_steps: u64) -> u64 {
+    (STOP_CHECK_STEPS / epoch_steps.max(1)).max(1)
+}
 
 extern "C" fn on_signal(_: libc::c_int) {
     if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {

@@ -62,6 +62,29 @@ pub struct Segment {
     /// How the segment ended: the run's status when it did (`running`
     /// while it goes on).
     pub status: String,
+    /// Wall seconds of the decomposition and build (the slowest rank's).
+    #[serde(default)]
+    pub build_seconds: f64,
+    /// Wall seconds to read the checkpoint and restore it (a resume; the
+    /// slowest rank's).
+    #[serde(default)]
+    pub checkpoint_load_seconds: f64,
+    /// Checkpoints this segment wrote.
+    #[serde(default)]
+    pub checkpoints_written: u64,
+    /// Wall seconds the simulation waited for those checkpoints, all of
+    /// them (capture, gather, a previous write still under way), as rank 0
+    /// measured them.
+    #[serde(default)]
+    pub checkpoint_write_seconds: f64,
+    /// Wall seconds of writing their files (HDF5, fsync, prune) in the
+    /// background while the simulation went on, all of them (rank 0).
+    #[serde(default)]
+    pub checkpoint_file_seconds: f64,
+    /// Bytes of network state in the last checkpoint written (the state
+    /// variables, rings and counters: what must be saved).
+    #[serde(default)]
+    pub checkpoint_state_bytes: u64,
 }
 
 /// The content of `metadata.json`: what was run, how, what it cost and what it

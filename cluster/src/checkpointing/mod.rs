@@ -2,9 +2,16 @@
 //! after each multiple of `[checkpoint] every` (and at the end of the run,
 //! and when a signal stops it), every rank captures its chunks
 //! (`Network::capture`), the captures travel to rank 0 (`wire`, one
-//! `gather_f64`), and rank 0 merges them and writes
-//! `OUT/checkpoints/t<step>.h5` atomically (io's `checkpoint::write`), then
-//! removes all but the newest `keep`.
+//! `gather_f64`; nothing travels with one rank), and rank 0 merges them and
+//! writes `OUT/checkpoints/t<step>.h5` atomically (io's `checkpoint::write`),
+//! then removes all but the newest `keep`.
+//!
+//! The file is written by a background thread while the simulation goes
+//! on: the run waits only for the capture (and the gather). At most one
+//! write is under way: the next checkpoint, and the end of the run
+//! (`wait`), first wait for it, and report its error, if any. A crash
+//! while it writes leaves the previous checkpoints as they were (io's
+//! atomic write).
 //!
 //! Invariant: the caller has flushed every sink before `write`, so the spike
 //! counts the checkpoint records (`spikes_written`, what resume truncates
@@ -16,6 +23,8 @@ mod wire;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Instant;
 
 use brainsim_io::checkpoint::{self, CheckpointMeta, ChunkLabels, VarLabel};
 use brainsim_io::config::CheckpointSpec;
@@ -40,6 +49,24 @@ pub struct Checkpointer {
     /// Spikes in the spike file before this segment, per population (a
     /// resumed run's; zero for a fresh one).
     base_spikes: BTreeMap<String, u64>,
+    /// The write under way (rank 0): its thread returns its wall seconds.
+    writing: Option<JoinHandle<Result<f64, String>>>,
+    /// What the writes cost so far.
+    pub cost: WriteCost,
+}
+
+/// Checkpoints written by this process and what they cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteCost {
+    /// Checkpoints written.
+    pub count: u64,
+    /// Wall seconds the simulation waited for them (capture, gather, and
+    /// waiting for a previous write still under way).
+    pub seconds: f64,
+    /// Wall seconds of the background writes (file, fsync, prune; rank 0).
+    pub background_seconds: f64,
+    /// State bytes of the last one (`ChunkStates::bytes`, rank 0).
+    pub state_bytes: u64,
 }
 
 /// The checkpoint directory of the output directory `out`.
@@ -100,6 +127,8 @@ impl Checkpointer {
                 Vec::new()
             },
             base_spikes,
+            writing: None,
+            cost: WriteCost::default(),
         })
     }
 
@@ -113,43 +142,81 @@ impl Checkpointer {
         self.last_step == Some(step)
     }
 
-    /// Collective: writes the checkpoint of `net` at its step.
+    /// Collective: starts writing the checkpoint of `net` at its step.
     /// `spikes_written`: this rank's spikes in the spike output so far per
     /// recorded population (name order the same on every rank). Returns the
-    /// names of the checkpoints on disk afterwards (rank 0; empty on the
-    /// others).
+    /// names of the checkpoints on disk once the previous write is complete
+    /// (rank 0; empty on the others).
     pub fn write(
         &mut self,
         net: &Network,
         spikes_written: &[(String, u64)],
         comm: &dyn Comm,
     ) -> Result<Vec<String>, String> {
+        let start = Instant::now();
         let mine = net.capture();
-        let counts: Vec<f64> = spikes_written.iter().map(|(_, n)| *n as f64).collect();
-        let counts = comm.gather_f64(&counts);
-        let words = comm.gather_f64(&wire::pack(&mine));
         let step = mine.step;
         self.last_step = Some(step);
         self.next_step = (step / self.every_steps + 1) * self.every_steps;
+        let counts: Vec<f64> = spikes_written.iter().map(|(_, n)| *n as f64).collect();
+        let (counts, states) = if comm.size() == 1 {
+            (counts, mine)
+        } else {
+            let counts = comm.gather_f64(&counts);
+            let words = comm.gather_f64(&wire::pack(&mine));
+            let chunks = if comm.rank() == 0 {
+                wire::unpack(&words)?
+            } else {
+                Vec::new()
+            };
+            (counts, ChunkStates { chunks, ..mine })
+        };
         if comm.rank() != 0 {
+            self.cost.seconds += start.elapsed().as_secs_f64();
             return Ok(Vec::new());
         }
-        let states = ChunkStates {
-            step,
-            network: mine.network,
-            chunks: wire::unpack(&words)?,
-        };
         let states = ChunkStates::merge([states]).map_err(|e| e.to_string())?;
+        self.cost.state_bytes = states.bytes() as u64;
+        let meta = CheckpointMeta::new(
+            self.config_text.clone(),
+            self.spikes_written(spikes_written, &counts),
+            self.labels.clone(),
+        );
+        let names = self.wait()?;
+        let (dir, keep) = (self.dir.clone(), self.keep);
+        self.writing = Some(std::thread::spawn(move || {
+            let start = Instant::now();
+            checkpoint::write(&dir, &states, &meta).map_err(|e| e.to_string())?;
+            checkpoint::prune(&dir, keep).map_err(|e| e.to_string())?;
+            Ok(start.elapsed().as_secs_f64())
+        }));
+        self.cost.count += 1;
+        self.cost.seconds += start.elapsed().as_secs_f64();
+        Ok(names)
+    }
+
+    /// The spikes in the spike output per population: the segment's start
+    /// plus every rank's `counts` (gathered: one per name, rank after rank).
+    fn spikes_written(&self, names: &[(String, u64)], counts: &[f64]) -> BTreeMap<String, u64> {
         let mut written = self.base_spikes.clone();
-        let n = spikes_written.len().max(1);
-        for (i, c) in counts.iter().enumerate() {
-            if let Some((name, _)) = spikes_written.get(i % n) {
-                *written.entry(name.clone()).or_default() += *c as u64;
-            }
+        if names.is_empty() {
+            return written;
         }
-        let meta = CheckpointMeta::new(self.config_text.clone(), written, self.labels.clone());
-        checkpoint::write(&self.dir, &states, &meta).map_err(|e| e.to_string())?;
-        checkpoint::prune(&self.dir, self.keep).map_err(|e| e.to_string())?;
+        for (i, c) in counts.iter().enumerate() {
+            *written.entry(names[i % names.len()].0.clone()).or_default() += *c as u64;
+        }
+        written
+    }
+
+    /// Rank 0: waits for the write under way, if any, and returns the names
+    /// of the checkpoints on disk, or the write's error.
+    pub fn wait(&mut self) -> Result<Vec<String>, String> {
+        if let Some(w) = self.writing.take() {
+            let done = w
+                .join()
+                .map_err(|_| "the checkpoint writer panicked".to_string())??;
+            self.cost.background_seconds += done;
+        }
         Ok(self.on_disk())
     }
 
