@@ -7,7 +7,8 @@
 //! then removes all but the newest `keep`.
 //!
 //! The file is written by a background thread while the simulation goes
-//! on: the run waits only for the capture (and the gather). At most one
+//! on, at idle priority: the run waits only for the capture (and the
+//! gather). At most one
 //! write is under way: the next checkpoint, and the end of the run
 //! (`wait`), first wait for it, and report its error, if any. A crash
 //! while it writes leaves the previous checkpoints as they were (io's
@@ -67,6 +68,20 @@ pub struct WriteCost {
     pub background_seconds: f64,
     /// State bytes of the last one (`ChunkStates::bytes`, rank 0).
     pub state_bytes: u64,
+}
+
+/// Puts the calling thread in Linux's SCHED_IDLE class: the checkpoint
+/// writer then takes CPU only when the simulation's threads leave it idle,
+/// instead of preempting one of them (which would hold up every thread at
+/// the step's barrier). Best effort: on failure the thread keeps its class.
+fn idle_priority() {
+    // SAFETY: pthread_self() is always a valid handle to the calling
+    // thread, and `param` is a valid sched_param (priority 0, as SCHED_IDLE
+    // requires) that outlives the call.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_IDLE, &param);
+    }
 }
 
 /// The checkpoint directory of the output directory `out`.
@@ -185,6 +200,7 @@ impl Checkpointer {
         let names = self.wait()?;
         let (dir, keep) = (self.dir.clone(), self.keep);
         self.writing = Some(std::thread::spawn(move || {
+            idle_priority();
             let start = Instant::now();
             checkpoint::write(&dir, &states, &meta).map_err(|e| e.to_string())?;
             checkpoint::prune(&dir, keep).map_err(|e| e.to_string())?;
