@@ -154,7 +154,7 @@ fn run_on_rank(world: &World, args: Args) -> ExitCode {
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.config));
-    let mut bar = Bar::new(args.quiet || comm.rank() != 0);
+    let mut bar = Bar::new(args.quiet || comm.rank() != 0).with_record(&out_dir);
     let req = RunRequest {
         config: &loaded,
         spec,
@@ -199,7 +199,7 @@ fn run_on_rank(world: &World, args: Args) -> ExitCode {
 const INTERRUPTED: u8 = 3;
 
 /// `out/<config file stem>`.
-fn default_out_dir(config: &Path) -> PathBuf {
+pub(crate) fn default_out_dir(config: &Path) -> PathBuf {
     let stem = config
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
