@@ -46,6 +46,8 @@ fn pick_mpi_plugin(list: &str) -> Option<&'static str> {
 
 /// The smallest memory (MiB) of the nodes of `partition` (default: all
 /// partitions), from `sinfo`; None when sinfo is missing or says nothing.
+/// Slurm reports 1 for a node whose `RealMemory` is not configured (the
+/// cluster does not track memory).
 pub fn node_memory_mib(partition: Option<&str>) -> Option<u64> {
     let mut cmd = Command::new("sinfo");
     cmd.args(["-h", "-o", "%m"]);
@@ -74,12 +76,18 @@ pub fn sbatch(script: &Path) -> Result<String, String> {
     if out.status.success() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(id);
     }
-    let why = stderr
-        .lines()
+    Err(format!(
+        "brainsim: sbatch refused the job: {}",
+        last_line(&stderr)
+    ))
+}
+
+/// The last non-empty line of a command's stderr (its conclusion).
+fn last_line(text: &str) -> &str {
+    text.lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty())
-        .unwrap_or("no message");
-    Err(format!("brainsim: sbatch refused the job: {why}"))
+        .unwrap_or("no message")
 }
 
 /// What Slurm says about a job.
@@ -137,7 +145,7 @@ pub fn query_job(id: &str, slurm_conf: Option<&str>) -> JobQuery {
             if err.contains("Invalid job id") {
                 return JobQuery::Unknown;
             }
-            return JobQuery::Failed(format!("scontrol: {}", err.trim()));
+            return JobQuery::Failed(format!("scontrol: {}", last_line(&err)));
         }
         Err(_) => {}
     }
@@ -157,7 +165,7 @@ pub fn query_job(id: &str, slurm_conf: Option<&str>) -> JobQuery {
         }
         Ok(out) => JobQuery::Failed(format!(
             "squeue: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            last_line(&String::from_utf8_lossy(&out.stderr))
         )),
         Err(_) => JobQuery::NoSlurm,
     }

@@ -53,6 +53,8 @@ const MIB: f64 = (1u64 << 20) as f64;
 const GIB: f64 = (1u64 << 30) as f64;
 /// Share added to the estimate for the default `--mem`.
 const MEM_HEADROOM: f64 = 0.10;
+/// The node memory (MiB) sinfo reports when `RealMemory` is not configured.
+const UNTRACKED_MIB: u64 = 1;
 
 /// Which launcher the job uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -195,7 +197,7 @@ fn prepare(args: &Args) -> Result<Plan, String> {
         ranks_per_node: args.ranks_per_node,
         threads: args.threads,
         time: time.text.clone(),
-        mem: Some(mem_line),
+        mem: mem_line,
         partition: args.partition.clone(),
         account: args.account.clone(),
         signal_margin: margin,
@@ -253,13 +255,14 @@ fn job_name(config: &Path) -> String {
     format!("brainsim-{clean}")
 }
 
-/// The `--mem` line (value and the comment saying where it came from), or
-/// the refusal when the network does not fit.
+/// The `--mem` line (value and the comment saying where it came from; none
+/// when the cluster does not track memory), or the refusal when the network
+/// does not fit.
 fn memory(
     args: &Args,
     spec: &brainsim_sim::NetworkSpec,
     mem: Option<&request::Mem>,
-) -> Result<(String, String), String> {
+) -> Result<Option<(String, String)>, String> {
     let need = node_estimate(args, spec)?;
     let what = format!(
         "the network needs an estimated {:.2} GiB per node ({} rank(s) x {} thread(s) per node, `brainsim check`)",
@@ -276,23 +279,27 @@ fn memory(
         }
     }
     let node_mib = slurm::node_memory_mib(args.partition.as_deref());
-    if let Some(n) = node_mib.filter(|&n| need > n as f64 * MIB) {
+    if let Some(n) = node_mib.filter(|&n| n > UNTRACKED_MIB && need > n as f64 * MIB) {
         return Err(format!(
             "brainsim: {what}, more than the {:.2} GiB of the partition's smallest node (sinfo); use more --nodes",
             n as f64 * MIB / GIB
         ));
     }
     if let Some(m) = mem {
-        return Ok((m.text.clone(), "as given with --mem".into()));
+        return Ok(Some((m.text.clone(), "as given with --mem".into())));
+    }
+    if node_mib == Some(UNTRACKED_MIB) {
+        // Nodes without RealMemory: Slurm would refuse any --mem.
+        return Ok(None);
     }
     let mut mib = (need * (1.0 + MEM_HEADROOM) / MIB).ceil() as u64;
     if let Some(n) = node_mib {
         mib = mib.min(n);
     }
-    Ok((
+    Ok(Some((
         format!("{mib}M"),
         "the memory estimate of one node's ranks (`brainsim check`) + 10 %".into(),
-    ))
+    )))
 }
 
 /// The estimated peak bytes of the fullest node: ranks placed on nodes in
@@ -374,7 +381,9 @@ fn record_of(s: &JobScript) -> JobRecord {
         launcher: s.launcher.describe(),
         mem: s.mem.as_ref().map(|m| m.0.clone()).unwrap_or_default(),
         checkpoint_every_ms: s.checkpoint_every_ms,
-        slurm_conf: std::env::var("SLURM_CONF").ok(),
+        slurm_conf: std::env::var_os("SLURM_CONF")
+            .and_then(|c| std::path::absolute(c).ok())
+            .map(|c| c.to_string_lossy().into_owned()),
     }
 }
 

@@ -224,8 +224,7 @@ impl JobScript {
     }
 
     fn main_step(&self, s: &mut String) {
-        let t = self.threads;
-        let p = &self.partitioner;
+        let (t, p) = (self.threads, &self.partitioner);
         let mut run = format!(
             "step \"$BRAINSIM\" run \"$CONFIG\" --out \"$OUT\" --threads {t} --partitioner {p}"
         );
@@ -236,35 +235,19 @@ impl JobScript {
             let _ = writeln!(s, "# The simulation.\n{run}\nrc=$?\n");
             return;
         };
-        let _ = write!(run, " --checkpoint-every {every}");
-        let first = if self.overwrite {
-            "# brainsim submit --overwrite: the first start replaces the earlier run in OUT (a requeued\n\
-             # start resumes from this job's checkpoints, or replaces its own first start).\n\
-             fresh=--overwrite\n"
+        let _ = write!(run, " --checkpoint-every {every} $fresh");
+        let (fresh, resume_if) = if self.overwrite {
+            (FRESH_OVERWRITE, RESUME_IF_REQUEUED)
         } else {
-            "# A requeued job that stopped before its first checkpoint starts again over its own first start.\n\
-             fresh=\nif [ \"${SLURM_RESTART_COUNT:-0}\" -gt 0 ]; then fresh=--overwrite; fi\n"
+            (FRESH_AFTER_REQUEUE, RESUME_IF_CHECKPOINT)
         };
-        let resume_cond = if self.overwrite {
-            "[ -n \"$before\" ] && [ \"${SLURM_RESTART_COUNT:-0}\" -gt 0 ]"
-        } else {
-            "[ -n \"$before\" ]"
-        };
-        let _ = writeln!(
-            s,
-            "# The newest checkpoint's step (empty when there is none).\n\
-             newest_checkpoint() {{\n  ls \"$OUT/checkpoints\" 2>/dev/null | sed -n 's/^t\\([0-9][0-9]*\\)\\.h5$/\\1/p' | sort -n | tail -n 1\n}}\n\n\
-             {first}\
-             # Resume from the newest checkpoint when there is one (a requeued job, or a run stopped\n\
-             # before), else start the run.\n\
-             before=$(newest_checkpoint)\n\
-             if {resume_cond}; then\n\
-             \x20 echo \"brainsim job: resuming from checkpoints/t$before.h5\" >&2\n\
-             \x20 step \"$BRAINSIM\" resume \"$OUT\" --threads {t} --partitioner {p}\n\
-             else\n\
-             \x20 {run} $fresh\n\
-             fi\n\
-             rc=$?\n"
+        let resume = format!("step \"$BRAINSIM\" resume \"$OUT\" --threads {t} --partitioner {p}");
+        s.push_str(
+            &RESUME_OR_RUN
+                .replace("@FRESH@", fresh)
+                .replace("@RESUME_IF@", resume_if)
+                .replace("@RESUME@", &resume)
+                .replace("@RUN@", &run),
         );
     }
 
@@ -280,6 +263,44 @@ impl JobScript {
         );
     }
 }
+
+/// With checkpoints: resume from the newest one, else run (the `@...@`
+/// parts are filled in by `main_step`).
+const RESUME_OR_RUN: &str = r#"# The newest checkpoint's step (empty when there is none).
+newest_checkpoint() {
+  ls "$OUT/checkpoints" 2>/dev/null | sed -n 's/^t\([0-9][0-9]*\)\.h5$/\1/p' | sort -n | tail -n 1
+}
+
+@FRESH@
+# Resume from the newest checkpoint when there is one (a requeued job, or a run stopped
+# before), else start the run.
+before=$(newest_checkpoint)
+if @RESUME_IF@; then
+  echo "brainsim job: resuming from checkpoints/t$before.h5" >&2
+  @RESUME@
+else
+  @RUN@
+fi
+rc=$?
+
+"#;
+
+/// Without `--overwrite`: only a requeued start replaces its own first one.
+const FRESH_AFTER_REQUEUE: &str = r#"# A requeued job that stopped before its first checkpoint starts again over its own first start.
+fresh=
+if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then fresh=--overwrite; fi"#;
+
+/// With `--overwrite`: every fresh start replaces what is in OUT.
+const FRESH_OVERWRITE: &str = r#"# brainsim submit --overwrite: the first start replaces the earlier run in OUT (a requeued
+# start resumes from this job's checkpoints, or replaces its own first start).
+fresh=--overwrite"#;
+
+/// Resume whenever there is a checkpoint.
+const RESUME_IF_CHECKPOINT: &str = r#"[ -n "$before" ]"#;
+
+/// With `--overwrite`, checkpoints count only from a requeued start (the
+/// first start replaces the earlier run, whatever it left).
+const RESUME_IF_REQUEUED: &str = r#"[ -n "$before" ] && [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]"#;
 
 /// Exit 3 with checkpoints: requeue when this segment got further.
 const STOPPED_REQUEUE: &str = r#"    # Stopped at a checkpoint before the end: requeue (Slurm starts this script again, and

@@ -215,6 +215,10 @@ fn a_submitted_two_rank_job_completes_with_the_spikes_of_a_direct_mpirun_run() {
     let cfg = tiny_config(&dir);
     let out = dir.join("out");
     let id = submit(&cluster, &cfg, &out, "mpirun");
+    // Right after submission (pending, running or done): status knows the job.
+    let early = status_json(&cluster, &out);
+    assert_eq!(early["job_id"], id.as_str());
+    assert!(early["job_state"].is_string(), "{early}");
     let job = JobRecord::read(&out).unwrap().unwrap();
     assert_eq!(
         (job.job_id.as_str(), job.launcher.as_str()),
@@ -261,6 +265,28 @@ fn a_submitted_two_rank_job_completes_with_the_spikes_of_a_direct_mpirun_run() {
     for w in [format!("{id}: COMPLETED"), "finished (complete)".into()] {
         assert!(table.contains(&w), "`{w}` missing from:\n{table}");
     }
+    // A job sbatch refuses: its reason in one line, exit 1, no job.json.
+    let refused = dir.join("refused");
+    let res = cluster
+        .brainsim()
+        .args([
+            "submit",
+            cfg.to_str().unwrap(),
+            "--out",
+            refused.to_str().unwrap(),
+        ])
+        .args(["--nodes", "1", "--ranks-per-node", "1", "--threads", "1"])
+        .args(["--time", "00:05:00", "--partition", "nosuch"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("brainsim: sbatch refused the job:") && err.contains("partition"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!refused.join("job.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -321,6 +347,124 @@ fn term_to_the_batch_shell_stops_the_run_through_srun_and_through_mpirun() {
             (Some("interrupted"), Some(false))
         );
         assert_eq!(v["job_exit_code"], "3:0");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A stand-in for `brainsim run` and `resume` (until checkpoints land, issue
+/// 12): each rank of `run` waits; on USR1 it writes `checkpoints/t100.h5`
+/// and exits 3 (stopped at a checkpoint); `resume` exits 0. Every call is
+/// appended to OUT/calls.
+const FAKE_BRAINSIM: &str = r#"#!/bin/bash
+cmd=$1; shift
+if [ "$cmd" = run ]; then out=$3; else out=$1; fi
+echo "$cmd $*" >>"$out/calls"
+if [ "$cmd" = resume ]; then exit 0; fi
+trap 'mkdir -p "$out/checkpoints"; touch "$out/checkpoints/t100.h5"; exit 3' USR1
+touch "$out/started.$SLURM_PROCID"
+while :; do sleep 0.1; done
+"#;
+
+/// With checkpoints, a job stopped at a checkpoint before its time limit
+/// requeues itself, and its next start resumes from the checkpoint.
+#[test]
+fn a_job_stopped_at_a_checkpoint_requeues_itself_and_resumes() {
+    let Some(cluster) = LocalSlurm::start("requeue") else {
+        return;
+    };
+    let dir = scratch("slurm-requeue-run");
+    let cfg = tiny_config(&dir);
+    let out = dir.join("out");
+    let fake = dir.join("fake-brainsim");
+    std::fs::write(&fake, FAKE_BRAINSIM).unwrap();
+    Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    let res = cluster
+        .brainsim()
+        .args([
+            "submit",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--nodes", "1", "--ranks-per-node", "2", "--threads", "1"])
+        .args([
+            "--time",
+            "00:05:00",
+            "--launcher",
+            "srun",
+            "--checkpoint-every",
+            "10",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let script: String = String::from_utf8(res.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| match l.starts_with("BRAINSIM=") {
+            true => format!("BRAINSIM='{}'\n", fake.display()),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("job.sbatch"), script).unwrap();
+    let sub = cluster
+        .cmd("sbatch")
+        .arg("--parsable")
+        .arg(out.join("job.sbatch"))
+        .output()
+        .unwrap();
+    let id = String::from_utf8(sub.stdout).unwrap().trim().to_string();
+    let start = Instant::now();
+    while !(out.join("started.0").exists() && out.join("started.1").exists()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the ranks never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = cluster
+        .cmd("scancel")
+        .args(["--signal=TERM", "--batch", &id])
+        .status();
+    assert!(sent.unwrap().success());
+    // Requeued: pending again (Slurm holds a requeued job for a while; start it now).
+    cluster.wait_until(&id, &out, Duration::from_secs(60), |s| s == "PENDING");
+    let show = cluster.show(&id);
+    assert!(show.contains("Restarts=1"), "{show}");
+    let now = cluster
+        .cmd("scontrol")
+        .args(["update", &format!("JobId={id}"), "StartTime=now"])
+        .status()
+        .unwrap();
+    assert!(now.success());
+    let state = cluster.wait_until(&id, &out, Duration::from_secs(60), ended);
+    let log = std::fs::read_to_string(out.join(format!("slurm-{id}.out"))).unwrap_or_default();
+    assert_eq!(state, "COMPLETED", "{}\n{log}", cluster.show(&id));
+    let calls = std::fs::read_to_string(out.join("calls")).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    let o = out.display();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert!(calls[..2]
+        .iter()
+        .all(|c| c.starts_with("run ") && c.contains("--checkpoint-every 10")));
+    assert!(
+        calls[2..]
+            .iter()
+            .all(|c| *c == format!("resume {o} --threads 1 --partitioner metis")),
+        "{calls:?}"
+    );
+    for w in [
+        "requeueing job",
+        "resuming from checkpoints/t100.h5",
+        "the run finished",
+    ] {
+        assert!(log.contains(w), "`{w}` missing from the log:\n{log}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
