@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what brainsim needs and is missing on Debian 12: the system packages
-# (HDF5, and MPI/clang for the cluster layer), and a Python virtualenv in .venv
-# (h5py + libsonata for the output checks; with --bench also NEST 3.10).
+# (HDF5, MPI/clang for the cluster layer, Slurm and munge for the tests that
+# submit jobs to a private single-node Slurm, scripts/slurm_local.sh), and a
+# Python virtualenv in .venv (h5py + libsonata for the output checks; with
+# --bench also NEST 3.10).
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential pkg-config libhdf5-dev hdf5-tools libclang-dev libopenmpi-dev openmpi-bin python3-venv time)
+packages=(build-essential pkg-config libhdf5-dev hdf5-tools libclang-dev libopenmpi-dev openmpi-bin python3-venv time slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,10 @@
 //! `brainsim`: the thin command-line front end. Parses arguments, calls the
 //! library crates, prints. Exit codes: 0 success, 1 failure while running,
-//! 2 bad input (configuration or arguments), 3 stopped by SIGTERM/SIGINT
+//! 2 bad input (configuration or arguments), 3 stopped by SIGTERM/SIGINT/SIGUSR1
 //! with the outputs closed (and a checkpoint written when checkpoints are
 //! on: `brainsim resume` continues), 130 a second signal.
+//! `submit` and `status` (with `slurm`) are the batch-system side: a Slurm
+//! script written and submitted, and one screen about a run.
 
 #![warn(missing_docs)]
 
@@ -14,6 +16,9 @@ mod progress;
 mod readout;
 mod resume;
 mod run;
+mod slurm;
+mod status;
+mod submit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +71,12 @@ enum Command {
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot;
     /// per-neuron rates and first-spike latencies over windows, and the decoding of a rate or latency encoder.
     Analyze(analyze::Args),
+    /// Write a Slurm batch script for CONFIG (OUT/job.sbatch) and submit it with sbatch; prints the job id.
+    /// The job stops the run before the time limit and, with --checkpoint-every, requeues itself until it is finished.
+    Submit(submit::Args),
+    /// One screen about the run in OUT: Slurm job and state, biological time done, real-time factor and ETA,
+    /// segments, checkpoints on disk, whether the outputs are finished. Also for runs started by hand.
+    Status(status::Args),
     /// List the neuron models, or show one model's parameters (unit, default, range), state variables and receptors.
     Models {
         /// A model name (e.g. iaf_psc_alpha); without it, all names.
@@ -102,6 +113,8 @@ fn main() -> ExitCode {
             threads,
         }),
         Command::Analyze(args) => analyze::main(&args),
+        Command::Submit(args) => submit::main(args),
+        Command::Status(args) => status::main(&args),
         Command::Models { name } => models::main(name.as_deref()),
     }
 }

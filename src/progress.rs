@@ -1,13 +1,20 @@
-//! A one-line progress bar on a terminal: biological time, real-time factor, ETA.
+//! Rank 0's view of a run's progress: a one-line bar on a terminal
+//! (biological time, real-time factor, ETA) and the progress record
+//! `OUT/progress.json` that `brainsim status` reads (io's
+//! `progress_record`, rewritten about once per wall second). The driver
+//! calls the progress callback on rank 0 only, so only rank 0 writes.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use brainsim_cluster::Progress;
+use brainsim_io::progress_record::ProgressRecorder;
 
 pub struct Bar {
     enabled: bool,
     last: Option<Instant>,
+    record: Option<ProgressRecorder>,
 }
 
 impl Bar {
@@ -15,10 +22,21 @@ impl Bar {
         Self {
             enabled: !quiet && std::io::stderr().is_terminal(),
             last: None,
+            record: None,
         }
     }
 
+    /// Also keeps the progress record in the output directory `out`
+    /// (whether or not the bar is drawn).
+    pub fn with_record(mut self, out: &Path) -> Self {
+        self.record = Some(ProgressRecorder::new(out));
+        self
+    }
+
     pub fn update(&mut self, p: Progress) {
+        if let Some(r) = &mut self.record {
+            r.update(p.step, p.n_steps, p.dt, p.wall_seconds);
+        }
         if !self.enabled
             || self
                 .last

@@ -231,7 +231,7 @@ pub(crate) fn execute(world: &World, launch: Launch) -> ExitCode {
     {
         return world.fail(&format!("cannot start {threads} threads: {e}"));
     }
-    let mut bar = Bar::new(launch.quiet || comm.rank() != 0);
+    let mut bar = Bar::new(launch.quiet || comm.rank() != 0).with_record(&launch.out_dir);
     let out_dir = launch.out_dir.clone();
     let req = RunRequest {
         config: &launch.loaded,
@@ -293,7 +293,7 @@ fn finished(comm: &dyn Comm, meta: &RunMetadata, out_dir: &Path, checkpoints: bo
 const INTERRUPTED: u8 = 3;
 
 /// `out/<config file stem>`.
-fn default_out_dir(config: &Path) -> PathBuf {
+pub(crate) fn default_out_dir(config: &Path) -> PathBuf {
     let stem = config
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

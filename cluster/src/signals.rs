@@ -1,7 +1,11 @@
-//! SIGINT and SIGTERM (Ctrl-C; what Slurm sends before the wall-time limit
-//! with `--signal`): the first asks the run to stop at the next epoch the
-//! ranks agree on, close every output and end as `interrupted`; a second one
-//! exits at once (code 130).
+//! SIGINT, SIGTERM and SIGUSR1 (Ctrl-C; what Slurm sends before the
+//! wall-time limit with `--signal`): the first asks the run to stop at the
+//! next epoch the ranks agree on, close every output and end as
+//! `interrupted`; a second one exits at once (code 130). SIGUSR1 is there
+//! for launchers: `srun` turns a SIGTERM it receives into SIGKILL for the
+//! ranks and `mpirun` kills them a second after, but both pass SIGUSR1 on
+//! to every rank unchanged, so the batch script of `brainsim submit`
+//! forwards the time-limit warning as SIGUSR1.
 //!
 //! The handler only stores to atomics (async-signal-safe); the epoch loop
 //! reads the flag (`stop_requested`), and the ranks agree on it with one
@@ -34,9 +38,9 @@ extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// Installs the handler for SIGINT and SIGTERM (once, at start).
+/// Installs the handler for SIGINT, SIGTERM and SIGUSR1 (once, at start).
 pub fn install() {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGUSR1] {
         // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
         // value; the handler is an `extern "C" fn(c_int)` that only touches
         // atomics, as a signal handler must.

@@ -8,13 +8,17 @@
 //! streaming spike reader, the `analyze` statistics and the raster plot; the
 //! run metadata record; the output directory's file names and its policy for
 //! an earlier run's files (`outdir`); checkpoint files, written atomically and
-//! checksummed (`checkpoint`). See DESIGN.md.
+//! checksummed (`checkpoint`); the live progress record (`progress_record`)
+//! and the batch job record (`job_record`) that `brainsim status` reads. See
+//! DESIGN.md.
 
 pub mod analyze;
 pub mod checkpoint;
 pub mod config;
+pub mod job_record;
 pub mod metadata;
 pub mod outdir;
+pub mod progress_record;
 pub mod raster;
 pub mod sonata_report;
 pub mod sonata_spikes;

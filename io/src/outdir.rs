@@ -15,8 +15,9 @@
 //!   (finished, interrupted, failed or crashed while running) is refused
 //!   unless the caller passes `--overwrite`, which removes what that run
 //!   wrote (`clear_previous_run`: its metadata, configs, listed outputs, part
-//!   and pid files, the raster plot and read-out `analyze` made from its
-//!   spikes) and nothing else.
+//!   and pid files, its progress record, the raster plot and read-out
+//!   `analyze` made from its spikes) and nothing else — not the batch job's
+//!   `job.sbatch`, `job.json` and Slurm logs.
 //! - No output is written through a symbolic link that is already there
 //!   (`refuse_symlinks`); small files are written to a temporary name and
 //!   renamed, which replaces a link instead of following it.
@@ -73,6 +74,7 @@ impl OutputDir {
             "config.effective.toml",
             "raster.png",
             "readout.csv",
+            crate::progress_record::PROGRESS_FILE,
         ] {
             let _ = fs::remove_file(self.path.join(name));
         }
@@ -201,6 +203,20 @@ impl OutputDir {
         ))
     }
 
+    /// Who holds the directory's lock, if anyone (for `brainsim status`).
+    pub fn lock_info(&self) -> Option<LockInfo> {
+        let text = fs::read_to_string(self.path.join(LOCK)).ok()?;
+        let h = LockHolder::parse(&text)?;
+        let alive = (h.host == hostname()).then(|| process_alive(h.pid));
+        Some(LockInfo {
+            host: h.host,
+            pid: h.pid,
+            job: h.job,
+            started_unix_s: h.started,
+            alive,
+        })
+    }
+
     /// The nonce of the lock file as this process sees it (None: no
     /// readable lock): equal on every rank exactly when they share the
     /// directory.
@@ -253,6 +269,21 @@ impl Drop for RunLock {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// The holder of a directory's lock, as `brainsim status` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    /// Host of the run's rank 0.
+    pub host: String,
+    /// Its process id.
+    pub pid: u32,
+    /// `SLURM_JOB_ID` of the run (empty outside Slurm).
+    pub job: String,
+    /// When the run took the lock (seconds since the Unix epoch).
+    pub started_unix_s: u64,
+    /// Whether that process is alive (none when it runs on another host).
+    pub alive: Option<bool>,
 }
 
 /// Who holds a lock.
@@ -376,8 +407,14 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         let out = OutputDir::new(&dir);
         out.create().unwrap();
-        let old = ["metadata.json", "spikes.h5", "spikes.rank1.h5", "rank0.pid"];
-        let kept = ["notes.txt", "rank.txt", "cells_V_m.h5"];
+        let old = [
+            "metadata.json",
+            "spikes.h5",
+            "spikes.rank1.h5",
+            "rank0.pid",
+            "progress.json",
+        ];
+        let kept = ["notes.txt", "rank.txt", "cells_V_m.h5", "job.json"];
         for f in old.iter().chain(&kept) {
             fs::write(dir.join(f), "x").unwrap();
         }
@@ -388,6 +425,22 @@ mod tests {
         for f in kept {
             assert!(dir.join(f).exists(), "{f} kept");
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lock_info_names_this_process_while_it_holds_the_lock() {
+        let dir = std::env::temp_dir().join(format!("brainsim-outdir-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let out = OutputDir::new(&dir);
+        out.create().unwrap();
+        assert_eq!(out.lock_info(), None);
+        let lock = out.lock().unwrap();
+        let info = out.lock_info().unwrap();
+        assert_eq!((info.pid, info.alive), (std::process::id(), Some(true)));
+        assert_eq!(info.host, hostname());
+        drop(lock);
+        assert_eq!(out.lock_info(), None);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -15,6 +15,8 @@ mod mpi;
 mod outputs;
 mod partition;
 mod reliability;
+mod slurm;
+mod submit;
 mod threads;
 
 use std::path::{Path, PathBuf};
