@@ -23,6 +23,7 @@ pub mod layout;
 pub mod model;
 pub mod network;
 pub mod philox;
+pub mod plastic;
 pub mod ring;
 pub mod rng;
 pub mod schedule;

@@ -200,7 +200,7 @@ impl ReceptorDecl {
 /// error (values are checked by `Param::check`).
 pub fn complete(model: &str, params: &[Param], given: &ParamMap) -> Result<ParamMap, ParamError> {
     for name in given.keys() {
-        if !params.iter().any(|p| p.name == name) {
+        if !params.iter().chain(ARCHIVING).any(|p| p.name == name) {
             let known: Vec<&str> = params.iter().map(|p| p.name).collect();
             return Err(ParamError::new(
                 name,
@@ -211,6 +211,9 @@ pub fn complete(model: &str, params: &[Param], given: &ParamMap) -> Result<Param
             ));
         }
     }
+    let archiving = ARCHIVING
+        .iter()
+        .filter_map(|p| given.get(p.name).map(|&v| (p.name.to_string(), v)));
     Ok(params
         .iter()
         .map(|p| {
@@ -219,5 +222,18 @@ pub fn complete(model: &str, params: &[Param], given: &ParamMap) -> Result<Param
                 given.get(p.name).copied().unwrap_or(p.default),
             )
         })
+        .chain(archiving)
         .collect())
 }
+
+/// Parameters every model takes besides its own, as every NEST neuron that
+/// can be the target of a spike-timing-dependent synapse (an "archiving
+/// node") does: kept in the population's parameters only when given, read
+/// by the plastic synapses onto it (`plastic`).
+pub const ARCHIVING: &[Param] = &[Param::ranged(
+    "tau_minus",
+    "ms",
+    20.0,
+    Range::Positive,
+    "Tau_minus must be > 0.",
+)];

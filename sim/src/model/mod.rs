@@ -123,6 +123,11 @@ impl ModelInfo {
         for d in self.params {
             d.check(p[d.name], dt)?;
         }
+        for d in decl::ARCHIVING {
+            if let Some(&v) = p.get(d.name) {
+                d.check(v, dt)?;
+            }
+        }
         (self.cross_check)(p, dt)
     }
 

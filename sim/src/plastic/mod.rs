@@ -1,0 +1,16 @@
+//! Plastic synapses: weights (and short-term state) that change while the
+//! network runs, with NEST 3.10's semantics — `stdp_synapse`,
+//! `stdp_pl_synapse_hom`, `stdp_nn_symm_synapse`, `tsodyks2_synapse`.
+//!
+//! - `time`: spike stamps and delays as NEST's millisecond doubles.
+//! - `history`: a post-synaptic neuron's spike history and K_minus trace
+//!   (NEST's archiving node).
+//! - `rules`: the update at a pre-synaptic spike.
+
+pub mod history;
+pub mod rules;
+pub mod time;
+
+pub use history::History;
+pub use rules::{Delay, PreSpike, RowState, Rule};
+pub use time::Clock;
