@@ -29,6 +29,7 @@ fn proj(source: usize, target: usize, rule: ConnRule, delay: Distribution) -> Pr
         weight: Distribution::Constant(1.0),
         delay,
         receptor: Receptor::BySign,
+        plastic: None,
     }
 }
 

@@ -12,6 +12,7 @@
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
+use crate::plastic::{Clock, History, PlasticStore, Target};
 use crate::ring::{Ring, RowRef};
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
@@ -89,6 +90,15 @@ pub struct Chunk {
     pub spikes: u64,
     /// Scratch: the rows of the spikes being delivered.
     rows: Vec<RowRef>,
+    /// The chunk's plastic synapses, one store per plastic projection.
+    pub plastic: Vec<PlasticStore>,
+    /// Each neuron's spike history, when a plastic rule reads it (else
+    /// empty).
+    pub history: Vec<History>,
+    /// 1 / tau_minus of the chunk's population (NEST's archiving node).
+    inv_tau_minus: f64,
+    /// Spike stamps and delays in NEST's ms.
+    clock: Clock,
 }
 
 impl Chunk {
@@ -114,7 +124,28 @@ impl Chunk {
             events: 0,
             spikes: 0,
             rows: Vec::new(),
+            plastic: Vec::new(),
+            history: Vec::new(),
+            inv_tau_minus: 0.0,
+            clock: Clock::new(1.0),
         }
+    }
+
+    /// Gives the chunk its plastic synapses; `tau_minus` (ms) of its
+    /// population and the step `dt` for the rules. Keeps a spike history
+    /// per neuron when a rule reads it.
+    pub fn set_plastic(&mut self, stores: Vec<PlasticStore>, tau_minus: f64, dt: f64) {
+        let reads = stores
+            .iter()
+            .any(|s| s.rule.reads_history() && !s.is_empty());
+        self.history = if reads {
+            vec![History::default(); self.info.len as usize]
+        } else {
+            Vec::new()
+        };
+        self.plastic = stores;
+        self.inv_tau_minus = 1.0 / tau_minus;
+        self.clock = Clock::new(dt);
     }
 
     /// Input lanes per neuron in the ring (see `model::ModelInfo::build`).
@@ -185,6 +216,12 @@ impl Chunk {
             self.model.update(&sc.input, &sc.i_stim, &mut sc.spiked);
             let first = self.info.first_gid;
             self.spikes += sc.spiked.len() as u64;
+            if !self.history.is_empty() {
+                let t = self.clock.stamp_ms(step + 1);
+                for &i in &sc.spiked {
+                    self.history[i as usize].push(step as i64 + 1, t, self.inv_tau_minus);
+                }
+            }
             self.out_spikes.extend(sc.spiked.iter().map(|&i| Spike {
                 step,
                 gid: first + i,
@@ -211,10 +248,45 @@ impl Chunk {
     /// rank-crossing delay >= the epoch), so slot `step + delay` has not been
     /// consumed yet and lies less than `ring_slots` steps ahead of the next
     /// step to be updated.
+    /// Plastic synapses are updated by the spikes they deliver; each
+    /// source's spikes must come in stamp order (`plastic::store`).
     pub fn deliver(&mut self, spikes: &[Spike], ring: &mut [i32]) {
         let mut rows = std::mem::take(&mut self.rows);
         self.events += self.deliver_with(spikes, ring, &mut rows);
         self.rows = rows;
+        if !self.plastic.is_empty() {
+            self.events += self.deliver_plastic(spikes, ring);
+        }
+    }
+
+    /// At the end of a run: the pending `spikes` update the plastic
+    /// synapses (and reach the ring, which is not read any more), so the
+    /// final weights hold every pre-synaptic spike before t_stop, whatever
+    /// the layout's epoch.
+    pub fn finish_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) {
+        self.deliver_plastic(spikes, ring);
+    }
+
+    /// The plastic stores' part of `deliver`; then the histories are
+    /// trimmed to what a later spike can still read.
+    fn deliver_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) -> u64 {
+        let target = Target {
+            history: &self.history,
+            inv_tau_minus: self.inv_tau_minus,
+            clock: self.clock,
+            fixed_scale: self.synapses.fixed_scale,
+        };
+        let mut events = 0;
+        for store in &mut self.plastic {
+            events += store.deliver(spikes, &target, ring, self.ring_slots);
+        }
+        if !self.history.is_empty() {
+            let cut = self.plastic.iter().map(PlasticStore::history_cut).min();
+            for h in &mut self.history {
+                h.trim_before(cut.unwrap_or(i64::MIN));
+            }
+        }
+        events
     }
 
     /// `deliver` without counting the events in the chunk (it is not

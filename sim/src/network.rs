@@ -23,6 +23,7 @@ pub use crate::chunk_setup::{reports, ReportInfo};
 use crate::connect::{self, RawSynapse};
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
+use crate::plastic::PlasticStore;
 use crate::ring::RingArena;
 use crate::schedule::Schedule;
 use crate::spec::NetworkSpec;
@@ -183,10 +184,16 @@ impl Network {
             .map(|c| {
                 // Synapse offsets are (delay * lanes + lane) * n + target.
                 let stride = c.n_lanes() as u32 * c.info.len;
+                let plastic = c.plastic.iter().flat_map(|p| {
+                    p.synapses()
+                        .filter(|s| is_remote(s.0))
+                        .map(|s| u64::from(s.2))
+                });
                 c.synapses
                     .sources()
                     .filter(|&g| is_remote(g))
                     .flat_map(|g| c.synapses.row(g).map(|s| u64::from(s.offset / stride)))
+                    .chain(plastic)
                     .min()
                     .unwrap_or(u64::MAX)
             })
@@ -196,7 +203,11 @@ impl Network {
 
     /// Synapses stored on this rank.
     pub fn n_synapses(&self) -> u64 {
-        self.chunks.iter().map(|c| c.synapses.len() as u64).sum()
+        let plastic = |c: &Chunk| c.plastic.iter().map(|p| p.len() as u64).sum::<u64>();
+        self.chunks
+            .iter()
+            .map(|c| c.synapses.len() as u64 + plastic(c))
+            .sum()
     }
 
     /// Every source gid with at least one synapse onto a local chunk, sorted:
@@ -207,6 +218,11 @@ impl Network {
         for c in &self.chunks {
             for s in c.synapses.sources() {
                 needed[s as usize] = true;
+            }
+            for p in &c.plastic {
+                for &s in p.sources() {
+                    needed[s as usize] = true;
+                }
             }
         }
         (0..n as u32).filter(|&g| needed[g as usize]).collect()
@@ -219,7 +235,36 @@ impl Network {
 
     /// Bytes of this rank's synapse stores (synapses and row indexes).
     pub fn synapse_bytes(&self) -> u64 {
-        self.chunks.iter().map(|c| c.synapses.bytes() as u64).sum()
+        let plastic = |c: &Chunk| c.plastic.iter().map(|p| p.bytes() as u64).sum::<u64>();
+        self.chunks
+            .iter()
+            .map(|c| c.synapses.bytes() as u64 + plastic(c))
+            .sum()
+    }
+
+    /// The first plastic projection (index in the spec) of this rank with
+    /// a weight that grew beyond the ring's bound (`UNBOUNDED_GROWTH`), and
+    /// how many deliveries were skipped: the run must fail.
+    pub fn plastic_overflow(&self) -> Option<(usize, u64)> {
+        self.chunks
+            .iter()
+            .flat_map(|c| &c.plastic)
+            .find(|p| p.overflows > 0)
+            .map(|p| (p.projection, p.overflows))
+    }
+
+    /// Every plastic synapse of projection `projection` on this rank:
+    /// (source gid, target gid, delay steps, weight), by target chunk then
+    /// source.
+    pub fn plastic_weights(&self, projection: usize) -> Vec<(u32, u32, u32, f64)> {
+        let mut out = Vec::new();
+        for c in &self.chunks {
+            for p in c.plastic.iter().filter(|p| p.projection == projection) {
+                let first = c.info.first_gid;
+                out.extend(p.synapses().map(|(s, t, d, w)| (s, first + t, d, w)));
+            }
+        }
+        out
     }
 
     /// The first local neuron, in chunk order, with a state variable that
@@ -294,6 +339,9 @@ impl Network {
         ex.exchange(s0, &out.spikes, &mut remote);
         self.pending.extend_from_slice(&remote);
         self.received = remote;
+        if s1 == self.n_steps {
+            self.finish_plastic();
+        }
         let t_end = Instant::now();
 
         // Delivery and update run fused in parallel regions: their wall time
@@ -308,6 +356,18 @@ impl Network {
         tm.time_simulate += (t_end - t_start).as_secs_f64();
         self.step = s1;
         true
+    }
+
+    /// After the last epoch: the spikes still pending update the plastic
+    /// synapses, so the final weights do not depend on the epoch (see
+    /// `Chunk::finish_plastic`).
+    fn finish_plastic(&mut self) {
+        self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
+        for (c, ring) in self.chunks.iter_mut().zip(self.rings.rings()) {
+            if !c.plastic.is_empty() {
+                c.finish_plastic(&self.pending, ring);
+            }
+        }
     }
 
     /// The local intervals of epoch [s0, s1): deliver and update in
@@ -327,7 +387,9 @@ impl Network {
             let b = (a + local).min(s1);
             // Delivery order does not change the sums (fixed point), so visit
             // the rows in gid order: increasing addresses are kinder to caches.
-            self.pending.sort_unstable_by_key(|s| s.gid);
+            // By (gid, step): a source's spikes stay in time order, which
+            // plastic synapses need (`plastic::store`).
+            self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
             let pending = &self.pending;
             let items: Vec<_> = self.chunks.iter_mut().zip(self.rings.rings()).collect();
             let (d_ns, u_ns) = self.schedule.run(items, |(c, ring)| {
@@ -384,25 +446,56 @@ fn connect_chunks(spec: &NetworkSpec, all: &[ChunkInfo], chunks: &mut [Chunk]) {
             raw.clear();
             let info = chunk.info.clone();
             let nth = info.index - first_chunk_of_pop[info.population];
+            let mut plastic = Vec::new();
             for (pi, p) in spec.projections.iter().enumerate() {
                 if p.target == info.population {
                     let share = splits[pi].get(nth).copied().unwrap_or(0);
-                    connect::generate(spec, pi, &info, share, raw);
+                    if p.plastic.is_some() {
+                        let mut own = Vec::new();
+                        connect::generate(spec, pi, &info, share, &mut own);
+                        plastic.push((pi, own));
+                    } else {
+                        connect::generate(spec, pi, &info, share, raw);
+                    }
                 }
             }
-            connect_chunk(spec, chunk, raw);
+            connect_chunk(spec, chunk, raw, plastic);
         });
     });
     // Give the scratch back: it is as large as the largest chunk's synapses.
     rayon::broadcast(|_| RAW_SCRATCH.take());
 }
 
-/// Packs a chunk's generated synapses `raw` into its store; the devices'
-/// most per step is part of the fixed-point bound, and their weights then
-/// take the store's scale.
-fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse]) {
+/// Packs a chunk's generated synapses `raw` into its store and the plastic
+/// projections' (`plastic`: projection, synapses) into theirs; the devices'
+/// most per step and the most each plastic synapse can transmit are part of
+/// the fixed-point bound, and the devices' weights then take the store's
+/// scale.
+fn connect_chunk(
+    spec: &NetworkSpec,
+    chunk: &mut Chunk,
+    raw: &[RawSynapse],
+    plastic: Vec<(usize, Vec<RawSynapse>)>,
+) {
     let len = chunk.info.len;
-    let device_bound = chunk.inputs.max_step_input(len as usize);
+    let mut device_bound = chunk.inputs.max_step_input(len as usize);
+    let lanes = chunk.n_lanes() as u32;
+    let stores: Vec<PlasticStore> = plastic
+        .into_iter()
+        .map(|(pi, mut own)| {
+            let ps = spec.projections[pi].plastic.expect("a plastic projection");
+            let w0 = own
+                .iter()
+                .map(|s| f64::from(s.weight).abs())
+                .fold(0.0, f64::max);
+            let bound = ps.rule.max_transmitted(w0).unwrap_or(UNBOUNDED_GROWTH * w0);
+            for s in &own {
+                device_bound[s.target as usize] += bound;
+            }
+            let row0 = ps.rule.initial_row(ps.kplus, ps.u, ps.x);
+            PlasticStore::build(pi, ps.rule, row0, &mut own, len, lanes, bound)
+        })
+        .collect();
     chunk.synapses = SynapseStore::build(
         raw,
         spec.n_neurons() as usize,
@@ -411,21 +504,45 @@ fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse]) {
         &device_bound,
     );
     chunk.inputs.set_fixed_scale(chunk.synapses.fixed_scale);
+    let pop = &spec.populations[chunk.info.population];
+    let tau_minus = pop.params.get("tau_minus").copied().unwrap_or(20.0);
+    chunk.set_plastic(stores, tau_minus, spec.simulation.dt);
 }
+
+/// The ring's bound for a rule with no largest weight
+/// (`stdp_pl_synapse_hom`): this many times the largest initial weight of
+/// the chunk's synapses. A weight that grows beyond it is not delivered and
+/// fails the run (`Network::plastic_overflow`).
+pub const UNBOUNDED_GROWTH: f64 = 100.0;
 
 /// The minimum and maximum delay (steps) over the synapses of all ranks:
 /// `ex.all_min` then `ex.all_max` (every rank calls both, in this order).
 /// No synapse anywhere: (u64::MAX, 0).
 fn agree_on_delays(chunks: &[Chunk], ex: &mut dyn Exchange) -> (u64, u64) {
+    fn plastic(c: &Chunk) -> impl Iterator<Item = &PlasticStore> {
+        c.plastic.iter().filter(|p| !p.is_empty())
+    }
     let local_min = chunks
         .iter()
         .filter(|c| !c.synapses.is_empty())
         .map(|c| u64::from(c.synapses.min_delay))
+        .chain(
+            chunks
+                .iter()
+                .flat_map(plastic)
+                .map(|p| u64::from(p.min_delay)),
+        )
         .min()
         .unwrap_or(u64::MAX);
     let local_max = chunks
         .iter()
         .map(|c| u64::from(c.synapses.max_delay))
+        .chain(
+            chunks
+                .iter()
+                .flat_map(plastic)
+                .map(|p| u64::from(p.max_delay)),
+        )
         .max()
         .unwrap_or(0);
     let min_delay = ex.all_min(local_min);

@@ -169,6 +169,22 @@ pub struct ProjectionSpec {
     pub delay: Distribution,
     /// The target model's input port.
     pub receptor: Receptor,
+    /// Plasticity (`synapse_model`); None: static synapses.
+    pub plastic: Option<PlasticSpec>,
+}
+
+/// A plastic projection's rule and the initial state of its rows (the
+/// values NEST keeps per synapse that depend only on the source's spikes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlasticSpec {
+    /// The rule with its parameters.
+    pub rule: crate::plastic::Rule,
+    /// Initial pre-synaptic trace (`Kplus`, STDP rules).
+    pub kplus: f64,
+    /// Initial utilisation (`u`, tsodyks2).
+    pub u: f64,
+    /// Initial resources (`x`, tsodyks2).
+    pub x: f64,
 }
 
 /// What a stimulus device does, with its parameters.

@@ -6,11 +6,14 @@
 //! - `history`: a post-synaptic neuron's spike history and K_minus trace
 //!   (NEST's archiving node).
 //! - `rules`: the update at a pre-synaptic spike.
+//! - `store`: one plastic projection's synapses onto a chunk, and delivery.
 
 pub mod history;
 pub mod rules;
+pub mod store;
 pub mod time;
 
 pub use history::History;
 pub use rules::{Delay, PreSpike, RowState, Rule};
+pub use store::{PlasticStore, Target};
 pub use time::Clock;

@@ -64,5 +64,6 @@ pub(crate) fn projection(
         weight,
         delay,
         receptor: Receptor::BySign,
+        plastic: None,
     }
 }

@@ -69,6 +69,7 @@ pub fn projection(
         weight,
         delay,
         receptor: Receptor::BySign,
+        plastic: None,
     }
 }
 

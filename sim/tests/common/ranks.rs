@@ -16,6 +16,9 @@ pub struct RankRun {
     pub epoch_steps: u64,
     /// Spikes the rank sent.
     pub sent: u64,
+    /// The rank's plastic synapses at the end: (projection, source gid,
+    /// target gid, delay steps, weight bits).
+    pub weights: Vec<(usize, u32, u32, u32, u64)>,
 }
 
 /// Runs `spec` on this rank, chunk c placed on rank `owner(c)`.
@@ -43,7 +46,23 @@ pub fn run_rank(
         spikes,
         epoch_steps: net.epoch_steps(),
         sent: ex.spikes_sent,
+        weights: plastic_weights(spec, &net),
     }
+}
+
+/// Every plastic synapse of `net`: (projection, source, target, delay,
+/// weight bits), sorted.
+pub fn plastic_weights(spec: &NetworkSpec, net: &Network) -> Vec<(usize, u32, u32, u32, u64)> {
+    let mut all: Vec<_> = (0..spec.projections.len())
+        .filter(|&p| spec.projections[p].plastic.is_some())
+        .flat_map(|p| {
+            net.plastic_weights(p)
+                .into_iter()
+                .map(move |(s, t, d, w)| (p, s, t, d, w.to_bits()))
+        })
+        .collect();
+    all.sort_unstable();
+    all
 }
 
 pub fn union(runs: &[RankRun]) -> Vec<Spike> {
