@@ -178,6 +178,7 @@ fn run_opened(
         comm,
     };
     let looped = looped.simulate(spec, &mut shard, progress)?;
+    crate::weights::write_plastic_weights(spec, &shard.net, dir, comm).map_err(failed)?;
     for s in &mut sinks {
         s.close().map_err(failed)?;
     }
@@ -396,6 +397,16 @@ impl Loop<'_> {
 
 /// Fails the run when a local neuron's state is NaN or infinite.
 fn check_finite(spec: &NetworkSpec, shard: &Shard) -> Result<(), RunError> {
+    if let Some((proj, n)) = shard.net.plastic_overflow() {
+        let p = &spec.projections[proj];
+        return Err(failed(format!(
+            "projection[{proj}] ({} -> {}): {n} plastic weights grew beyond {}x the largest initial weight by step {}, the most the ring's fixed point holds; lower lambda or raise the initial weights",
+            spec.populations[p.source].name,
+            spec.populations[p.target].name,
+            brainsim_sim::network::UNBOUNDED_GROWTH,
+            shard.net.step
+        )));
+    }
     match shard.net.first_non_finite() {
         None => Ok(()),
         Some((pop, gid, var)) => {

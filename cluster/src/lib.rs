@@ -23,6 +23,7 @@ pub mod shard;
 pub mod signals;
 pub mod sink;
 pub mod stats;
+pub mod weights;
 pub mod world;
 
 pub use agree::{agree, Refused};

@@ -87,7 +87,8 @@ fn planned_outputs(req: &RunRequest) -> Vec<String> {
     let reports = reports(&req.spec)
         .into_iter()
         .map(|r| OutputDir::report_name(&r.name, &r.variable));
-    spikes.into_iter().chain(reports).collect()
+    let weights = crate::weights::weight_files(&req.spec);
+    spikes.into_iter().chain(reports).chain(weights).collect()
 }
 
 /// Rank 0's checks before anything is written: the lock, an earlier run

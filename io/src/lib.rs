@@ -23,3 +23,4 @@ pub mod raster;
 pub mod sonata_report;
 pub mod sonata_spikes;
 pub mod spike_reader;
+pub mod weights;

@@ -464,7 +464,8 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
         synapses: inc.mean,
         synapses_high: high,
         packed,
-        synapse_bytes: bigbuf::footprint(synapse::storage_bytes(n, packed)),
+        synapse_bytes: bigbuf::footprint(synapse::storage_bytes(n, packed))
+            + plastic_extra_bytes(spec, ctx, c),
         dense_index,
         index_bytes: if dense_index {
             4 * (n_gids + 1)
@@ -478,6 +479,32 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
             + chunk_probes(spec, c) * std::mem::size_of::<Probe>(),
         input_bytes,
     }
+}
+
+/// What the plastic projections onto `c` cost beyond what the static store
+/// counts for their synapses: 12 bytes per synapse in a `PlasticStore`
+/// (counted as static synapses above, at least 5), its rows (a source, a
+/// row start and a `RowState` each, at most one per synapse or source) and,
+/// when a rule reads it, a spike history per neuron (its `Vec`, plus
+/// entries that trimming keeps: counted as 16 spikes of 24 bytes).
+fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
+    let mut bytes = 0.0;
+    let mut history = false;
+    for (pi, p) in spec.projections.iter().enumerate() {
+        let Some(ps) = p.plastic else { continue };
+        if p.target != c.population {
+            continue;
+        }
+        let (mean, var) = projection_count(spec, ctx, pi, c);
+        let n = mean + SIGMAS * var.sqrt();
+        let rows = n.min(f64::from(spec.populations[p.source].size));
+        bytes += n * 7.0 + rows * (8.0 + std::mem::size_of::<crate::plastic::RowState>() as f64);
+        history |= ps.rule.reads_history();
+    }
+    if history {
+        bytes += f64::from(c.len) * (24.0 + 16.0 * 24.0);
+    }
+    bytes.ceil() as usize
 }
 
 /// The estimate of every chunk of `spec` (O(chunks x projections), nothing

@@ -14,6 +14,7 @@ mod models;
 mod mpi;
 mod outputs;
 mod partition;
+mod plastic;
 mod reliability;
 mod slurm;
 mod submit;

@@ -44,6 +44,7 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
     let receptor = ctx.receptor(&join(at, "receptor"), target, r.receptor.as_deref())?;
     let negative = values::can_be_negative(&weight);
     ctx.weight_sign(&join(at, "weight"), target, &receptor, negative)?;
+    let plastic = super::plastic::plastic(ctx, at, r, &weight, target, &receptor)?;
     Ok(ProjectionSpec {
         source,
         target,
@@ -53,6 +54,7 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
         weight,
         delay,
         receptor,
+        plastic,
     })
 }
 

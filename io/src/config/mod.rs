@@ -13,6 +13,7 @@ mod coding;
 pub mod effective;
 mod inputs;
 mod locate;
+mod plastic;
 mod raw;
 mod records;
 mod spike_file;

@@ -72,6 +72,9 @@ pub(crate) struct RawProjection {
     pub weight: NumberOrDist,
     pub delay: Option<NumberOrDist>,
     pub receptor: Option<String>,
+    pub synapse_model: Option<String>,
+    #[serde(default)]
+    pub synapse_params: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use super::*;
 mod coding;
 mod errors;
 mod models;
+mod plastic;
 use brainsim_sim::spec::{
     ConnRule, Distribution, InitialValue, Receptor, RecordSpec, StimulusKind, StimulusSpec,
 };

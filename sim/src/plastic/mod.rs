@@ -6,9 +6,12 @@
 //! - `history`: a post-synaptic neuron's spike history and K_minus trace
 //!   (NEST's archiving node).
 //! - `rules`: the update at a pre-synaptic spike.
+//! - `models`: the synapse models a config can name, with NEST's
+//!   parameters and defaults.
 //! - `store`: one plastic projection's synapses onto a chunk, and delivery.
 
 pub mod history;
+pub mod models;
 pub mod rules;
 pub mod store;
 pub mod time;

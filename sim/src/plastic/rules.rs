@@ -130,6 +130,16 @@ fn depress(p: &StdpParams, w: f64, k: f64) -> f64 {
 }
 
 impl Rule {
+    /// NEST's name of the synapse model.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rule::Stdp(_) => "stdp_synapse",
+            Rule::StdpPlHom(_) => "stdp_pl_synapse_hom",
+            Rule::StdpNnSymm(_) => "stdp_nn_symm_synapse",
+            Rule::Tsodyks2(_) => "tsodyks2_synapse",
+        }
+    }
+
     /// The state of a row before its source's first spike: `kplus`, `u`,
     /// `x` as the projection sets them.
     pub fn initial_row(&self, kplus: f64, u: f64, x: f64) -> RowState {
