@@ -47,7 +47,11 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
     ]);
     let (spikes, w) = (read_spikes(&one), weights(&one));
     assert!(spikes.len() > 1000, "{} spikes", spikes.len());
-    assert_eq!(w.len(), 800 * 400, "every E -> E synapse (scale keeps in-degrees)");
+    assert_eq!(
+        w.len(),
+        800 * 400,
+        "every E -> E synapse (scale keeps in-degrees)"
+    );
     let moved = w.iter().filter(|x| f64::from_bits(x.3) != 45.61).count();
     assert!(moved > w.len() / 2, "{moved} weights moved");
     assert!(RunMetadata::read(&one)
