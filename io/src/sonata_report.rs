@@ -117,7 +117,7 @@ impl ReportWriter {
             .ctx(path, format!("opening /{root}/mapping/time"))?;
         let t: Vec<f64> = time.read_raw().ctx(path, "reading mapping/time")?;
         let shape = data.shape();
-        if t.len() != 3 || shape.len() != 2 || !(t[2] > 0.0) {
+        if t.len() != 3 || shape.len() != 2 || t[2].is_nan() || t[2] <= 0.0 {
             return Err(IoError::invalid(path, "not a point-neuron report"));
         }
         let on_disk = (((t[1] - t[0]) / t[2]).round() as usize).min(shape[0]);
