@@ -42,6 +42,8 @@ fn run_on(cfg: &LoadedConfig, t_stop: f64, p: usize, how: Partitioner, out: &Pat
             partitioner: how,
             comm,
             memory: Default::default(),
+            checkpoint: None,
+            resume: None,
         };
         run(req, &mut |_| {}).unwrap_or_else(|e| panic!("rank {}: {e}", comm.rank()))
     });
