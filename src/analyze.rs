@@ -66,6 +66,7 @@ pub struct Args {
     /// Per-window read-outs over consecutive windows of this many ms from t-start.
     #[arg(long = "window-ms")]
     pub window_ms: Option<f64>,
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// The encoder, by the index of its [[stimulus]] table (from 0), when the run
     /// has several rate or latency encoders.
     #[arg(long)]

@@ -53,9 +53,12 @@ pub struct Args {
     /// Memory each rank may use (GiB), instead of the node's MemAvailable shared by its ranks: refuse if a rank's estimate exceeds it.
     #[arg(long = "max-memory", value_name = "GIB")]
     pub max_memory: Option<f64>,
+    // The doc comments are the --help text, kept as printed.
+    #[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
     /// Write a checkpoint (OUT/checkpoints/t<step>.h5) every MS of biological time, at the end, and when SIGTERM/SIGINT stops the run (overrides the config's [checkpoint] every).
     #[arg(long = "checkpoint-every", value_name = "MS")]
     pub checkpoint_every: Option<f64>,
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Checkpoints kept on disk, the newest (default: the config's [checkpoint] keep, else 2).
     #[arg(long = "checkpoint-keep", value_name = "K")]
     pub checkpoint_keep: Option<usize>,

@@ -220,7 +220,7 @@ pub enum StimulusKind {
     /// An independent Poisson train per target whose rate is piecewise
     /// constant (NEST's inhomogeneous_poisson_generator): `rate_values[k]`
     /// from `rate_times[k]` on, 0 before the first time. Rate k drives the
-    /// spikes stamped in [rate_times[k], rate_times[k + 1]).
+    /// spikes stamped in \[rate_times\[k\], rate_times\[k + 1\]).
     InhomogeneousPoissonGenerator {
         /// Times of the rate changes (ms, on the grid, >= 0, strictly increasing).
         rate_times: Vec<f64>,
@@ -259,7 +259,7 @@ pub enum StimulusKind {
     },
     /// Rate coding: target k reads component c(k) of the table's vector in
     /// effect and fires Poisson spikes at max(0, gain * x + offset) Hz
-    /// (stamped in [times[j], times[j + 1]) for vector j; none before the first).
+    /// (stamped in \[times\[j\], times\[j + 1\]) for vector j; none before the first).
     RateEncoder {
         /// The input vectors over time and the component of each target.
         table: InputTable,
