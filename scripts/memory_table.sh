@@ -113,8 +113,8 @@ echo "| network | ranks | rank | synapses | estimate MiB | peak RSS MiB | estima
 echo "|---|---|---|---|---|---|---|"
 for name in "${NAMES[@]}"; do
     cfg=${CONFIG[$name]}
-    $BIN run "$cfg" --out "$TMP/out1" --threads 2 --t-stop 10 --quiet > /dev/null
+    $BIN run "$cfg" --out "$TMP/out1" --threads 2 --t-stop 10 --quiet --overwrite > /dev/null
     row "$name" 1 "$TMP/out1"
-    mpirun --oversubscribe --bind-to none -np 2 $BIN run "$cfg" --out "$TMP/out2" --threads 1 --t-stop 10 --quiet > /dev/null
+    mpirun --oversubscribe --bind-to none -np 2 $BIN run "$cfg" --out "$TMP/out2" --threads 1 --t-stop 10 --quiet --overwrite > /dev/null
     row "$name" 2 "$TMP/out2"
 done
