@@ -8,7 +8,6 @@
 //! Written atomically (temporary name, rename); `brainsim run --overwrite`
 //! leaves it alone (it is the job's, not the run's).
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -55,28 +54,20 @@ pub struct JobRecord {
 impl JobRecord {
     /// Writes `dir/job.json` (temporary file + rename).
     pub fn write(&self, dir: &Path) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
-        let tmp = dir.join(".job.json.tmp");
-        fs::write(&tmp, text).and_then(|_| fs::rename(&tmp, dir.join(JOB_FILE)))
+        crate::json_file::write(self, dir, JOB_FILE)
     }
 
     /// Reads `dir/job.json`: `Ok(None)` when there is none, an error naming
     /// the file when it cannot be read or parsed.
     pub fn read(dir: &Path) -> Result<Option<Self>, String> {
-        let path = dir.join(JOB_FILE);
-        match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        crate::json_file::read(dir, JOB_FILE)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_job_record_round_trips() {

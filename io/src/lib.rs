@@ -16,6 +16,7 @@ pub mod analyze;
 pub mod checkpoint;
 pub mod config;
 pub mod job_record;
+pub mod json_file;
 pub mod metadata;
 pub mod outdir;
 pub mod progress_record;

@@ -11,7 +11,6 @@
 //! `ProgressRecorder` decides when to write (throttled on the run's own wall
 //! clock) and computes the real-time factor of each interval.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -62,22 +61,13 @@ impl ProgressRecord {
 
     /// Writes `dir/progress.json` (temporary file + rename).
     pub fn write(&self, dir: &Path) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(io::Error::other)? + "\n";
-        let tmp = dir.join(".progress.json.tmp");
-        fs::write(&tmp, text).and_then(|_| fs::rename(&tmp, dir.join(PROGRESS_FILE)))
+        crate::json_file::write(self, dir, PROGRESS_FILE)
     }
 
-    /// Reads `dir/progress.json`: `Ok(None)` when there is none, an error
-    /// naming the file when it cannot be read or parsed.
+    /// Reads `dir/progress.json`: `Ok(None)` when there is none, an error naming
+    /// the file when it cannot be read or parsed.
     pub fn read(dir: &Path) -> Result<Option<Self>, String> {
-        let path = dir.join(PROGRESS_FILE);
-        match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        crate::json_file::read(dir, PROGRESS_FILE)
     }
 }
 
@@ -138,6 +128,7 @@ impl ProgressRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn scratch(name: &str) -> PathBuf {
         let dir =

@@ -169,13 +169,7 @@ impl Sorting {
 /// Creates (truncating) an HDF5 file for streaming output: metadata evictions are
 /// disabled so that on-disk metadata only changes at explicit flushes.
 pub(crate) fn create_output_file(path: &Path) -> Result<File, IoError> {
-    let mdc = MetadataCacheConfig {
-        evictions_enabled: false,
-        incr_mode: CacheIncreaseMode::Off,
-        flash_incr_mode: FlashIncreaseMode::Off,
-        decr_mode: CacheDecreaseMode::Off,
-        ..MetadataCacheConfig::default()
-    };
+    let mdc = flush_only_cache();
     #[cfg(test)]
     let _no_spawn = test_util::no_spawn();
     let file = File::with_options()
@@ -186,16 +180,23 @@ pub(crate) fn create_output_file(path: &Path) -> Result<File, IoError> {
     Ok(file)
 }
 
-/// Opens an existing output file for writing, with the metadata cache of
-/// `create_output_file` (the flushing contract holds for what is appended).
-pub(crate) fn open_output_file(path: &Path) -> Result<File, IoError> {
-    let mdc = MetadataCacheConfig {
+/// The metadata cache of an output file: no evictions and no automatic
+/// resizing, so HDF5 metadata reaches the disk only at a flush (the
+/// flushing contract, io/DESIGN.md).
+fn flush_only_cache() -> MetadataCacheConfig {
+    MetadataCacheConfig {
         evictions_enabled: false,
         incr_mode: CacheIncreaseMode::Off,
         flash_incr_mode: FlashIncreaseMode::Off,
         decr_mode: CacheDecreaseMode::Off,
         ..MetadataCacheConfig::default()
-    };
+    }
+}
+
+/// Opens an existing output file for writing, with the metadata cache of
+/// `create_output_file` (the flushing contract holds for what is appended).
+pub(crate) fn open_output_file(path: &Path) -> Result<File, IoError> {
+    let mdc = flush_only_cache();
     #[cfg(test)]
     let _no_spawn = test_util::no_spawn();
     let file = File::with_options()

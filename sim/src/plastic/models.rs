@@ -36,14 +36,8 @@ const STDP: &[Param] = &[
     non_negative("Kplus", "1", 0.0),
 ];
 
-const NN_SYMM: &[Param] = &[
-    positive("tau_plus", "ms", 20.0),
-    non_negative("lambda", "1", 0.01),
-    non_negative("alpha", "1", 1.0),
-    non_negative("mu_plus", "1", 1.0),
-    non_negative("mu_minus", "1", 1.0),
-    positive("Wmax", "pA", 100.0),
-];
+/// stdp_synapse's without `Kplus` (nearest-neighbour pairing keeps no trace).
+const NN_SYMM: &[Param] = STDP.split_at(6).0;
 
 const PL_HOM: &[Param] = &[
     positive("tau_plus", "ms", 20.0),
