@@ -53,33 +53,38 @@ fn check_stopped_and_resume(cfg: &Path, out: &Path, code: Option<i32>) {
         meta.checkpoints.last().unwrap(),
         &format!("checkpoints/t{stop}.h5")
     );
-    let t_stop = format!("{}", meta.t_valid_ms + 50.0);
+    resume_equals_straight(cfg, out, meta.t_valid_ms + 50.0);
+    assert!(RunMetadata::read(out).unwrap().is_finished());
+}
+
+/// `brainsim resume OUT --t-stop T` succeeds and gives the outputs of a
+/// run of `cfg` straight to T.
+fn resume_equals_straight(cfg: &Path, out: &Path, t: f64) {
+    let t_stop = format!("{t}");
     let resumed = bin()
         .arg("resume")
         .arg(out)
         .args(["--t-stop", &t_stop, "--quiet"])
         .output()
         .unwrap();
-    assert!(
-        resumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{err}");
     let straight = out.with_file_name("straight");
-    run_ok(&[
+    let cfg = cfg.to_str().unwrap();
+    let args = [
         "run",
-        cfg.to_str().unwrap(),
+        cfg,
         "--out",
         straight.to_str().unwrap(),
         "--t-stop",
         &t_stop,
         "--quiet",
-    ]);
+    ];
+    run_ok(&args);
     assert!(
         outputs(&straight, "E") == outputs(out, "E"),
         "resumed run differs"
     );
-    assert!(RunMetadata::read(out).unwrap().is_finished());
 }
 
 #[test]
@@ -233,33 +238,8 @@ fn a_kill_while_a_checkpoint_is_written_resumes_from_the_previous_one() {
         .unwrap()
         .unwrap()
         .1;
-    let t_stop = format!("{}", latest as f64 * 0.1 + 10.0);
-    let resumed = bin()
-        .arg("resume")
-        .arg(&out)
-        .args(["--t-stop", &t_stop, "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        resumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
+    resume_equals_straight(&cfg, &out, latest as f64 * 0.1 + 10.0);
     let meta = RunMetadata::read(&out).unwrap();
     assert_eq!(meta.segments[1].start_step, latest);
-    let straight = dir.join("straight");
-    run_ok(&[
-        "run",
-        cfg.to_str().unwrap(),
-        "--out",
-        straight.to_str().unwrap(),
-        "--t-stop",
-        &t_stop,
-        "--quiet",
-    ]);
-    assert!(
-        outputs(&straight, "E") == outputs(&out, "E"),
-        "resumed run differs"
-    );
     let _ = std::fs::remove_dir_all(&dir);
 }
