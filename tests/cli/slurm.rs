@@ -199,6 +199,14 @@ fn status_json(cluster: &LocalSlurm, out: &Path) -> Value {
     serde_json::from_slice(&res.stdout).unwrap()
 }
 
+/// configs/brunel.toml with `t_stop` (ms) in `dir`.
+fn brunel_until(dir: &Path, t_stop: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo("configs/brunel.toml")).unwrap();
+    let cfg = dir.join("brunel.toml");
+    std::fs::write(&cfg, set_key(&text, "t_stop", t_stop)).unwrap();
+    cfg
+}
+
 fn ended(state: &str) -> bool {
     !matches!(
         state,
@@ -300,9 +308,7 @@ fn term_to_the_batch_shell_stops_the_run_through_srun_and_through_mpirun() {
         return;
     };
     let dir = scratch("slurm-signal-run");
-    let text = std::fs::read_to_string(repo("configs/brunel.toml")).unwrap();
-    let cfg = dir.join("long.toml");
-    std::fs::write(&cfg, set_key(&text, "t_stop", "100000.0")).unwrap();
+    let cfg = brunel_until(&dir, "100000.0");
     for launcher in ["srun", "mpirun"] {
         let out = dir.join(launcher);
         let id = submit(&cluster, &cfg, &out, launcher);
@@ -479,9 +485,7 @@ fn a_real_job_signalled_mid_run_requeues_resumes_and_matches_a_straight_run() {
         return;
     };
     let dir = scratch("slurm-requeue-real-run");
-    let text = std::fs::read_to_string(repo("configs/brunel.toml")).unwrap();
-    let cfg = dir.join("brunel.toml");
-    std::fs::write(&cfg, set_key(&text, "t_stop", "3000.0")).unwrap();
+    let cfg = brunel_until(&dir, "3000.0");
     let out = dir.join("out");
     let res = cluster
         .brainsim()
