@@ -328,7 +328,8 @@ impl Loop<'_> {
                 .as_ref()
                 .is_some_and(|c| c.due(step) || (last && !c.has(step)))
             {
-                self.flush_outputs(spec, shard)?;
+                // One metadata write (and fsync) for both.
+                self.flush_sinks(spec, shard)?;
                 self.write_checkpoint(shard)?;
                 last_flush = Instant::now();
             } else if last_flush.elapsed() >= FLUSH_EVERY {
@@ -359,16 +360,23 @@ impl Loop<'_> {
     /// checked for NaN/inf, the sinks flushed (with their valid prefix), and
     /// rank 0's metadata records the time flushed (`t_valid_ms`).
     fn flush_outputs(&mut self, spec: &NetworkSpec, shard: &Shard) -> Result<(), RunError> {
+        self.flush_sinks(spec, shard)?;
+        self.write_metadata()
+    }
+
+    /// `flush_outputs` without writing the metadata (`t_valid_ms` is set).
+    fn flush_sinks(&mut self, spec: &NetworkSpec, shard: &Shard) -> Result<(), RunError> {
         check_finite(spec, shard)?;
         for s in self.sinks.iter_mut() {
             s.flush().map_err(failed)?;
         }
         self.meta.t_valid_ms = shard.net.step as f64 * spec.simulation.dt;
-        self.write_metadata()
+        Ok(())
     }
 
-    /// Collective, after `flush_outputs`: the checkpoint of this step, and
-    /// (rank 0) the checkpoints on disk in the metadata.
+    /// Collective, after `flush_sinks`: the checkpoint of this step, and
+    /// (rank 0) the metadata with the time flushed and the checkpoints on
+    /// disk.
     fn write_checkpoint(&mut self, shard: &Shard) -> Result<(), RunError> {
         let Some(c) = self.checkpointer.as_mut() else {
             return Ok(());
@@ -384,13 +392,14 @@ impl Loop<'_> {
         self.write_metadata()
     }
 
-    /// Rank 0 writes the metadata as it stands.
+    /// Rank 0 writes the metadata as it stands (not synced: a running
+    /// run's updates; the final status is written synced).
     fn write_metadata(&self) -> Result<(), RunError> {
         if self.comm.rank() != 0 {
             return Ok(());
         }
         self.meta
-            .write(self.dir.path())
+            .write_unsynced(self.dir.path())
             .map_err(|e| failed(format!("{}: {e}", self.dir.path().display())))
     }
 }

@@ -186,15 +186,29 @@ pub const STATUS_RUNNING: &str = "running";
 pub const METADATA_FILE: &str = "metadata.json";
 
 impl RunMetadata {
-    /// Writes `dir/metadata.json` atomically (temporary file + rename).
+    /// Writes `dir/metadata.json` atomically (temporary file + rename),
+    /// synced to disk before the rename.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        self.write_with(dir, true)
+    }
+
+    /// `write` without the fsync, for the updates of a running run: still
+    /// atomic for readers and after a crash of the process (the rename is),
+    /// only a power loss may take the latest update back.
+    pub fn write_unsynced(&self, dir: &Path) -> std::io::Result<()> {
+        self.write_with(dir, false)
+    }
+
+    fn write_with(&self, dir: &Path, sync: bool) -> std::io::Result<()> {
         let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         text.push('\n');
         let tmp = dir.join(".metadata.json.tmp");
         let atomic = (|| {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(text.as_bytes())?;
-            f.sync_all()?;
+            if sync {
+                f.sync_all()?;
+            }
             fs::rename(&tmp, dir.join(METADATA_FILE))
         })();
         match atomic {
