@@ -26,7 +26,7 @@ pub use decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
 pub use dynamics::Dynamics;
 
 /// The state of a chunk of neurons of one model, advanced one step at a time.
-pub trait NeuronModel: Send {
+pub trait NeuronModel: Send + Sync {
     /// Advance all neurons by one step.
     ///
     /// `input` is `[lane][neuron]` (lanes as given to `build`: one per

@@ -27,13 +27,15 @@ use crate::spec::NetworkSpec;
 impl Network {
     /// The dynamic state of this rank's chunks at `self.step`, with the
     /// spikes still pending delivered into (copies of) the rings. Call it
-    /// between two `run_epoch`s; the network is not changed.
+    /// between two `run_epoch`s; the network is not changed. The chunks are
+    /// captured in parallel (rayon), each by one thread.
     pub fn capture(&self) -> ChunkStates {
+        use rayon::prelude::*;
         let rings = self.rings.views();
         let chunks = self
             .chunks
-            .iter()
-            .zip(rings)
+            .par_iter()
+            .zip(rings.into_par_iter())
             .map(|(c, ring)| {
                 capture_chunk(
                     &self.spec,
