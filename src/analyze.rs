@@ -6,13 +6,15 @@
 //! compute the statistics and read-outs, render the raster into memory — then
 //! print, then write the read-out and the PNG, so a corrupt or unreadable input
 //! (exit 2, one line) leaves nothing behind. An unfinished run is analysed over its
-//! valid extent, with a warning.
+//! valid extent, with a warning. A sweep directory (with `sweep.csv`) gets one
+//! row per variant and population (`crate::sweep::summary`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use brainsim_io::analyze::{
-    analyze_file, format_csv, format_json, format_table, valid_extent, Extent, IoError, Window,
+    analyze_file, format_csv, format_json, format_table, valid_extent, Extent, IoError,
+    PopulationStats, Window,
 };
 use brainsim_io::metadata::RunMetadata;
 use brainsim_io::raster::{Raster, RasterOptions};
@@ -34,7 +36,8 @@ pub enum Format {
 /// `brainsim analyze` arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Output directory of a run.
+    /// Output directory of a run; or a sweep directory (with sweep.csv): one row per variant and population,
+    /// also written to DIR/sweep_summary.csv.
     pub dir: PathBuf,
     /// Start of the analysis window (ms, excluded: the window is (t-start, t-stop]).
     #[arg(long = "t-start", default_value_t = 0.0)]
@@ -120,6 +123,9 @@ pub fn main(args: &Args) -> ExitCode {
 }
 
 fn run(a: &Args) -> Result<(), Failure> {
+    if a.dir.join(crate::sweep::SWEEP_CSV).is_file() {
+        return crate::sweep::summary::run(a);
+    }
     let spikes = a.dir.join("spikes.h5");
     if !spikes.is_file() {
         let msg = format!(
@@ -128,16 +134,8 @@ fn run(a: &Args) -> Result<(), Failure> {
         );
         return Err(Failure::BadInput(msg));
     }
-    let meta = read_metadata(&a.dir)?;
+    let (file, window, stats) = open_and_count(a, &a.dir)?;
     let bad = classify(&spikes);
-    let file = SpikeFile::open(&spikes).map_err(&bad)?;
-    let extent = valid_extent(&file, meta.as_ref()).map_err(&bad)?;
-    warn_unfinished(&file, meta.as_ref(), extent);
-    let window = choose_window(a, &spikes, extent)?;
-    if !(a.bin.is_finite() && a.bin > 0.0) {
-        return Err(Failure::BadInput(format!("--bin {} must be > 0", a.bin)));
-    }
-    let stats = analyze_file(&file, window, a.bin).map_err(&bad)?;
     let plan = readout::plan(a, window)?;
     let computed = match &plan {
         Some(p) => Some(readout::compute(&file, p, a.decode, &bad)?),
@@ -176,8 +174,30 @@ fn run(a: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The spike file of the run in `dir` opened, checked and counted over the
+/// window of `a` (clamped to the run's valid extent, with the warning of an
+/// unfinished run): what `analyze` prints for one run, and for each variant
+/// of a sweep.
+pub(crate) fn open_and_count(
+    a: &Args,
+    dir: &Path,
+) -> Result<(SpikeFile, Window, Vec<PopulationStats>), Failure> {
+    let spikes = dir.join("spikes.h5");
+    let meta = read_metadata(dir)?;
+    let bad = classify(&spikes);
+    let file = SpikeFile::open(&spikes).map_err(&bad)?;
+    let extent = valid_extent(&file, meta.as_ref()).map_err(&bad)?;
+    warn_unfinished(&file, meta.as_ref(), extent);
+    let window = choose_window(a, &spikes, extent)?;
+    if !(a.bin.is_finite() && a.bin > 0.0) {
+        return Err(Failure::BadInput(format!("--bin {} must be > 0", a.bin)));
+    }
+    let stats = analyze_file(&file, window, a.bin).map_err(&bad)?;
+    Ok((file, window, stats))
+}
+
 /// The statistics in the chosen format, on stdout.
-fn print_stats(a: &Args, stats: &[brainsim_io::analyze::PopulationStats], window: Window) {
+fn print_stats(a: &Args, stats: &[PopulationStats], window: Window) {
     match a.format {
         Format::Table => {
             let (t0, t1) = (window.t_start, window.t_stop);

@@ -4,7 +4,8 @@
 //! with the outputs closed (and a checkpoint written when checkpoints are
 //! on: `brainsim resume` continues), 130 a second signal.
 //! `submit` and `status` (with `slurm`) are the batch-system side: a Slurm
-//! script written and submitted, and one screen about a run.
+//! script written and submitted, and one screen about a run; `sweep` runs a
+//! config's variants locally or as a Slurm job array.
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ mod run;
 mod slurm;
 mod status;
 mod submit;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +79,10 @@ enum Command {
     /// One screen about the run in OUT: Slurm job and state, biological time done, real-time factor and ETA,
     /// segments, checkpoints on disk, whether the outputs are finished. Also for runs started by hand.
     Status(status::Args),
+    /// A parameter sweep: the variants of CONFIG over the cartesian product of the --set values, checked, written to
+    /// DIR/<index>/config.toml with the table DIR/sweep.csv, and submitted as one Slurm job array (or run one after
+    /// another with --local). `brainsim analyze DIR` then prints one row per variant and population.
+    Sweep(sweep::Args),
     /// List the neuron models, or show one model's parameters (unit, default, range), state variables and receptors.
     Models {
         /// A model name (e.g. iaf_psc_alpha); without it, all names.
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::main(&args),
         Command::Submit(args) => submit::main(args),
         Command::Status(args) => status::main(&args),
+        Command::Sweep(args) => sweep::main(args),
         Command::Models { name } => models::main(name.as_deref()),
     }
 }

@@ -33,7 +33,7 @@
 //!   a directory used by a live run or an active job is refused.
 
 mod request;
-mod script;
+pub(crate) mod script;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -143,6 +143,55 @@ pub fn main(args: Args) -> ExitCode {
 
 /// Checks everything and builds the script; nothing is written.
 fn prepare(args: &Args) -> Result<Plan, String> {
+    let opts = check_options(args)?;
+    let out = out_dir(args)?;
+    let config_path = absolute(&args.config, "CONFIG")?;
+    let loaded = config::load(&config_path).map_err(|e| e.to_string())?;
+    let checkpoint_every = checkpoint_every(args, std::slice::from_ref(&loaded))?;
+    let need = node_estimate(args, &loaded.spec)?;
+    let mem_line = memory(args, need, opts.mem.as_ref())?;
+    check_out_dir(&out, args, checkpoint_every.is_some())?;
+    let script = build_script(args, &opts, mem_line, checkpoint_every, &out, None)?;
+    let record = record_of(&script);
+    Ok(Plan {
+        script,
+        out,
+        record,
+    })
+}
+
+/// The script and record of a sweep's job array of `variants.len()` tasks
+/// (`brainsim sweep`; `args.out` is the sweep directory, `args.config` the
+/// swept config): the checks of `submit`, the memory request covering the
+/// largest variant. The sweep directory itself is checked by the caller.
+pub(crate) fn prepare_array(
+    args: &Args,
+    variants: &[config::LoadedConfig],
+) -> Result<(JobScript, JobRecord), String> {
+    let opts = check_options(args)?;
+    let out = out_dir(args)?;
+    let checkpoint_every = checkpoint_every(args, variants)?;
+    let mut need: f64 = 0.0;
+    for v in variants {
+        need = need.max(node_estimate(args, &v.spec)?);
+    }
+    let mem_line = memory(args, need, opts.mem.as_ref())?;
+    let n = variants.len() as u64;
+    let script = build_script(args, &opts, mem_line, checkpoint_every, &out, Some(n))?;
+    let record = record_of(&script);
+    Ok((script, record))
+}
+
+/// The checked values of the job options.
+struct Options {
+    time: request::TimeLimit,
+    margin: u64,
+    mem: Option<request::Mem>,
+}
+
+/// The layout, time limit, signal margin, memory and the strings that go
+/// into `#SBATCH` lines.
+fn check_options(args: &Args) -> Result<Options, String> {
     request::check_layout(args.nodes, args.ranks_per_node, args.threads)?;
     let time = request::parse_time(&args.time)?;
     let margin = request::signal_margin(args.signal_margin, &time)?;
@@ -158,6 +207,11 @@ fn prepare(args: &Args) -> Result<Plan, String> {
     for a in &args.sbatch_args {
         request::check_sbatch_arg(a)?;
     }
+    Ok(Options { time, margin, mem })
+}
+
+/// `--out` (default out/<config stem>), absolute, fit for an `#SBATCH` line.
+fn out_dir(args: &Args) -> Result<PathBuf, String> {
     let out = absolute(
         &args
             .out
@@ -165,22 +219,40 @@ fn prepare(args: &Args) -> Result<Plan, String> {
             .unwrap_or_else(|| crate::run::default_out_dir(&args.config)),
         "--out",
     )?;
-    let out_text = utf8(&out, "--out")?;
-    request::check_out_path(&out_text)?;
-    let config_path = absolute(&args.config, "CONFIG")?;
-    let loaded = config::load(&config_path).map_err(|e| e.to_string())?;
-    let spec = &loaded.spec;
-    // --checkpoint-every, else the config's [checkpoint] every.
-    let checkpoint_every = match args.checkpoint_every {
-        Some(every) => {
-            config::checkpoint_every_steps(every, spec.simulation.dt)
+    request::check_out_path(&utf8(&out, "--out")?)?;
+    Ok(out)
+}
+
+/// `--checkpoint-every` (checked against every config's dt), else the
+/// configs' `[checkpoint] every`, which must then agree.
+fn checkpoint_every(args: &Args, configs: &[config::LoadedConfig]) -> Result<Option<f64>, String> {
+    if let Some(every) = args.checkpoint_every {
+        for c in configs {
+            config::checkpoint_every_steps(every, c.spec.simulation.dt)
                 .map_err(|m| format!("brainsim: --checkpoint-every: {m}"))?;
-            Some(every)
         }
-        None => loaded.checkpoint.map(|c| c.every_ms),
-    };
-    let mem_line = memory(args, spec, mem.as_ref())?;
-    check_out_dir(&out, args, checkpoint_every.is_some())?;
+        return Ok(Some(every));
+    }
+    let mut everies = configs
+        .iter()
+        .map(|c| c.checkpoint.as_ref().map(|c| c.every_ms));
+    let first = everies.next().flatten();
+    if everies.any(|e| e != first) {
+        return Err("brainsim: the variants' [checkpoint] every differ; give --checkpoint-every for all of them".into());
+    }
+    Ok(first)
+}
+
+/// The script: launcher, `sbatch` in PATH (unless a dry run), the brainsim
+/// executable, and everything checked before.
+fn build_script(
+    args: &Args,
+    opts: &Options,
+    mem: Option<(String, String)>,
+    checkpoint_every_ms: Option<f64>,
+    out: &Path,
+    array: Option<u64>,
+) -> Result<JobScript, String> {
     let launcher = match args.launcher {
         Some(LauncherChoice::Mpirun) => Launcher::Mpirun,
         Some(LauncherChoice::Srun) => Launcher::Srun(slurm::srun_mpi_plugin()),
@@ -192,32 +264,28 @@ fn prepare(args: &Args) -> Result<Plan, String> {
     let brainsim = std::env::current_exe()
         .map_err(|e| format!("brainsim: cannot find its own executable: {e}"))
         .and_then(|p| utf8(&p, "the brainsim executable"))?;
-    let script = JobScript {
+    let config_path = absolute(&args.config, "CONFIG")?;
+    Ok(JobScript {
         job_name: job_name(&args.config),
         nodes: args.nodes,
         ranks_per_node: args.ranks_per_node,
         threads: args.threads,
-        time: time.text.clone(),
-        mem: mem_line,
+        time: opts.time.text.clone(),
+        mem,
         partition: args.partition.clone(),
         account: args.account.clone(),
-        signal_margin: margin,
-        checkpoint_every_ms: checkpoint_every,
+        signal_margin: opts.margin,
+        checkpoint_every_ms,
         launcher,
         sbatch_args: args.sbatch_args.clone(),
         brainsim,
         config: utf8(&config_path, "CONFIG")?,
-        out: out_text,
+        out: utf8(out, "--out")?,
         partitioner: args.partitioner.to_string(),
         overwrite: args.overwrite,
         // SAFETY: geteuid has no preconditions and cannot fail.
         as_root: unsafe { libc::geteuid() } == 0,
-    };
-    let record = record_of(&script);
-    Ok(Plan {
-        script,
-        out,
-        record,
+        array,
     })
 }
 
@@ -256,15 +324,14 @@ fn job_name(config: &Path) -> String {
     format!("brainsim-{clean}")
 }
 
-/// The `--mem` line (value and the comment saying where it came from; none
-/// when the cluster does not track memory), or the refusal when the network
-/// does not fit.
+/// The `--mem` line for `need` bytes per node (value and the comment saying
+/// where it came from; none when the cluster does not track memory), or the
+/// refusal when the network does not fit.
 fn memory(
     args: &Args,
-    spec: &brainsim_sim::NetworkSpec,
+    need: f64,
     mem: Option<&request::Mem>,
 ) -> Result<Option<(String, String)>, String> {
-    let need = node_estimate(args, spec)?;
     let what = format!(
         "the network needs an estimated {:.2} GiB per node ({} rank(s) x {} thread(s) per node, `brainsim check`)",
         need / GIB,
@@ -390,14 +457,28 @@ fn record_of(s: &JobScript) -> JobRecord {
 
 /// Writes the script, submits it, records the job; prints the job id.
 fn submit(plan: Plan, text: &str) -> ExitCode {
+    if let Err(m) = OutputDir::new(&plan.out).create() {
+        eprintln!("{m}");
+        return ExitCode::from(1);
+    }
+    let status = format!("brainsim status {}", plan.out.display());
+    write_and_submit(&plan.out, text, plan.record, &status)
+}
+
+/// Writes `text` to `dir/job.sbatch` (an existing directory), submits it,
+/// records the job in `dir/job.json` and prints its id; `follow` is the
+/// command the closing message suggests.
+pub(crate) fn write_and_submit(
+    dir: &Path,
+    text: &str,
+    record: JobRecord,
+    follow: &str,
+) -> ExitCode {
     use std::os::unix::fs::PermissionsExt;
-    let dir = OutputDir::new(&plan.out);
-    let path = plan.out.join(SCRIPT_FILE);
-    let written = dir.create().and_then(|_| {
-        std::fs::write(&path, text)
-            .and_then(|_| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)))
-            .map_err(|e| format!("brainsim: {}: {e}", path.display()))
-    });
+    let path = dir.join(SCRIPT_FILE);
+    let written = std::fs::write(&path, text)
+        .and_then(|_| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)))
+        .map_err(|e| format!("brainsim: {}: {e}", path.display()));
     if let Err(m) = written {
         eprintln!("{m}");
         return ExitCode::from(1);
@@ -409,23 +490,22 @@ fn submit(plan: Plan, text: &str) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut record = plan.record;
+    let mut record = record;
     record.job_id = id.clone();
     record.submitted_unix_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     println!("{id}");
-    if let Err(e) = record.write(&plan.out) {
+    if let Err(e) = record.write(dir) {
         eprintln!(
             "brainsim: job {id} submitted, but {}/job.json could not be written: {e}",
-            plan.out.display()
+            dir.display()
         );
         return ExitCode::from(1);
     }
     eprintln!(
-        "brainsim: submitted job {id} ({}); follow it with `brainsim status {}`",
-        path.display(),
-        plan.out.display()
+        "brainsim: submitted job {id} ({}); follow it with `{follow}`",
+        path.display()
     );
     ExitCode::SUCCESS
 }

@@ -3,7 +3,9 @@
 //! forwarding of Slurm's time-limit signal to the ranks, the choice between
 //! `brainsim run` and `brainsim resume`, and the requeue. Every block carries
 //! a comment saying what it is for; the decisions behind them are in the
-//! doc of `submit` (src/submit/mod.rs).
+//! doc of `submit` (src/submit/mod.rs). A sweep's job array (`array`) is
+//! the same script with `--array`, each task choosing its variant's config
+//! and output directory by `SLURM_ARRAY_TASK_ID`.
 
 use std::fmt::Write as _;
 
@@ -66,6 +68,9 @@ pub struct JobScript {
     pub overwrite: bool,
     /// Submitted by root: Open MPI must be told that is fine.
     pub as_root: bool,
+    /// A job array of this many tasks (`brainsim sweep`): `out` is then the
+    /// sweep directory and task i runs `out/i/config.toml` into `out/i/out`.
+    pub array: Option<u64>,
 }
 
 /// `s` in single quotes for bash.
@@ -88,6 +93,9 @@ impl JobScript {
     }
 
     fn header(&self, s: &mut String) {
+        if let Some(n) = self.array {
+            return self.array_header(s, n);
+        }
         let _ = writeln!(s, "#!/bin/bash");
         let _ = writeln!(
             s,
@@ -103,6 +111,31 @@ impl JobScript {
             s,
             "# Follow it with `brainsim status {}`; submit it again with `sbatch {}/job.sbatch`.",
             self.out, self.out
+        );
+        let _ = writeln!(s, "#");
+    }
+
+    fn array_header(&self, s: &mut String, n: u64) {
+        let _ = writeln!(s, "#!/bin/bash");
+        let _ = writeln!(
+            s,
+            "# brainsim parameter sweep, written by `brainsim sweep` (brainsim {}).",
+            env!("CARGO_PKG_VERSION")
+        );
+        let _ = writeln!(
+            s,
+            "# A job array of {n} task(s), the variants of {}: task i simulates {}/i/config.toml",
+            self.config, self.out
+        );
+        let _ = writeln!(
+            s,
+            "# on {} node(s) x {} MPI rank(s) x {} thread(s), outputs in {}/i/out.",
+            self.nodes, self.ranks_per_node, self.threads, self.out
+        );
+        let _ = writeln!(
+            s,
+            "# Follow it with `squeue`; summarise it with `brainsim analyze {}`.",
+            self.out
         );
         let _ = writeln!(s, "#");
     }
@@ -134,10 +167,21 @@ impl JobScript {
         if let Some(a) = &self.account {
             line("Account charged.", format!("--account={a}"));
         }
-        line(
-            "Log of this script and of every rank (%j: the job id).",
-            format!("--output={}/slurm-%j.out", self.out),
-        );
+        if let Some(n) = self.array {
+            line(
+                "One task per variant of the sweep (SLURM_ARRAY_TASK_ID = the variant's index).",
+                format!("--array=0-{}", n.saturating_sub(1)),
+            );
+            line(
+                "Log of each task and its ranks, in its variant's directory (%A: the array's job id, %a: the task).",
+                format!("--output={}/%a/slurm-%A_%a.out", self.out),
+            );
+        } else {
+            line(
+                "Log of this script and of every rank (%j: the job id).",
+                format!("--output={}/slurm-%j.out", self.out),
+            );
+        }
         line(
             &format!(
                 "TERM to this shell only (B:) {} s before the time limit; the trap below passes it on to the ranks.",
@@ -169,8 +213,15 @@ impl JobScript {
     fn environment(&self, s: &mut String) {
         let _ = writeln!(s, "# What runs, fixed at submission (absolute paths).");
         let _ = writeln!(s, "BRAINSIM={}", quote(&self.brainsim));
-        let _ = writeln!(s, "CONFIG={}", quote(&self.config));
-        let _ = writeln!(s, "OUT={}", quote(&self.out));
+        if self.array.is_some() {
+            let _ = writeln!(s, "SWEEP={}", quote(&self.out));
+            let _ = writeln!(s, "# This task's variant: its config and output directory.");
+            let _ = writeln!(s, "CONFIG=\"$SWEEP/$SLURM_ARRAY_TASK_ID/config.toml\"");
+            let _ = writeln!(s, "OUT=\"$SWEEP/$SLURM_ARRAY_TASK_ID/out\"");
+        } else {
+            let _ = writeln!(s, "CONFIG={}", quote(&self.config));
+            let _ = writeln!(s, "OUT={}", quote(&self.out));
+        }
         let _ = writeln!(s, "\n# Threads per rank: brainsim's thread pool reads RAYON_NUM_THREADS (--threads below says the same).");
         let _ = writeln!(s, "export RAYON_NUM_THREADS={}", self.threads);
         let _ = writeln!(

@@ -18,6 +18,7 @@ mod plastic;
 mod reliability;
 mod slurm;
 mod submit;
+mod sweep;
 mod threads;
 
 use std::path::{Path, PathBuf};

@@ -25,7 +25,7 @@ const NEEDED: [&str; 8] = [
 ];
 
 /// A private single-node Slurm, stopped when dropped.
-struct LocalSlurm {
+pub(super) struct LocalSlurm {
     dir: PathBuf,
     conf: PathBuf,
 }
@@ -39,7 +39,7 @@ fn installed(program: &str) -> bool {
 
 impl LocalSlurm {
     /// Starts one, or says why it cannot (None) when Slurm is not installed.
-    fn start(name: &str) -> Option<LocalSlurm> {
+    pub(super) fn start(name: &str) -> Option<LocalSlurm> {
         if let Some(missing) = NEEDED.iter().find(|p| !installed(p)) {
             eprintln!("skipping the Slurm test {name}: `{missing}` is not installed (scripts/setup.sh installs slurm-wlm and munge)");
             return None;
@@ -65,7 +65,7 @@ impl LocalSlurm {
     }
 
     /// `program` talking to this cluster.
-    fn cmd(&self, program: &str) -> Command {
+    pub(super) fn cmd(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env("SLURM_CONF", &self.conf)
             .env("PATH", path_with_sbin());
@@ -73,7 +73,7 @@ impl LocalSlurm {
     }
 
     /// `brainsim ARGS` talking to this cluster.
-    fn brainsim(&self) -> Command {
+    pub(super) fn brainsim(&self) -> Command {
         let mut c = bin();
         c.env("SLURM_CONF", &self.conf)
             .env("PATH", path_with_sbin());
@@ -81,7 +81,7 @@ impl LocalSlurm {
     }
 
     /// `JobState` of job `id` (scontrol).
-    fn state(&self, id: &str) -> String {
+    pub(super) fn state(&self, id: &str) -> String {
         let out = self
             .cmd("scontrol")
             .args(["show", "job", "-o", id])
@@ -95,7 +95,7 @@ impl LocalSlurm {
     }
 
     /// The whole `scontrol show job` line of job `id`.
-    fn show(&self, id: &str) -> String {
+    pub(super) fn show(&self, id: &str) -> String {
         let out = self
             .cmd("scontrol")
             .args(["show", "job", "-o", id])
@@ -126,7 +126,7 @@ impl LocalSlurm {
     }
 
     /// The tails of the daemons' logs, for failure messages.
-    fn logs(&self) -> String {
+    pub(super) fn logs(&self) -> String {
         let mut s = String::new();
         for f in ["slurmctld.log", "slurmd.log", "munged.log"] {
             let text = std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
@@ -207,7 +207,7 @@ fn brunel_until(dir: &Path, t_stop: &str) -> PathBuf {
     cfg
 }
 
-fn ended(state: &str) -> bool {
+pub(super) fn ended(state: &str) -> bool {
     !matches!(
         state,
         "PENDING" | "CONFIGURING" | "RUNNING" | "COMPLETING" | ""
