@@ -136,11 +136,12 @@ fn sigterm_to_every_rank_of_a_job_checkpoints_exits_3_and_resumes_identically() 
         .spawn()
         .unwrap();
     wait_for_flush(&out);
-    for r in 0..2 {
-        kill(
-            "-TERM",
-            &std::fs::read_to_string(out.join(format!("rank{r}.pid"))).unwrap(),
-        );
+    // Both pids first: the ranks stop within an epoch of the first signal.
+    let pids: Vec<String> = (0..2)
+        .map(|r| std::fs::read_to_string(out.join(format!("rank{r}.pid"))).unwrap())
+        .collect();
+    for pid in &pids {
+        kill("-TERM", pid);
     }
     let status = wait_with_timeout(&mut job, Duration::from_secs(60)).expect("the job ends");
     check_stopped_and_resume(&cfg, &out, status.code());

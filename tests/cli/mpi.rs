@@ -368,8 +368,12 @@ fn sigterm_to_all_ranks_interrupts_the_job_with_merged_outputs() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    for r in 0..2 {
-        let pid = std::fs::read_to_string(out.join(format!("rank{r}.pid"))).unwrap();
+    // Both pids first: the ranks agree to stop within an epoch of the first
+    // signal and then remove their pid files.
+    let pids: Vec<String> = (0..2)
+        .map(|r| std::fs::read_to_string(out.join(format!("rank{r}.pid"))).unwrap())
+        .collect();
+    for pid in &pids {
         Command::new("kill")
             .args(["-TERM", pid.trim()])
             .status()
