@@ -157,6 +157,7 @@ impl PlasticStore {
         let len = ring.len() as u64;
         let per_delay = self.lanes * self.n;
         let mut events = 0;
+        let empty = History::default();
         for sp in spikes {
             let Ok(r) = self.sources.binary_search(&sp.gid) else {
                 continue;
@@ -176,17 +177,11 @@ impl PlasticStore {
                     steps: i64::from(steps),
                     ms: t.clock.delay_ms(u64::from(steps)),
                 };
-                let target = (o % self.n) as usize;
-                let h = t.history.get(target);
-                let empty = History::default();
-                let sent = self.rule.synapse(
-                    &mut self.weight[i],
-                    row,
-                    pre,
-                    d,
-                    h.unwrap_or(&empty),
-                    t.inv_tau_minus,
-                );
+                // No history when the rule reads none (tsodyks2).
+                let h = t.history.get((o % self.n) as usize).unwrap_or(&empty);
+                let sent = self
+                    .rule
+                    .synapse(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus);
                 if sent.abs() > self.bound || !sent.is_finite() {
                     self.overflows += 1;
                     continue;
