@@ -30,6 +30,7 @@ fn proj(source: usize, target: usize, rule: ConnRule, delay: Distribution) -> Pr
         delay,
         receptor: Receptor::BySign,
         plastic: None,
+        procedural: false,
     }
 }
 

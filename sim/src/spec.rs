@@ -171,6 +171,9 @@ pub struct ProjectionSpec {
     pub receptor: Receptor,
     /// Plasticity (`synapse_model`); None: static synapses.
     pub plastic: Option<PlasticSpec>,
+    /// Synapses regenerated from the RNG at each spike instead of stored
+    /// (`connect::procedural`); never with `FixedIndegree` or `plastic`.
+    pub procedural: bool,
 }
 
 /// A plastic projection's rule and the initial state of its rows (the

@@ -45,6 +45,13 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
     let negative = values::can_be_negative(&weight);
     ctx.weight_sign(&join(at, "weight"), target, &receptor, negative)?;
     let plastic = super::plastic::plastic(ctx, at, r, &weight, target, &receptor)?;
+    let procedural = super::connectivity::procedural(
+        at,
+        r.connectivity.as_deref(),
+        ctx.procedural,
+        &rule,
+        plastic.as_ref(),
+    )?;
     Ok(ProjectionSpec {
         source,
         target,
@@ -55,6 +62,7 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
         delay,
         receptor,
         plastic,
+        procedural,
     })
 }
 

@@ -10,6 +10,7 @@
 
 mod checkpoint;
 mod coding;
+mod connectivity;
 pub mod effective;
 mod inputs;
 mod locate;

@@ -41,6 +41,7 @@ pub(crate) struct RawSimulation {
     pub threads: Option<i64>,
     pub chunk_size: Option<i64>,
     pub scale: Option<f64>,
+    pub connectivity: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +74,7 @@ pub(crate) struct RawProjection {
     pub delay: Option<NumberOrDist>,
     pub receptor: Option<String>,
     pub synapse_model: Option<String>,
+    pub connectivity: Option<String>,
     #[serde(default)]
     pub synapse_params: BTreeMap<String, f64>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 
 mod coding;
+mod connectivity;
 mod errors;
 mod models;
 mod plastic;

@@ -22,6 +22,8 @@ pub(crate) struct Ctx<'a> {
     pub sim: &'a SimulationSpec,
     pub scale: f64,
     pub pops: &'a [PopulationSpec],
+    /// `simulation.connectivity` is "procedural".
+    pub procedural: bool,
 }
 
 impl Ctx<'_> {
@@ -110,6 +112,7 @@ pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
         sim: &simulation,
         scale,
         pops: &populations,
+        procedural: super::connectivity::default_mode(raw.simulation.connectivity.as_deref())?,
     };
     let projections = raw
         .projection

@@ -65,5 +65,6 @@ pub(crate) fn projection(
         delay,
         receptor: Receptor::BySign,
         plastic: None,
+        procedural: false,
     }
 }

@@ -70,6 +70,7 @@ pub fn projection(
         delay,
         receptor: Receptor::BySign,
         plastic: None,
+        procedural: false,
     }
 }
 
