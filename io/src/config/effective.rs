@@ -7,6 +7,8 @@
 //! file, which the copy in the output directory is not). Comments and layout
 //! are not kept (the given file is saved beside it as `config.toml`).
 
+use std::path::Path;
+
 use brainsim_sim::spec::{SimulationSpec, StimulusKind};
 
 use crate::config::{CheckpointSpec, LoadedConfig};
@@ -41,15 +43,46 @@ pub fn effective_text(
         table.insert("checkpoint".into(), toml::Value::Table(t));
     }
     if let Some(toml::Value::Array(stimuli)) = table.get_mut("stimulus") {
-        for (raw, st) in stimuli.iter_mut().zip(&config.spec.stimuli) {
-            if let (toml::Value::Table(raw), StimulusKind::SpikeTrains { file, .. }) =
-                (raw, &st.kind)
-            {
-                raw.insert("spikes_file".into(), toml::Value::String(file.clone()));
-            }
-        }
+        absolute_spike_files(config, stimuli);
     }
     toml::to_string(&table).map_err(|e| format!("{}: {e}", config.path.display()))
+}
+
+/// Each spike_generator's `spikes_file` as an absolute path: the file read,
+/// or for a template (whose instances read several), its text made
+/// absolute (the config's directory, braces escaped, before a relative one).
+fn absolute_spike_files(config: &LoadedConfig, stimuli: &mut [toml::Value]) {
+    for (i, st) in config.spec.stimuli.iter().enumerate() {
+        let StimulusKind::SpikeTrains { file, .. } = &st.kind else {
+            continue;
+        };
+        let Some(toml::Value::Table(raw)) = config
+            .origins
+            .file_index("stimulus", i)
+            .and_then(|f| stimuli.get_mut(f))
+        else {
+            continue;
+        };
+        let path = if config.origins.is_instance("stimulus", i) {
+            let Some(toml::Value::String(given)) = raw.get("spikes_file") else {
+                continue;
+            };
+            if Path::new(given).is_absolute() {
+                continue;
+            }
+            let base = config.path.parent().unwrap_or(Path::new(""));
+            let base = std::path::absolute(base).unwrap_or(base.to_path_buf());
+            let escaped = base
+                .display()
+                .to_string()
+                .replace('{', "{{")
+                .replace('}', "}}");
+            Path::new(&escaped).join(given).display().to_string()
+        } else {
+            file.clone()
+        };
+        raw.insert("spikes_file".into(), toml::Value::String(path));
+    }
 }
 
 #[cfg(test)]

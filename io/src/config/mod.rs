@@ -3,7 +3,8 @@
 //! and the error type: every failure — unreadable file, TOML syntax, unknown
 //! key, wrong type, missing key, invalid value — becomes one `ConfigError`
 //! printed as `file:line: field.path: message`. The work is split into `raw`
-//! (serde mirror of the file), `validate`, `inputs`, `coding` and `records`
+//! (serde mirror of the file), `template` (tables with `for` expanded into
+//! their instances), `validate`, `inputs`, `coding` and `records`
 //! (every check, using `values` for single values), `spike_file` (the spike
 //! trains a spike_generator reads from a SONATA file, once the config is
 //! valid) and `locate` (field path <-> line).
@@ -18,8 +19,10 @@ mod plastic;
 mod raw;
 mod records;
 mod spike_file;
+mod template;
 mod validate;
 pub use checkpoint::{checkpoint_every_steps, CheckpointSpec, DEFAULT_KEEP};
+pub use template::Origins;
 pub use validate::{t_stop_on_grid, MAX_STEPS, MAX_THREADS};
 mod values;
 
@@ -43,15 +46,20 @@ pub struct LoadedConfig {
     pub spec: NetworkSpec,
     /// `[checkpoint]`: when to write checkpoints, if at all.
     pub checkpoint: Option<CheckpointSpec>,
+    /// Where each table of the spec comes from in the file (templates).
+    pub origins: Origins,
 }
 
 impl LoadedConfig {
     /// An error about `field` (a path like `population[1].size`) located in this file.
+    /// Fields of populations, projections and stimuli are by spec index;
+    /// the error names the table of the file (and a template's instance).
     pub fn error_at(&self, field: &str, message: impl Into<String>) -> ConfigError {
+        let (at, shown) = self.origins.place(field);
         ConfigError {
             file: self.path.display().to_string(),
-            line: locate::line_of_path(&self.text, field),
-            field: field.to_string(),
+            line: locate::line_of_path(&self.text, &at),
+            field: shown,
             message: message.into(),
         }
     }
@@ -112,21 +120,27 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
 /// structure of a run's network, not its inputs (`brainsim analyze`).
 pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let file = path.display().to_string();
-    let raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, &e))?;
-    let located = |e: values::Invalid| ConfigError {
-        file: file.clone(),
-        line: locate::line_of_path(text, &e.field),
-        field: e.field,
-        message: e.message,
+    let mut raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, &e))?;
+    let mut origins = Origins::default();
+    let located = |e: values::Invalid, origins: &Origins| {
+        let (at, shown) = origins.place(&e.field);
+        ConfigError {
+            file: file.clone(),
+            line: locate::line_of_path(text, &at),
+            field: shown,
+            message: e.message,
+        }
     };
-    let spec = validate::validate(&raw).map_err(located)?;
-    let checkpoint =
-        checkpoint::validate(raw.checkpoint.as_ref(), spec.simulation.dt).map_err(located)?;
+    template::expand(&mut raw, &mut origins).map_err(|e| located(e, &origins))?;
+    let spec = validate::validate(&raw).map_err(|e| located(e, &origins))?;
+    let checkpoint = checkpoint::validate(raw.checkpoint.as_ref(), spec.simulation.dt)
+        .map_err(|e| located(e, &origins))?;
     Ok(LoadedConfig {
         path: path.to_path_buf(),
         text: text.to_string(),
         spec,
         checkpoint,
+        origins,
     })
 }
 

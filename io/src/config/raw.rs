@@ -3,6 +3,8 @@
 //! an error rather than a silently ignored line. Nothing is checked here beyond
 //! TOML types and required keys; integers are read as `i64` so that a negative
 //! size gets a clear message from `validate` instead of a serde range error.
+//! The `for` key of template tables is read in file order (`RawFor`), which
+//! needs the `preserve_order` feature of `toml`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +25,9 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub record: Vec<RawRecord>,
     pub checkpoint: Option<RawCheckpoint>,
+    /// `[constants]`: named integers for templates (`template`).
+    #[serde(default)]
+    pub constants: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,9 +49,11 @@ pub(crate) struct RawSimulation {
     pub connectivity: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPopulation {
+    #[serde(rename = "for")]
+    pub repeat: Option<RawFor>,
     pub name: String,
     pub size: i64,
     pub model: String,
@@ -57,9 +64,11 @@ pub(crate) struct RawPopulation {
     pub initial: BTreeMap<String, NumberOrDist>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawProjection {
+    #[serde(rename = "for")]
+    pub repeat: Option<RawFor>,
     pub source: String,
     pub target: String,
     pub rule: String,
@@ -79,9 +88,11 @@ pub(crate) struct RawProjection {
     pub synapse_params: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStimulus {
+    #[serde(rename = "for")]
+    pub repeat: Option<RawFor>,
     #[serde(rename = "type")]
     pub kind: String,
     pub target: String,
@@ -179,7 +190,7 @@ impl RawRecord {
 
 /// A value given either as a plain number or as a distribution table
 /// (`{ distribution = "normal", mean = 1.0, std = 0.1 }`).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum NumberOrDist {
     Number(f64),
     Dist(RawDist),
@@ -187,7 +198,7 @@ pub(crate) enum NumberOrDist {
 
 /// A distribution table; which keys are required depends on `distribution`
 /// and is checked by `validate`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDist {
     pub distribution: String,
@@ -240,5 +251,111 @@ impl<'de> Deserialize<'de> for NumberOrDist {
         }
 
         deserializer.deserialize_any(NumberOrDistVisitor)
+    }
+}
+
+/// `for = { i = "0..200", t = ["E", "I"] }`: a template's loop variables in
+/// the order written (the first varies slowest).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RawFor(pub Vec<(String, RawLoop)>);
+
+/// The values of one loop variable: a range `"START..END"` (END excluded;
+/// both integer expressions over `[constants]`), or a list of integers or
+/// of strings.
+#[derive(Clone, Debug)]
+pub(crate) enum RawLoop {
+    Range(String),
+    Ints(Vec<i64>),
+    Strs(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawFor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ForVisitor;
+
+        impl<'de> Visitor<'de> for ForVisitor {
+            type Value = RawFor;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a table of loop variables, e.g. { i = \"0..200\", t = [\"E\", \"I\"] }",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFor, A::Error> {
+                let mut vars = Vec::new();
+                while let Some((name, values)) = map.next_entry::<String, RawLoop>()? {
+                    vars.push((name, values));
+                }
+                Ok(RawFor(vars))
+            }
+        }
+
+        deserializer.deserialize_map(ForVisitor)
+    }
+}
+
+/// One element of a loop list.
+enum LoopItem {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for LoopItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+
+        impl Visitor<'_> for ItemVisitor {
+            type Value = LoopItem;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LoopItem, E> {
+                Ok(LoopItem::Int(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LoopItem, E> {
+                Ok(LoopItem::Str(v.to_string()))
+            }
+        }
+
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawLoop {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LoopVisitor;
+
+        impl<'de> Visitor<'de> for LoopVisitor {
+            type Value = RawLoop;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a range \"START..END\" or an array of integers or of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawLoop, E> {
+                Ok(RawLoop::Range(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawLoop, A::Error> {
+                let (mut ints, mut strs) = (Vec::new(), Vec::new());
+                while let Some(item) = seq.next_element::<LoopItem>()? {
+                    match item {
+                        LoopItem::Int(v) => ints.push(v),
+                        LoopItem::Str(s) => strs.push(s),
+                    }
+                    if !ints.is_empty() && !strs.is_empty() {
+                        return Err(de::Error::custom(
+                            "a loop list holds integers or strings, not both",
+                        ));
+                    }
+                }
+                Ok(if strs.is_empty() {
+                    RawLoop::Ints(ints)
+                } else {
+                    RawLoop::Strs(strs)
+                })
+            }
+        }
+
+        deserializer.deserialize_any(LoopVisitor)
     }
 }

@@ -9,6 +9,7 @@ mod connectivity;
 mod errors;
 mod models;
 mod plastic;
+mod templates;
 use brainsim_sim::spec::{
     ConnRule, Distribution, InitialValue, Receptor, RecordSpec, StimulusKind, StimulusSpec,
 };

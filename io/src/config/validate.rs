@@ -261,13 +261,8 @@ fn populations(raw: &[RawPopulation], dt: f64, scale: f64) -> Check<Vec<Populati
     let mut next_gid: u64 = 0;
     for (i, r) in raw.iter().enumerate() {
         let at = format!("population[{i}]");
+        // Unique: checked after template expansion (`template::expand`).
         let name = values::name(&join(&at, "name"), &r.name)?;
-        if let Some(j) = out.iter().position(|p| p.name == name) {
-            return invalid(
-                join(&at, "name"),
-                format!("duplicate population name {name:?} (also population[{j}])"),
-            );
-        }
         let size = int_in(&join(&at, "size"), r.size, 1, i64::from(u32::MAX))? as f64;
         let size = ((size * scale).round() as u32).max(1);
         if next_gid + u64::from(size) > u64::from(u32::MAX) {
