@@ -5,7 +5,8 @@
 //! measured messages, an exchange epoch >= 10x longer (delay-aware
 //! exchange: only long-range synapses cross ranks), imbalance <= 5% on both
 //! constraints. Plus the
-//! Spaun-scale config partitioned onto 1024 ranks, and bad input.
+//! Spaun-scale config (200 modules written as templates) partitioned onto
+//! 1024 ranks and onto one rank per module, and bad input.
 
 use super::*;
 use brainsim_io::config;
@@ -163,6 +164,24 @@ fn spaun_scale_partitions_onto_1024_ranks() {
     assert!(figure(&s, "imbalance", "synapses") <= 30.0, "{s}");
     let remote = figure(&s, "remote messages", "messages");
     assert!(remote > 1e6 && remote < 1e10, "{s}");
+}
+
+/// One rank per module (200 modules of 16 chunks, the file's templates):
+/// metis finds the modules — balanced, only the long-range projections
+/// (>= 2 ms) cut, far fewer messages than round_robin.
+#[test]
+fn spaun_scale_on_200_ranks_metis_cuts_only_between_modules() {
+    let m = partition_ok("configs/spaun_scale.toml", 200, "metis");
+    let rr = partition_ok("configs/spaun_scale.toml", 200, "round_robin");
+    assert!(figure(&m, "imbalance", "neurons") <= 5.0, "{m}");
+    assert!(figure(&m, "imbalance", "synapses") <= 5.0, "{m}");
+    assert!(figure(&m, "min cut delay", "delay") >= 2.0, "{m}");
+    assert!(figure(&rr, "min cut delay", "delay") < 1.0, "{rr}");
+    let (rm, rrr) = (
+        figure(&m, "remote messages", "messages"),
+        figure(&rr, "remote messages", "messages"),
+    );
+    assert!(rm > 0.0 && 5.0 * rm < rrr, "remote messages {rm} vs {rrr}");
 }
 
 #[test]
