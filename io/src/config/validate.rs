@@ -32,7 +32,18 @@ impl Ctx<'_> {
         match self.pops.iter().position(|p| p.name == name) {
             Some(i) => Ok(i),
             None => {
-                let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
+                // A templated network has hundreds: name the first few.
+                const SHOWN: usize = 12;
+                let mut names: Vec<&str> = self
+                    .pops
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let more = format!("... {} in all", self.pops.len());
+                if self.pops.len() > SHOWN {
+                    names.push(&more);
+                }
                 invalid(
                     field,
                     format!(

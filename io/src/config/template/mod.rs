@@ -313,8 +313,11 @@ fn range(field: &str, text: &str, consts: &Consts) -> Check<Vec<Value>> {
     let scope = Scope {
         names: &consts.names,
     };
-    let bound =
-        |s: &str| Expr::parse(s, &scope).and_then(|e| e.eval(&consts.names, &consts.values));
+    let bound = |s: &str| {
+        Expr::parse(s, &scope)
+            .and_then(|e| e.eval(&consts.names, &consts.values))
+            .map_err(|m| m.replace("unknown placeholder", "unknown constant"))
+    };
     let (a, b) = match (bound(start), bound(end)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(m), _) | (_, Err(m)) => return bad(m),

@@ -102,12 +102,18 @@ fn expansion_of_200_modules_is_fast() {
 fn errors_in_instances_name_the_file_table_and_the_loop_values() {
     // A validation error in an instance: the template's line, its index in
     // the file (1, not the expanded 10) and the instance's values.
-    let text = RING.replace("(i + d) % modules", "i + d");
+    // Of a long list of populations, the first 12 are named.
+    let text = RING
+        .replace("(i + d) % modules", "i + d")
+        .replace("modules = 5", "modules = 7");
     let e = rejects(
         &text,
         "target = \"M{i + d",
         "projection[0] (i = 0, d = -1).target",
-        &["no population named \"M-1E\""],
+        &[
+            "no population named \"M-1E\" (populations: M00E, M00I, M01E,",
+            "M05I, ... 14 in all)",
+        ],
     );
     let line = line_of(&text, "target = \"M{i + d");
     let head = format!("net.toml:{line}: projection[0] (i = 0, d = -1).target: ");
@@ -172,7 +178,7 @@ fn bad_ranges_and_lists_are_refused_at_the_loop_variable() {
         ("5..2", "bad range \"5..2\": it is empty (5..2"),
         ("3..3", "it is empty"),
         ("0-5", "a range is written \"START..END\""),
-        ("0..n", "unknown placeholder `n` (variables: modules)"),
+        ("0..n", "unknown constant `n` (variables: modules)"),
         ("0..modules/0", "division by zero (5 / 0)"),
         ("0..2000000", "more than 1000000 values"),
     ] {
