@@ -101,8 +101,8 @@ fn expansion_of_200_modules_is_fast() {
 #[test]
 fn errors_in_instances_name_the_file_table_and_the_loop_values() {
     // A validation error in an instance: the template's line, its index in
-    // the file (1, not the expanded 10) and the instance's values.
-    // Of a long list of populations, the first 12 are named.
+    // the file and the instance's values. Of a long list of populations,
+    // the first 12 are named.
     let text = RING
         .replace("(i + d) % modules", "i + d")
         .replace("modules = 5", "modules = 7");
