@@ -134,6 +134,11 @@ impl DelaySampler {
         ((d / self.dt + 0.5) as u32).max(1)
     }
 
+    /// Whether the distribution is a constant (no random numbers drawn).
+    pub fn is_constant(&self) -> bool {
+        matches!(self.dist, Distribution::Constant(_))
+    }
+
     /// Smallest and largest delay (steps) `sample_steps` can return.
     pub fn bounds_steps(&self) -> (u32, u32) {
         let steps = |d: f64| ((d / self.dt + 0.5) as u32).max(1);

@@ -22,6 +22,9 @@ pub struct ProceduralRows {
     pub projection: usize,
     rows: RowGen,
     enc: Encoder,
+    /// Ring offset of target 0 and fixed-point weight when every synapse
+    /// of the projection has the same weight and delay.
+    constant: Option<(u32, i32)>,
     /// Smallest and largest delay (steps) a row can hold.
     pub min_delay: u32,
     /// See `min_delay`.
@@ -45,14 +48,20 @@ impl ProceduralRows {
         fixed_scale: f64,
         delays: (u32, u32),
     ) -> Self {
+        let enc = Encoder {
+            n_lanes,
+            n_targets,
+            fixed_scale,
+        };
+        let constant = rows.constant().map(|s| {
+            let syn = enc.encode(&s);
+            (syn.offset, syn.weight)
+        });
         Self {
             projection,
             rows,
-            enc: Encoder {
-                n_lanes,
-                n_targets,
-                fixed_scale,
-            },
+            enc,
+            constant,
             min_delay: delays.0,
             max_delay: delays.1,
         }
@@ -96,10 +105,16 @@ impl ProceduralRows {
             for sp in &spikes[a..b] {
                 let base = (sp.step & mask) * stride;
                 self.rows.row(sp.gid, seen, |s| {
-                    let syn = self.enc.encode(&s);
-                    let pos = base + u64::from(syn.offset);
+                    let (offset, weight) = match self.constant {
+                        Some((offset0, w)) => (offset0 + s.target, w),
+                        None => {
+                            let syn = self.enc.encode(&s);
+                            (syn.offset, syn.weight)
+                        }
+                    };
+                    let pos = base + u64::from(offset);
                     let pos = if pos >= len { pos - len } else { pos };
-                    ring[pos as usize] += syn.weight;
+                    ring[pos as usize] += weight;
                     events += 1;
                 });
             }
