@@ -13,6 +13,16 @@ Writes JSON files to sim/tests/fixtures/nengo/, floats at full precision
   elsewhere; checked here). Inputs: piecewise constant (just above
   threshold, silent, saturating), ramps, sines and Gaussian noise (J below
   0 too, so the voltage floor acts), two parameter sets.
+  NumPy computes expm1 and log1p of arrays with its own SIMD code where the
+  CPU has AVX-512 (a few ulp from the C library's, which NumPy uses
+  elsewhere and Rust always), so the same Nengo gives other last bits on
+  another CPU. The traces are therefore made in a child process with
+  NumPy's AVX-512 dispatch switched off (NPY_DISABLE_CPU_FEATURES): they
+  are Nengo's results on any CPU without AVX-512 (and glibc's functions).
+  The same runs with NumPy's default dispatch are compared with them here,
+  and what differs is stored under "native": the CPU features NumPy used,
+  every value that differs (group, neuron, step, variable, value) and the
+  spike steps of each neuron when any differ.
 - gain_bias.json: LIFRate.gain_bias for given max_rates and intercepts, and
   LIFRate.max_rates_intercepts of the result, for two parameter sets.
 - rates.json: LIFRate.rates(J, gain 1, bias 0) for given J.
@@ -23,6 +33,8 @@ Writes JSON files to sim/tests/fixtures/nengo/, floats at full precision
   the built connections (sim.data[conn].weights, transposed to
   neurons x outputs). One ensemble has fewer eval points than neurons, so
   Nengo's Cholesky solver takes its transposed branch.
+These three are made with NumPy's default dispatch (their tests allow 1e-12
+relative for rates, gains and biases, 1e-8 for decoders).
 
 Nengo is used as a black box: no Nengo code is copied into brainsim.
 
@@ -32,6 +44,10 @@ Regenerate (after `scripts/setup.sh`, which installs nengo into .venv):
 """
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +107,8 @@ def run_lif_group(lif, dt, u, bias, v0):
     return {"params": lif_params(lif), "spike_output": spike, "neurons": neurons}
 
 
-def lif_fixture_1ms(rng):
+def lif_fixture_1ms():
+    rng = np.random.RandomState(1)
     dt, steps = 0.001, 2000
     t = np.arange(steps) * dt
     # Piecewise constant: above threshold, just above (long integration),
@@ -117,11 +134,58 @@ def lif_fixture_1ms(rng):
     return {"dt": dt, "steps": steps, "groups": groups}
 
 
-def lif_fixture_01ms(rng):
-    dt, steps = 0.0001, 1000
-    u = np.array([np.full(steps, 3.0), rng.normal(2.0, 3.0, steps)])
+def lif_fixture_01ms():
+    rng = np.random.RandomState(2)
+    dt, steps = 0.0001, 2000
+    u = np.array([np.full(steps, 10.0), rng.normal(6.0, 4.0, steps)])
     group = run_lif_group(nengo.LIF(tau_ref=0.00125), dt, u, [0.0, 0.5], [0.0, 0.7])
     return {"dt": dt, "steps": steps, "groups": [group]}
+
+
+LIF_FIXTURES = {"lif_dt1ms.json": lif_fixture_1ms, "lif_dt0.1ms.json": lif_fixture_01ms}
+
+
+def avx512_targets():
+    """NumPy's dispatch targets that use AVX-512 on this CPU."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [
+        t for t in __cpu_dispatch__
+        if ("AVX512" in t or t == "X86_V4") and __cpu_features__.get(t)
+    ]
+
+
+def lif_without_avx512():
+    """The LIF fixtures as a child process makes them with NumPy's AVX-512
+    code switched off (C library expm1 and log1p)."""
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(avx512_targets()))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lif.json"
+        subprocess.run([sys.executable, __file__, "--lif", str(out)], env=env, check=True)
+        return json.loads(out.read_text())
+
+
+def native_differences(plain, native):
+    """What NumPy's default dispatch changes in the LIF fixture `plain`."""
+    values, spikes, max_abs = [], {}, 0.0
+    for gi, (g, h) in enumerate(zip(plain["groups"], native["groups"])):
+        for ni, (a, b) in enumerate(zip(g["neurons"], h["neurons"])):
+            assert a["u"] == b["u"]
+            for var in ("voltage", "refractory_time"):
+                for k, (x, y) in enumerate(zip(a[var], b[var])):
+                    if x != y:
+                        values.append([gi, ni, k, var, y])
+                        max_abs = max(max_abs, abs(x - y))
+            if a["spikes"] != b["spikes"]:
+                spikes[f"{gi}/{ni}"] = b["spikes"]
+    return {
+        "numpy_avx512": avx512_targets(),
+        "max_abs": max_abs,
+        "values": values,
+        "spikes": spikes,
+    }
 
 
 def gain_bias_fixture(rng):
@@ -224,10 +288,20 @@ def write(name, data):
 
 
 def main():
+    if sys.argv[1:2] == ["--lif"]:
+        # The child of `lif_without_avx512`.
+        lif = {name: make() for name, make in LIF_FIXTURES.items()}
+        Path(sys.argv[2]).write_text(json.dumps(lif))
+        return
     OUT.mkdir(parents=True, exist_ok=True)
+    plain = lif_without_avx512()
+    for name, make in LIF_FIXTURES.items():
+        fx = plain[name]
+        fx["native"] = native_differences(fx, make())
+        print(f"{name}: {len(fx['native']['values'])} values differ under NumPy's "
+              f"default dispatch (max {fx['native']['max_abs']:.3g})")
+        write(name, fx)
     rng = np.random.RandomState(15)
-    write("lif_dt1ms.json", lif_fixture_1ms(rng))
-    write("lif_dt0.1ms.json", lif_fixture_01ms(rng))
     write("gain_bias.json", gain_bias_fixture(rng))
     write("rates.json", rates_fixture(rng))
     write("decoders.json", decoders_fixture())
