@@ -189,7 +189,7 @@ fn tfww(c: &[f64], x: &mut [f64]) {
         x[1] = (tau * c[0]).sin();
         return;
     }
-    let even = s % 2 == 0;
+    let even = s & 1 == 0;
     let m = s / 2;
     // g_0 = 0 <= g_1 <= ... <= g_m = 1; the squared radii of m planes are
     // their differences.
