@@ -264,6 +264,11 @@ fn our_ensembles_keep_nengos_promises() {
         ..EnsembleParams::new(10, 1)
     };
     assert!(Ensemble::build(&fast, 1, 0).is_err());
+    let short = EnsembleParams {
+        intercepts: nef::Scalar::Values(vec![0.0; 9]),
+        ..EnsembleParams::new(10, 1)
+    };
+    assert!(Ensemble::build(&short, 1, 0).is_err());
 }
 
 /// The Kolmogorov-Smirnov statistic's critical value at p = 0.001, times

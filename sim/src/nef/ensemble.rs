@@ -114,6 +114,15 @@ impl Ensemble {
         if n == 0 || d == 0 {
             return Err(NefError::new("an ensemble needs neurons and dimensions"));
         }
+        for (what, dist) in [
+            ("max rates", &p.max_rates),
+            ("intercepts", &p.intercepts),
+            ("initial voltages", &p.initial_voltage),
+        ] {
+            if matches!(dist, Scalar::Values(v) if v.len() != n) {
+                return Err(NefError::new(format!("{what}: one value per neuron ({n})")));
+            }
+        }
         let stream = |q: Quantity| Stream::new(seed, stream_id(Purpose::Nef, index), q as u32, 0);
         let mut encoders = p.encoders.sample(n, d, &mut stream(Quantity::Encoders));
         for mut row in encoders.row_iter_mut() {
