@@ -23,6 +23,9 @@ pub enum Purpose {
     /// Poisson trains of piecewise constant rate: inhomogeneous Poisson
     /// generators and rate encoders (per device).
     VaryingPoisson = 5,
+    /// NEF ensemble parameters: encoders, rates, intercepts, eval points,
+    /// initial voltages (per ensemble; `nef::ensemble`).
+    Nef = 6,
 }
 
 /// Stream id from a purpose and an object index (projection, device, population).
