@@ -63,7 +63,7 @@ fn chunk(wide: bool) -> (Chunk, Vec<i32>) {
     if wide {
         raw[0].weight = 1e9;
     }
-    let store = SynapseStore::build(&raw, N_GIDS as usize, N, 1, &[]);
+    let store = SynapseStore::build(&raw, raw.len(), N_GIDS as usize, N, 1, &[]);
     assert_eq!(store.is_packed(), !wide);
     let info = ChunkInfo {
         index: 0,

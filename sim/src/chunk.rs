@@ -9,6 +9,7 @@
 //! not depend on the order in which spikes are delivered: this is what makes
 //! results bit-identical for any number of threads and ranks (see DESIGN.md).
 
+use crate::connect::procedural::ProceduralRows;
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
@@ -92,6 +93,9 @@ pub struct Chunk {
     rows: Vec<RowRef>,
     /// The chunk's plastic synapses, one store per plastic projection.
     pub plastic: Vec<PlasticStore>,
+    /// The projections onto the chunk whose rows are regenerated at each
+    /// spike instead of stored.
+    pub procedural: Vec<ProceduralRows>,
     /// Each neuron's spike history, when a plastic rule reads it (else
     /// empty).
     pub history: Vec<History>,
@@ -125,6 +129,7 @@ impl Chunk {
             spikes: 0,
             rows: Vec::new(),
             plastic: Vec::new(),
+            procedural: Vec::new(),
             history: Vec::new(),
             inv_tau_minus: 0.0,
             clock: Clock::new(1.0),
@@ -254,6 +259,9 @@ impl Chunk {
         let mut rows = std::mem::take(&mut self.rows);
         self.events += self.deliver_with(spikes, ring, &mut rows);
         self.rows = rows;
+        for p in &self.procedural {
+            self.events += p.deliver(spikes, ring, self.ring_slots);
+        }
         if !self.plastic.is_empty() {
             self.events += self.deliver_plastic(spikes, ring);
         }

@@ -12,12 +12,34 @@ use crate::spec::Distribution;
 /// Redraws before giving up and clamping (only reachable with absurd parameters).
 const MAX_REDRAWS: usize = 1000;
 
+/// Normal deviates are clamped to this many standard deviations (a draw
+/// beyond it has probability 1.5e-23), so that every distribution has a hard
+/// range: procedural rows size rings and fixed points from it (`range`).
+pub const TAIL_SIGMAS: f64 = 10.0;
+
 fn draw(dist: &Distribution, s: &mut Stream) -> f64 {
+    let z = |s: &mut Stream| s.normal().clamp(-TAIL_SIGMAS, TAIL_SIGMAS);
     match *dist {
         Distribution::Constant(v) => v,
-        Distribution::Normal { mean, std } => mean + std * s.normal(),
+        Distribution::Normal { mean, std } => mean + std * z(s),
         Distribution::Uniform { low, high } => low + (high - low) * s.uniform(),
-        Distribution::Lognormal { mu, sigma } => (mu + sigma * s.normal()).exp(),
+        Distribution::Lognormal { mu, sigma } => (mu + sigma * z(s)).exp(),
+    }
+}
+
+/// The smallest and largest value `draw` can return.
+pub fn range(dist: &Distribution) -> (f64, f64) {
+    match *dist {
+        Distribution::Constant(v) => (v, v),
+        Distribution::Normal { mean, std } => (
+            mean - TAIL_SIGMAS * std.abs(),
+            mean + TAIL_SIGMAS * std.abs(),
+        ),
+        Distribution::Uniform { low, high } => (low.min(high), low.max(high)),
+        Distribution::Lognormal { mu, sigma } => (
+            (mu - TAIL_SIGMAS * sigma.abs()).exp(),
+            (mu + TAIL_SIGMAS * sigma.abs()).exp(),
+        ),
     }
 }
 
@@ -68,6 +90,12 @@ impl WeightSampler {
         }
     }
 
+    /// The largest |weight| `sample` can return.
+    pub fn max_abs(&self) -> f64 {
+        let (lo, hi) = range(&self.dist);
+        lo.abs().max(hi.abs())
+    }
+
     /// Whether the distribution is a constant (no random numbers drawn).
     pub fn is_constant(&self) -> bool {
         matches!(self.dist, Distribution::Constant(_))
@@ -106,14 +134,16 @@ impl DelaySampler {
         ((d / self.dt + 0.5) as u32).max(1)
     }
 
-    /// Smallest and largest delay (steps) the distribution can produce, when bounded.
-    pub fn bounds_steps(&self) -> (u32, Option<u32>) {
-        let steps = |d: f64| ((d / self.dt).round() as u32).max(1);
-        match self.dist {
-            Distribution::Constant(v) => (steps(v), Some(steps(v))),
-            Distribution::Uniform { low, high } => (steps(low), Some(steps(high))),
-            _ => (1, None),
-        }
+    /// Whether the distribution is a constant (no random numbers drawn).
+    pub fn is_constant(&self) -> bool {
+        matches!(self.dist, Distribution::Constant(_))
+    }
+
+    /// Smallest and largest delay (steps) `sample_steps` can return.
+    pub fn bounds_steps(&self) -> (u32, u32) {
+        let steps = |d: f64| ((d / self.dt + 0.5) as u32).max(1);
+        let (lo, hi) = range(&self.dist);
+        (steps(lo.max(self.dt)), steps(hi.max(self.dt)))
     }
 }
 

@@ -238,7 +238,13 @@ pub fn max_delay_steps(spec: &NetworkSpec) -> u64 {
         .filter(|&(_, n)| n > 0.0)
         .map(|(p, n)| {
             let d = &spec.projections[p].delay;
-            u64::from(delay_high_steps(d, spec.simulation.dt, n))
+            let dt = spec.simulation.dt;
+            // A procedural row may hold any delay its distribution allows.
+            u64::from(if spec.projections[p].procedural {
+                crate::dist::DelaySampler::new(d, dt).bounds_steps().1
+            } else {
+                delay_high_steps(d, dt, n)
+            })
         })
         .max()
         .unwrap_or(0)
@@ -347,7 +353,8 @@ impl Incoming {
             ..Default::default()
         };
         for (pi, p) in spec.projections.iter().enumerate() {
-            if p.target != c.population {
+            // Procedural rows are not stored (`procedural_bytes`).
+            if p.target != c.population || p.procedural {
                 continue;
             }
             let (mean, var) = projection_count(spec, ctx, pi, c);
@@ -465,7 +472,8 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
         synapses_high: high,
         packed,
         synapse_bytes: bigbuf::footprint(synapse::storage_bytes(n, packed))
-            + plastic_extra_bytes(spec, ctx, c),
+            + plastic_extra_bytes(spec, ctx, c)
+            + procedural_bytes(spec, c),
         dense_index,
         index_bytes: if dense_index {
             4 * (n_gids + 1)
@@ -505,6 +513,27 @@ fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
         bytes += f64::from(c.len) * (24.0 + 16.0 * 24.0);
     }
     bytes.ceil() as usize
+}
+
+/// What the procedural projections onto chunk `c` hold: the generator, one
+/// count per source (fixed_total_number) or per target chunk
+/// (fixed_outdegree).
+fn procedural_bytes(spec: &NetworkSpec, c: &ChunkInfo) -> usize {
+    let chunk_size = spec.simulation.chunk_size as u32;
+    spec.projections
+        .iter()
+        .filter(|p| p.procedural && p.target == c.population)
+        .map(|p| {
+            let per = match p.rule {
+                ConnRule::FixedTotalNumber { .. } => spec.populations[p.source].size,
+                ConnRule::FixedOutdegree { .. } => {
+                    spec.populations[p.target].size.div_ceil(chunk_size)
+                }
+                _ => 0,
+            };
+            std::mem::size_of::<crate::connect::procedural::ProceduralRows>() + 4 * per as usize
+        })
+        .sum()
 }
 
 /// The estimate of every chunk of `spec` (O(chunks x projections), nothing

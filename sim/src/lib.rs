@@ -4,8 +4,10 @@
 //! at an epoch boundary as plain data (`checkpoint`), and the
 //! collectives between ranks (`comm`: the `Comm` trait, its in-process
 //! backend and the spike exchange written over it; the MPI backend is
-//! cluster's). Depends on rayon and libc (the huge-page mappings of
-//! `bigbuf`) — never on MPI, HDF5 or METIS. See DESIGN.md and
+//! cluster's), and the build-time half of the Neural Engineering Framework
+//! (`nef`: ensembles and decoders as Nengo 4 makes them). Depends on rayon,
+//! libc (the huge-page mappings of `bigbuf`) and nalgebra (`nef`'s dense
+//! algebra) — never on MPI, HDF5 or METIS. See DESIGN.md and
 //! ../ARCHITECTURE.md.
 
 #![warn(missing_docs)]
@@ -21,6 +23,7 @@ pub mod estimate;
 pub mod exchange;
 pub mod layout;
 pub mod model;
+pub mod nef;
 pub mod network;
 pub mod philox;
 pub mod plastic;

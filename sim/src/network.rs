@@ -12,6 +12,10 @@
 //! restored into a network of any layout (`snapshot.rs`, `checkpoint`).
 
 mod snapshot;
+mod wiring;
+
+use wiring::connect_chunks;
+pub use wiring::UNBOUNDED_GROWTH;
 
 use std::time::Instant;
 
@@ -20,14 +24,12 @@ use rayon::prelude::*;
 use crate::chunk::{Chunk, Sample};
 use crate::chunk_setup::create_chunk;
 pub use crate::chunk_setup::{reports, ReportInfo};
-use crate::connect::{self, RawSynapse};
+
 use crate::exchange::{Exchange, Spike};
 use crate::layout::{self, ChunkInfo};
-use crate::plastic::PlasticStore;
 use crate::ring::RingArena;
 use crate::schedule::Schedule;
 use crate::spec::NetworkSpec;
-use crate::synapse::SynapseStore;
 
 /// Longest epoch (steps) when no synapse constrains it (no synapses, or none
 /// crossing ranks): bounds the spikes held per epoch and the output latency.
@@ -189,11 +191,17 @@ impl Network {
                         .filter(|s| is_remote(s.0))
                         .map(|s| u64::from(s.2))
                 });
+                let procedural = c
+                    .procedural
+                    .iter()
+                    .filter(|p| p.sources().any(is_remote))
+                    .map(|p| u64::from(p.min_delay));
                 c.synapses
                     .sources()
                     .filter(|&g| is_remote(g))
                     .flat_map(|g| c.synapses.row(g).map(|s| u64::from(s.offset / stride)))
                     .chain(plastic)
+                    .chain(procedural)
                     .min()
                     .unwrap_or(u64::MAX)
             })
@@ -224,6 +232,9 @@ impl Network {
                     needed[s as usize] = true;
                 }
             }
+            for p in &c.procedural {
+                needed[p.sources().start as usize..p.sources().end as usize].fill(true);
+            }
         }
         (0..n as u32).filter(|&g| needed[g as usize]).collect()
     }
@@ -236,9 +247,10 @@ impl Network {
     /// Bytes of this rank's synapse stores (synapses and row indexes).
     pub fn synapse_bytes(&self) -> u64 {
         let plastic = |c: &Chunk| c.plastic.iter().map(|p| p.bytes() as u64).sum::<u64>();
+        let procedural = |c: &Chunk| c.procedural.iter().map(|p| p.bytes() as u64).sum::<u64>();
         self.chunks
             .iter()
-            .map(|c| c.synapses.bytes() as u64 + plastic(c))
+            .map(|c| c.synapses.bytes() as u64 + plastic(c) + procedural(c))
             .sum()
     }
 
@@ -430,121 +442,25 @@ fn create_chunks(
         .collect()
 }
 
-/// Builds every chunk's synapse store (in parallel, one chunk per task) and
-/// sets its devices' weights to the store's fixed point. `all` is the full
-/// chunk list: fixed_total_number's split is over all target chunks.
-fn connect_chunks(spec: &NetworkSpec, all: &[ChunkInfo], chunks: &mut [Chunk]) {
-    let splits: Vec<Vec<u64>> = (0..spec.projections.len())
-        .map(|p| connect::split_total(spec, p, all))
-        .collect();
-    // A chunk's entry in a split is its index among its population's chunks.
-    let first_chunk_of_pop: Vec<usize> = (0..spec.populations.len())
-        .map(|p| all.iter().position(|c| c.population == p).unwrap_or(0))
-        .collect();
-    chunks.par_iter_mut().for_each(|chunk| {
-        RAW_SCRATCH.with_borrow_mut(|raw| {
-            raw.clear();
-            let info = chunk.info.clone();
-            let nth = info.index - first_chunk_of_pop[info.population];
-            let mut plastic = Vec::new();
-            for (pi, p) in spec.projections.iter().enumerate() {
-                if p.target == info.population {
-                    let share = splits[pi].get(nth).copied().unwrap_or(0);
-                    if p.plastic.is_some() {
-                        let mut own = Vec::new();
-                        connect::generate(spec, pi, &info, share, &mut own);
-                        plastic.push((pi, own));
-                    } else {
-                        connect::generate(spec, pi, &info, share, raw);
-                    }
-                }
-            }
-            connect_chunk(spec, chunk, raw, plastic);
-        });
-    });
-    // Give the scratch back: it is as large as the largest chunk's synapses.
-    rayon::broadcast(|_| RAW_SCRATCH.take());
-}
-
-/// Packs a chunk's generated synapses `raw` into its store and the plastic
-/// projections' (`plastic`: projection, synapses) into theirs; the devices'
-/// most per step and the most each plastic synapse can transmit are part of
-/// the fixed-point bound, and the devices' weights then take the store's
-/// scale.
-fn connect_chunk(
-    spec: &NetworkSpec,
-    chunk: &mut Chunk,
-    raw: &[RawSynapse],
-    plastic: Vec<(usize, Vec<RawSynapse>)>,
-) {
-    let len = chunk.info.len;
-    let mut device_bound = chunk.inputs.max_step_input(len as usize);
-    let lanes = chunk.n_lanes() as u32;
-    let stores: Vec<PlasticStore> = plastic
-        .into_iter()
-        .map(|(pi, mut own)| {
-            let ps = spec.projections[pi].plastic.expect("a plastic projection");
-            let w0 = own
-                .iter()
-                .map(|s| f64::from(s.weight).abs())
-                .fold(0.0, f64::max);
-            let bound = ps.rule.max_transmitted(w0).unwrap_or(UNBOUNDED_GROWTH * w0);
-            for s in &own {
-                device_bound[s.target as usize] += bound;
-            }
-            let row0 = ps.rule.initial_row(ps.kplus, ps.u, ps.x);
-            PlasticStore::build(pi, ps.rule, row0, &mut own, len, lanes, bound)
-        })
-        .collect();
-    chunk.synapses = SynapseStore::build(
-        raw,
-        spec.n_neurons() as usize,
-        len,
-        chunk.n_lanes() as u32,
-        &device_bound,
-    );
-    chunk.inputs.set_fixed_scale(chunk.synapses.fixed_scale);
-    let pop = &spec.populations[chunk.info.population];
-    let tau_minus = pop.params.get("tau_minus").copied().unwrap_or(20.0);
-    chunk.set_plastic(stores, tau_minus, spec.simulation.dt);
-}
-
-/// The ring's bound for a rule with no largest weight
-/// (`stdp_pl_synapse_hom`): this many times the largest initial weight of
-/// the chunk's synapses. A weight that grows beyond it is not delivered and
-/// fails the run (`Network::plastic_overflow`).
-pub const UNBOUNDED_GROWTH: f64 = 100.0;
-
 /// The minimum and maximum delay (steps) over the synapses of all ranks:
 /// `ex.all_min` then `ex.all_max` (every rank calls both, in this order).
 /// No synapse anywhere: (u64::MAX, 0).
 fn agree_on_delays(chunks: &[Chunk], ex: &mut dyn Exchange) -> (u64, u64) {
-    fn plastic(c: &Chunk) -> impl Iterator<Item = &PlasticStore> {
-        c.plastic.iter().filter(|p| !p.is_empty())
-    }
-    let local_min = chunks
-        .iter()
-        .filter(|c| !c.synapses.is_empty())
-        .map(|c| u64::from(c.synapses.min_delay))
-        .chain(
-            chunks
-                .iter()
-                .flat_map(plastic)
-                .map(|p| u64::from(p.min_delay)),
-        )
-        .min()
-        .unwrap_or(u64::MAX);
-    let local_max = chunks
-        .iter()
-        .map(|c| u64::from(c.synapses.max_delay))
-        .chain(
-            chunks
-                .iter()
-                .flat_map(plastic)
-                .map(|p| u64::from(p.max_delay)),
-        )
-        .max()
-        .unwrap_or(0);
+    // (min, max) delay of each non-empty store of each chunk.
+    let ranges = chunks.iter().flat_map(|c| {
+        let stored =
+            (!c.synapses.is_empty()).then_some((c.synapses.min_delay, c.synapses.max_delay));
+        let plastic = c
+            .plastic
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| (p.min_delay, p.max_delay));
+        let procedural = c.procedural.iter().map(|p| (p.min_delay, p.max_delay));
+        stored.into_iter().chain(plastic).chain(procedural)
+    });
+    let (local_min, local_max) = ranges.fold((u64::MAX, 0), |(lo, hi), (a, b)| {
+        (lo.min(u64::from(a)), hi.max(u64::from(b)))
+    });
     let min_delay = ex.all_min(local_min);
     let max_delay = ex.all_max(local_max);
     (min_delay, max_delay)
@@ -566,13 +482,6 @@ fn lay_out_rings(chunks: &mut [Chunk], ring_slots: u64) -> RingArena {
     rings
 }
 
-thread_local! {
-    /// Synapses of the chunk being built, kept per thread from one chunk to the
-    /// next: allocating and faulting in a fresh buffer per chunk cost 2 s of
-    /// the full microcircuit's build (4.9 GB of page faults).
-    static RAW_SCRATCH: std::cell::RefCell<Vec<RawSynapse>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// The local delivery interval for a minimum delay (u64::MAX: no synapses).
 fn local_interval(min_delay: u64) -> u64 {
     if min_delay == u64::MAX {
@@ -585,6 +494,7 @@ fn local_interval(min_delay: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect;
     use crate::exchange::InProcess;
     use crate::spec::test_specs::{network, projection};
     use crate::spec::{ConnRule, Distribution};

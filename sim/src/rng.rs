@@ -23,6 +23,9 @@ pub enum Purpose {
     /// Poisson trains of piecewise constant rate: inhomogeneous Poisson
     /// generators and rate encoders (per device).
     VaryingPoisson = 5,
+    /// NEF ensemble parameters: encoders, rates, intercepts, eval points,
+    /// initial voltages (per ensemble; `nef::ensemble`).
+    Nef = 6,
 }
 
 /// Stream id from a purpose and an object index (projection, device, population).
@@ -49,6 +52,15 @@ impl Stream {
             buf: [0; 4],
             pos: 4,
         }
+    }
+
+    /// The stream of (`seed`, `stream`, `entity`, `sub`, `extra`): the
+    /// fourth counter word, 0 in `new`, keys one more level (e.g. the target
+    /// chunk of a procedural row).
+    pub fn new_with(seed: u32, stream: u32, entity: u32, sub: u32, extra: u32) -> Self {
+        let mut s = Self::new(seed, stream, entity, sub);
+        s.ctr[3] = extra;
+        s
     }
 
     /// The next 32-bit word (four per Philox block).
@@ -171,6 +183,43 @@ impl Stream {
         } else {
             k
         }
+    }
+
+    /// Hypergeometric deviate: successes among `draws` taken without
+    /// replacement from `total` items of which `good` are successes. Exact
+    /// (one draw at a time) when `draws` or `good` is at most 40, else the
+    /// normal approximation with the exact mean and variance, rounded and
+    /// clamped to the feasible range (as `binomial`; used only to split
+    /// connection counts).
+    pub fn hypergeometric(&mut self, draws: u64, good: u64, total: u64) -> u64 {
+        debug_assert!(draws <= total && good <= total);
+        let lo = (draws + good).saturating_sub(total);
+        let hi = draws.min(good);
+        if lo == hi {
+            return lo;
+        }
+        if draws.min(good) <= 40 {
+            let (mut good_left, mut left, mut k) = (good, total, 0);
+            for _ in 0..draws {
+                // below() takes u32: totals beyond it draw from a uniform.
+                let hit = if left <= u64::from(u32::MAX) {
+                    u64::from(self.below(left as u32)) < good_left
+                } else {
+                    self.uniform() * (left as f64) < good_left as f64
+                };
+                if hit {
+                    good_left -= 1;
+                    k += 1;
+                }
+                left -= 1;
+            }
+            return k;
+        }
+        let (n, g, t) = (draws as f64, good as f64, total as f64);
+        let mean = n * g / t;
+        let var = mean * (1.0 - g / t) * (t - n) / (t - 1.0);
+        let x = (mean + var.sqrt() * self.normal()).round();
+        (x.max(lo as f64) as u64).clamp(lo, hi)
     }
 }
 

@@ -1,4 +1,4 @@
-//! A Brunel-like network of each NEST model (excitatory and inhibitory
+//! A Brunel-like network of each NEST model (and of `nengo_lif`) (excitatory and inhibitory
 //! populations, fixed in-degrees, Poisson drive): its spikes must be
 //! bit-identical on 1, 2 and 3 threads and on 1, 2 and 3 in-process ranks
 //! (the one-thread run is the reference), and its mean rate must lie in the
@@ -132,5 +132,19 @@ fn iaf_psc_delta_network_is_identical_on_any_layout() {
         w_i: -2.0,
         w_x: 0.5,
         rate_x: 4000.0,
+    });
+}
+
+/// Nengo's LIF: a spike adds its (dimensionless) weight to the input current
+/// for one step.
+#[test]
+fn nengo_lif_network_is_identical_on_any_layout() {
+    check(&Setup {
+        model: "nengo_lif",
+        params: &[],
+        w_e: 3.0,
+        w_i: -12.0,
+        w_x: 0.6,
+        rate_x: 20000.0,
     });
 }

@@ -15,6 +15,7 @@ mod mpi;
 mod outputs;
 mod partition;
 mod plastic;
+mod procedural;
 mod reliability;
 mod slurm;
 mod submit;

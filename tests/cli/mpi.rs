@@ -55,7 +55,7 @@ pub(super) fn args(config: &Path, out: &Path, threads: usize, extra: &[&str]) ->
 }
 
 /// Spikes of a run on `ranks` x `threads` with `partitioner`.
-fn spikes_for(
+pub(super) fn spikes_for(
     config: &Path,
     name: &str,
     (ranks, threads): (usize, usize),

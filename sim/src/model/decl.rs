@@ -166,6 +166,9 @@ pub enum ReceptorKind {
     /// Each arriving event counts 1 whatever its weight (NEST's
     /// `parrot_neuron`).
     Count,
+    /// A dimensionless input of either sign, added to the neuron's input
+    /// current as it is (Nengo's neurons, whose currents have no unit).
+    Dimensionless,
 }
 
 impl ReceptorKind {
@@ -175,7 +178,7 @@ impl ReceptorKind {
             ReceptorKind::Current => "pA",
             ReceptorKind::Conductance => "nS",
             ReceptorKind::Voltage => "mV",
-            ReceptorKind::Count => "1",
+            ReceptorKind::Count | ReceptorKind::Dimensionless => "1",
         }
     }
 }

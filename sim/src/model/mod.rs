@@ -17,6 +17,7 @@ pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
 pub mod izhikevich;
 pub mod lif;
+pub mod nengo_lif;
 pub mod parrot_neuron;
 mod propagators;
 pub mod rkf45;
@@ -245,6 +246,7 @@ pub static MODELS: &[&ModelInfo] = &[
     &parrot_neuron::INFO,
     &iaf_cond_exp::INFO,
     &aeif_cond_exp::INFO,
+    &nengo_lif::INFO,
 ];
 
 /// The registered model called `name`.

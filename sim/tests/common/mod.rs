@@ -1,6 +1,7 @@
 //! Spec builders for the sim crate's tests (no config files: sim has no io).
 #![allow(dead_code)]
 
+pub mod nengo;
 pub mod ranks;
 pub mod segments;
 

@@ -1,0 +1,124 @@
+//! Procedural projections: a projection whose synapses onto a chunk are not
+//! stored; each spike of one of its sources regenerates the source's row
+//! onto the chunk (`RowGen::row`) and adds it into the chunk's ring. Memory
+//! per (projection, chunk): the generator, plus one count per source for
+//! `fixed_total_number`.
+//!
+//! Invariant: the row is encoded exactly as the synapse store encodes a
+//! stored synapse (ring offset (delay * lanes + lane) * n + target, weight
+//! rounded half away from zero to the chunk's fixed point, which
+//! `connect::input_bound` sized the same way for both), so a procedural
+//! projection adds the same integers to the ring as its stored twin.
+
+use crate::exchange::Spike;
+use crate::synapse::{Encoder, Synapse};
+
+use super::RowGen;
+
+/// One procedural projection onto one chunk.
+#[derive(Clone, Debug)]
+pub struct ProceduralRows {
+    /// The projection's index in the spec.
+    pub projection: usize,
+    rows: RowGen,
+    enc: Encoder,
+    /// Ring offset of target 0 and fixed-point weight when every synapse
+    /// of the projection has the same weight and delay.
+    constant: Option<(u32, i32)>,
+    /// Smallest and largest delay (steps) a row can hold.
+    pub min_delay: u32,
+    /// See `min_delay`.
+    pub max_delay: u32,
+}
+
+thread_local! {
+    /// Bit set of the targets picked in a row (rules without multapses).
+    static SEEN: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl ProceduralRows {
+    /// Rows of `projection` (generator `rows`) onto a chunk of `n_targets`
+    /// neurons and `n_lanes` ring lanes, in fixed point `fixed_scale`;
+    /// delays within `delays` (steps).
+    pub fn new(
+        projection: usize,
+        rows: RowGen,
+        n_lanes: u32,
+        n_targets: u32,
+        fixed_scale: f64,
+        delays: (u32, u32),
+    ) -> Self {
+        let enc = Encoder {
+            n_lanes,
+            n_targets,
+            fixed_scale,
+        };
+        let constant = rows.constant().map(|s| {
+            let syn = enc.encode(&s);
+            (syn.offset, syn.weight)
+        });
+        Self {
+            projection,
+            rows,
+            enc,
+            constant,
+            min_delay: delays.0,
+            max_delay: delays.1,
+        }
+    }
+
+    /// Source gids of the projection.
+    pub fn sources(&self) -> std::ops::Range<u32> {
+        self.rows.s0..self.rows.s0 + self.rows.ns
+    }
+
+    /// Bytes held (the generator and its counts).
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.rows.bytes()
+    }
+
+    /// The row of `source` as the store would hold it (not the hot path).
+    pub fn row(&self, source: u32) -> Vec<Synapse> {
+        let mut out = Vec::new();
+        SEEN.with_borrow_mut(|seen| {
+            self.rows
+                .row(source, seen, |s| out.push(self.enc.encode(&s)))
+        });
+        out
+    }
+
+    /// Adds the rows of the spikes from this projection's sources into
+    /// `ring` (`slots` slots of lanes x n entries); `spikes` sorted by gid.
+    /// Returns the events delivered. Same invariant as `Chunk::deliver`.
+    pub fn deliver(&self, spikes: &[Spike], ring: &mut [i32], slots: u64) -> u64 {
+        let src = self.sources();
+        let a = spikes.partition_point(|s| s.gid < src.start);
+        let b = spikes.partition_point(|s| s.gid < src.end);
+        if a == b {
+            return 0;
+        }
+        let len = ring.len() as u64;
+        let stride = len / slots;
+        let mask = slots - 1;
+        let mut events = 0u64;
+        SEEN.with_borrow_mut(|seen| {
+            for sp in &spikes[a..b] {
+                let base = (sp.step & mask) * stride;
+                self.rows.row(sp.gid, seen, |s| {
+                    let (offset, weight) = match self.constant {
+                        Some((offset0, w)) => (offset0 + s.target, w),
+                        None => {
+                            let syn = self.enc.encode(&s);
+                            (syn.offset, syn.weight)
+                        }
+                    };
+                    let pos = base + u64::from(offset);
+                    let pos = if pos >= len { pos - len } else { pos };
+                    ring[pos as usize] += weight;
+                    events += 1;
+                });
+            }
+        });
+        events
+    }
+}

@@ -1,0 +1,186 @@
+//! `nengo_lif`: Nengo 4's spiking leaky integrate-and-fire neuron
+//! (`nengo.LIF`), step for step, so that a neuron given the same input
+//! currents spikes at the same steps as in Nengo with the same voltages and
+//! refractory times, bit for bit (`tests/nengo_lif.rs`, against Nengo
+//! 4.1.0's own traces). Its rate approximation, gains and biases are in
+//! `crate::nef`.
+//!
+//! Units (decided): the parameters `tau_rc` and `tau_ref` are in ms, as every
+//! time of the engine (Nengo's defaults 0.02 s and 0.002 s are 20 and 2 ms);
+//! the voltage, the input and `min_voltage` are dimensionless (threshold 1,
+//! reset 0). The step itself computes in seconds, with the very doubles a
+//! Nengo user writes: each time is converted once per chunk by
+//! `nengo_seconds`, which moves the decimal point of the value as written
+//! (1 ms -> 0.001 exactly as Python reads "0.001"; dividing by 1000 is not
+//! always that double). So `refractory_time` is stored in seconds (its
+//! declared unit is `s`), as Nengo keeps it.
+//!
+//! Input (decided): the neuron's current is J = bias + (input + i_stim),
+//! where `bias` is a per-neuron state variable (set it per neuron, as an
+//! initial value or with `NeuronModel::set`) and `input` the receptor
+//! `input` (dimensionless) — for a NEF ensemble, the value already encoded
+//! and scaled by the neuron's gain: Nengo's scaled encoders times the
+//! decoded value, or gain times a neuron-to-neuron weight, which is how
+//! Nengo itself forms J (bias first, then the encoded input added), so the
+//! gain is a build-time quantity and not kept here. An external current
+//! (`dc_generator`) adds to the input, dimensionless as well.
+//!
+//! One step of `dt` (Nengo's `LIF.step`, in its order): the refractory time
+//! drops by dt; the neuron integrates for delta_t = clip(dt - refractory,
+//! 0, dt) (a refractory period ending inside the step leaves part of it);
+//! v -= (J - v) expm1(-delta_t / tau_rc), exact for J constant over the
+//! step; v > 1 spikes, at t_spike = dt + tau_rc log1p(-(v - 1) / (J - 1))
+//! into the step (interpolated), and then v = 0 and the refractory time is
+//! tau_ref + t_spike (it starts part-way through the step); otherwise v is
+//! floored at `min_voltage`. Nengo's output of a spike is amplitude / dt
+//! for one step (`spike_output`); here `step` returns the spike.
+
+use super::decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
+use super::dynamics::Dynamics;
+use super::{ModelInfo, ParamError};
+use crate::spec::ParamMap;
+
+/// The registry entry of `nengo_lif`.
+pub static INFO: ModelInfo = ModelInfo::of::<NengoLif>();
+
+/// `nengo_lif` (see the module docs).
+pub struct NengoLif;
+
+/// Index of the voltage in the state.
+pub const VOLTAGE: usize = 0;
+/// Index of the refractory time (s) in the state.
+pub const REFRACTORY_TIME: usize = 1;
+/// Index of the bias in the state.
+pub const BIAS: usize = 2;
+
+/// Constants of a `nengo_lif` chunk, times in seconds.
+pub struct NengoLifConsts {
+    dt: f64,
+    tau_rc: f64,
+    tau_ref: f64,
+    min_voltage: f64,
+}
+
+/// The time `ms` (milliseconds) in seconds, as the double one gets by
+/// writing its decimal digits with the point moved three places (what a
+/// Nengo user writes for the same time): 1.0 -> 0.001, 0.1 -> 0.0001.
+pub fn nengo_seconds(ms: f64) -> f64 {
+    format!("{ms}e-3")
+        .parse()
+        .expect("a finite time has a decimal form")
+}
+
+/// Nengo's output of a spike of a neuron with parameters `p` (complete) in a
+/// step of `dt` ms: amplitude / dt (dt in seconds), for one step.
+pub fn spike_output(p: &ParamMap, dt: f64) -> f64 {
+    p["amplitude"] / nengo_seconds(dt)
+}
+
+impl Dynamics for NengoLif {
+    const NAME: &'static str = "nengo_lif";
+    const PARAMS: &'static [Param] = &[
+        Param::ranged("tau_rc", "ms", 20.0, Range::Positive, ""),
+        Param::ranged("tau_ref", "ms", 2.0, Range::NonNegative, ""),
+        Param::any("min_voltage", "1", 0.0),
+        Param::ranged("amplitude", "1", 1.0, Range::Positive, ""),
+    ];
+    const STATE: &'static [StateVar] = &[
+        StateVar::new("voltage", "1"),
+        StateVar::new("refractory_time", "s"),
+        StateVar::new("bias", "1"),
+    ];
+    const RECEPTORS: &'static [ReceptorDecl] =
+        &[ReceptorDecl::new("input", ReceptorKind::Dimensionless)];
+    const BY_SIGN: Option<(u8, u8)> = None;
+    type Consts = NengoLifConsts;
+    type State = [f64; 3];
+    type Input = [f64; 1];
+
+    fn check(p: &ParamMap, _dt: f64) -> Result<(), ParamError> {
+        if p["min_voltage"] > 0.0 {
+            return Err(ParamError::new(
+                "min_voltage",
+                format!("must be <= 0, got {}", p["min_voltage"]),
+            ));
+        }
+        Ok(())
+    }
+
+    fn consts(p: &ParamMap, dt: f64) -> NengoLifConsts {
+        NengoLifConsts {
+            dt: nengo_seconds(dt),
+            tau_rc: nengo_seconds(p["tau_rc"]),
+            tau_ref: nengo_seconds(p["tau_ref"]),
+            min_voltage: p["min_voltage"],
+        }
+    }
+
+    fn rest(_c: &NengoLifConsts) -> [f64; 3] {
+        [0.0; 3]
+    }
+
+    #[inline(always)]
+    fn step<const MERGED: bool>(
+        c: &NengoLifConsts,
+        s: &mut [f64; 3],
+        x: &[f64; 1],
+        stim: f64,
+    ) -> u8 {
+        let j = s[BIAS] + (x[0] + stim);
+        let refractory = s[REFRACTORY_TIME] - c.dt;
+        let delta_t = (c.dt - refractory).max(0.0).min(c.dt);
+        let mut v = s[VOLTAGE];
+        v -= (j - v) * (-delta_t / c.tau_rc).exp_m1();
+        if v > 1.0 {
+            let t_spike = c.dt + c.tau_rc * (-(v - 1.0) / (j - 1.0)).ln_1p();
+            s[VOLTAGE] = 0.0;
+            s[REFRACTORY_TIME] = c.tau_ref + t_spike;
+            1
+        } else {
+            s[VOLTAGE] = if v < c.min_voltage { c.min_voltage } else { v };
+            s[REFRACTORY_TIME] = refractory;
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avx2_variant_equals_portable() {
+        let p = INFO.with_defaults(&ParamMap::new()).unwrap();
+        assert!(crate::model::soa::variants_agree::<NengoLif>(&p, 1, 200));
+    }
+
+    #[test]
+    fn milliseconds_become_the_seconds_a_nengo_user_writes() {
+        for (ms, s) in [
+            (1.0, 0.001),
+            (0.1, 0.0001),
+            (0.5, 0.0005),
+            (20.0, 0.02),
+            (2.0, 0.002),
+            (2.5, 0.0025),
+            (1.25, 0.00125),
+            (0.025, 0.000025),
+            (50.0, 0.05),
+        ] {
+            assert_eq!(nengo_seconds(ms).to_bits(), f64::to_bits(s), "{ms} ms");
+        }
+        // Dividing by 1000 is not always the same double.
+        assert!((1..1000).any(|k| {
+            let ms = k as f64 * 0.1;
+            ms / 1000.0 != nengo_seconds(ms)
+        }));
+    }
+
+    #[test]
+    fn min_voltage_above_zero_is_refused() {
+        let mut p = INFO.with_defaults(&ParamMap::new()).unwrap();
+        assert!(INFO.check(&p, 1.0).is_ok());
+        p.insert("min_voltage".into(), 0.5);
+        assert_eq!(INFO.check(&p, 1.0).unwrap_err().param, "min_voltage");
+    }
+}

@@ -1,0 +1,39 @@
+//! The Neural Engineering Framework's build-time half, as Nengo 4 does it:
+//! an ensemble's parameters (`ensemble`: encoders, max rates, intercepts,
+//! gains and biases, eval points, initial voltages, with Nengo's defaults
+//! and distributions, `dists`), the LIF rate approximation (`lif_rate`),
+//! and decoders by Nengo's default solver (`solver`: regularised least
+//! squares through a Cholesky factor). The run-time half is the neuron
+//! model `model::nengo_lif`; decoded connections between ensembles (graded
+//! coupling) are to come (`sim/DESIGN.md`, "NEF"). Pure Rust: draws come
+//! from the engine's counter-based streams (`Purpose::Nef`), dense algebra
+//! from nalgebra.
+
+pub mod dists;
+pub mod ensemble;
+pub mod lif_rate;
+pub mod solver;
+
+pub use dists::{Hypersphere, Scalar};
+pub use ensemble::{default_n_eval_points, Ensemble, EnsembleParams};
+pub use lif_rate::LifRate;
+pub use solver::{decoders, targets, LstsqL2};
+
+/// Why an ensemble or its decoders cannot be built.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NefError(pub String);
+
+impl NefError {
+    /// An error saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl std::fmt::Display for NefError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NefError {}
