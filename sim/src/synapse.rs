@@ -266,21 +266,28 @@ impl Encoder {
     }
 }
 
-/// Writes every synapse of `raw` into its source's row of `storage`, rows
-/// starting at `row_start[source]`, synapses of one row in `raw` order.
-fn fill_rows(storage: &mut Storage, raw: &[RawSynapse], row_start: &[u32], enc: &Encoder) {
+/// Writes every synapse of `raw` into its source's row of `storage`, the
+/// row of source g starting at `row_start[row(g)]`, synapses of one row in
+/// `raw` order.
+fn fill_rows(
+    storage: &mut Storage,
+    raw: &[RawSynapse],
+    row_start: &[u32],
+    row: impl Fn(u32) -> usize,
+    enc: &Encoder,
+) {
     let mut fill = row_start.to_vec();
     match storage {
         Storage::Wide(v) => {
             for s in raw {
-                let pos = &mut fill[s.source as usize];
+                let pos = &mut fill[row(s.source)];
                 v[*pos as usize] = enc.encode(s);
                 *pos += 1;
             }
         }
         Storage::Packed { bytes, off_bits } => {
             for s in raw {
-                let pos = &mut fill[s.source as usize];
+                let pos = &mut fill[row(s.source)];
                 pack(bytes, *pos as usize, *off_bits, enc.encode(s));
                 *pos += 1;
             }
@@ -289,6 +296,26 @@ fn fill_rows(storage: &mut Storage, raw: &[RawSynapse], row_start: &[u32], enc: 
 }
 
 impl RowIndex {
+    /// The sparse index of `raw`'s sources, built from them alone (without
+    /// a pass over every gid of the network).
+    fn sparse_of(raw: &[RawSynapse]) -> Self {
+        let mut all: Vec<u32> = raw.iter().map(|s| s.source).collect();
+        all.sort_unstable();
+        all.dedup();
+        // Exact capacities: `bytes()` (and the memory estimate) count them.
+        let mut sources = Vec::with_capacity(all.len());
+        sources.extend_from_slice(&all);
+        let mut row_start = vec![0u32; sources.len() + 1];
+        for s in raw {
+            let i = sources.binary_search(&s.source).expect("a source of raw");
+            row_start[i + 1] += 1;
+        }
+        for i in 0..sources.len() {
+            row_start[i + 1] += row_start[i];
+        }
+        RowIndex::Sparse { sources, row_start }
+    }
+
     /// The dense index `row_start` (over `n_sources` gids) as it is, or, when
     /// fewer than 1/SPARSE_BELOW of the gids have a row, the sparse one.
     fn new(row_start: Vec<u32>, n_sources: usize) -> Self {
@@ -332,7 +359,6 @@ impl SynapseStore {
         n_lanes: u32,
         device_bound: &[f64],
     ) -> Self {
-        let row_start = row_starts(raw, n_sources);
         let ranges = Ranges::of(raw, counted, n_targets, device_bound);
         let enc = Encoder {
             n_lanes,
@@ -348,9 +374,31 @@ impl SynapseStore {
             f64::from(ranges.max_abs_w) * enc.fixed_scale,
         ));
         let mut storage = packed_layout(raw.len(), max_offset, max_abs_weight);
-        fill_rows(&mut storage, raw, &row_start[..n_sources], &enc);
+        // Fewer synapses than 1/SPARSE_BELOW of the gids: fewer sources too,
+        // so the index is sparse (as `RowIndex::new` would decide), built
+        // without an array over every gid (a Spaun-scale chunk of
+        // procedural rows stores nothing, among 6.6 M gids).
+        let rows = if raw.len() * SPARSE_BELOW < n_sources {
+            let rows = RowIndex::sparse_of(raw);
+            let RowIndex::Sparse { sources, row_start } = &rows else {
+                unreachable!()
+            };
+            let at = |g: u32| sources.binary_search(&g).expect("a source of raw");
+            fill_rows(&mut storage, raw, &row_start[..sources.len()], at, &enc);
+            rows
+        } else {
+            let row_start = row_starts(raw, n_sources);
+            fill_rows(
+                &mut storage,
+                raw,
+                &row_start[..n_sources],
+                |g| g as usize,
+                &enc,
+            );
+            RowIndex::new(row_start, n_sources)
+        };
         Self {
-            rows: RowIndex::new(row_start, n_sources),
+            rows,
             storage,
             len: raw.len(),
             min_delay: ranges.min_delay,

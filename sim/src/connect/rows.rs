@@ -15,7 +15,7 @@
 use crate::dist::{DelaySampler, WeightSampler};
 use crate::layout::ChunkInfo;
 use crate::model::Router;
-use crate::rng::{stream_id, Purpose, Stream};
+use crate::rng::{open_unit, stream_id, Purpose, Stream, BATCH_WORDS};
 use crate::spec::{ConnRule, NetworkSpec};
 
 use super::RawSynapse;
@@ -163,6 +163,9 @@ impl RowGen {
                 if *p <= 0.0 {
                     return;
                 }
+                if *p < 1.0 && self.fixed.is_some() {
+                    return self.bernoulli_batched(s, sg, *inv_log_q, &mut emit);
+                }
                 let table = ln_table();
                 let mut i: u64 = 0;
                 loop {
@@ -217,6 +220,37 @@ impl RowGen {
             delay_steps: d,
             weight: w as f32,
         })
+    }
+
+    /// A Bernoulli row of constant synapses (no draw but the skips): the
+    /// same skips as the loop of `row`, computed 32 at a time from eight
+    /// Philox blocks (`Stream::next_words`, vectorised).
+    #[inline]
+    fn bernoulli_batched(
+        &self,
+        mut s: Stream,
+        sg: u32,
+        inv_log_q: f64,
+        emit: &mut impl FnMut(RawSynapse),
+    ) {
+        let own = self.self_index(sg);
+        let len = u64::from(self.chunk.len);
+        let (mut words, mut skips) = ([0u32; BATCH_WORDS], [0u32; BATCH_WORDS]);
+        let mut i: u64 = 0;
+        loop {
+            s.next_words(&mut words);
+            geometric_skips(&words, inv_log_q, &mut skips);
+            for &k in &skips {
+                i += u64::from(k);
+                if i >= len {
+                    return;
+                }
+                if own != Some(i as u32) {
+                    emit(self.synapse(&mut s, sg, i as u32));
+                }
+                i += 1;
+            }
+        }
     }
 
     /// Weight then delay of a synapse onto chunk index `i`.
@@ -366,6 +400,72 @@ pub fn ln_exact(x: f64) -> f64 {
     e as f64 * std::f64::consts::LN_2 + 2.0 * s * series
 }
 
+/// Skips are capped here: any skip beyond a chunk (<= 65536 neurons) ends
+/// the row, so a capped one ends it the same way, and an i32 conversion
+/// vectorises where a u64 one does not.
+const SKIP_CAP: f64 = i32::MAX as f64;
+
+/// The geometric skips of `words` (as the loop of `RowGen::row` computes
+/// them one by one, capped at `SKIP_CAP`), compiled for AVX-512 or AVX2
+/// when the CPU has it (no FMA: the same bits either way).
+#[inline]
+fn geometric_skips(words: &[u32; BATCH_WORDS], inv_log_q: f64, out: &mut [u32; BATCH_WORDS]) {
+    let table = ln_table();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        return unsafe { skips_avx512(table, words, inv_log_q, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked above).
+        return unsafe { skips_avx2(table, words, inv_log_q, out) };
+    }
+    skips_portable(table, words, inv_log_q, out)
+}
+
+#[inline(always)]
+fn skips_portable(
+    table: &LnTable,
+    words: &[u32; BATCH_WORDS],
+    inv_log_q: f64,
+    out: &mut [u32; BATCH_WORDS],
+) {
+    for (o, &w) in out.iter_mut().zip(words) {
+        *o = (ln_with(table, open_unit(w)) * inv_log_q).min(SKIP_CAP) as i32 as u32;
+    }
+}
+
+/// `skips_portable` compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn skips_avx2(
+    table: &LnTable,
+    words: &[u32; BATCH_WORDS],
+    inv_log_q: f64,
+    out: &mut [u32; BATCH_WORDS],
+) {
+    skips_portable(table, words, inv_log_q, out)
+}
+
+/// `skips_portable` compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn skips_avx512(
+    table: &LnTable,
+    words: &[u32; BATCH_WORDS],
+    inv_log_q: f64,
+    out: &mut [u32; BATCH_WORDS],
+) {
+    skips_portable(table, words, inv_log_q, out)
+}
+
 /// Mantissa bits that index `LnTable`.
 const LN_BITS: u32 = 10;
 
@@ -416,6 +516,26 @@ fn ln_with(t: &LnTable, x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn batched_skips_are_the_scalar_loop_s() {
+        use crate::rng::{open_unit, BATCH_WORDS};
+        let table = super::ln_table();
+        let mut s = crate::rng::Stream::new(5, 6, 7, 8);
+        for p in [1e-9, 5e-4, 0.1, 0.5, 0.999] {
+            let inv = 1.0 / super::ln_exact(1.0 - p);
+            for _ in 0..200 {
+                let mut words = [0u32; BATCH_WORDS];
+                s.next_words(&mut words);
+                let mut skips = [0u32; BATCH_WORDS];
+                super::geometric_skips(&words, inv, &mut skips);
+                for (&w, &k) in words.iter().zip(&skips) {
+                    let want = (super::ln_with(table, open_unit(w)) * inv) as u64;
+                    assert_eq!(u64::from(k), want.min(i32::MAX as u64), "p {p} word {w}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn ln_fast_is_ln_to_1e_9() {
         let mut s = crate::rng::Stream::new(1, 2, 3, 4);
