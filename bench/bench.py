@@ -5,7 +5,12 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
 < 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
-                 [--skip-checkpoints]
+                 [--skip-checkpoints] [--skip-procedural] [--spaun-ms MS]
+
+Procedural connectivity (bench/procedural.py): Brunel procedural vs stored
+(paired, median ratio), the largest network of Spaun modules that fits
+stored vs procedural (estimate), and the Spaun-scale run (build time, RTF,
+events per second per core, peak RSS).
 
 Checkpoints (full microcircuit): write time and file size against the state
 that must be saved, load + rebuild against a fresh build, and the simulation
@@ -17,6 +22,9 @@ core, peak RSS, bytes per synapse.
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procedural  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release" / "brainsim"
@@ -114,6 +122,8 @@ def main():
     ap.add_argument("--skip-mc", action="store_true")
     ap.add_argument("--skip-layouts", action="store_true", help="skip the 1x1/1x2/2x1 MPI comparison")
     ap.add_argument("--skip-checkpoints", action="store_true")
+    ap.add_argument("--skip-procedural", action="store_true")
+    ap.add_argument("--spaun-ms", type=float, default=20.0, help="biological time of the Spaun-scale run")
     a = ap.parse_args()
 
     brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
@@ -152,6 +162,11 @@ def main():
     ok = "ok" if secs <= 10 and gib < 2 else "OVER TARGET"
     print(f"partition spaun_scale (6.6M neurons, 2e10 synapses) onto 1024 ranks: {secs:.2f} s, "
           f"peak RSS {gib:.3f} GiB (target <= 10 s, < 2 GiB: {ok})")
+
+    if not a.skip_procedural:
+        procedural.brunel(BIN, ROOT, a.threads, max(1, min(a.runs, 3)))
+        procedural.largest(BIN, ROOT)
+        procedural.spaun(BIN, ROOT, a.threads, a.spaun_ms)
 
     if not a.skip_layouts:
         print("areas.toml (modular network), 2 ranks x 1 thread, 1 s: metis vs round_robin")

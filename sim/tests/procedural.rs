@@ -273,6 +273,9 @@ fn rules_by_source_follow_their_degree_distributions() {
             Distribution::Constant(1.0),
         )];
         spec.projections[0].allow_multapses = multapses;
+        // Chunks of 600: Bernoulli rows of 30 synapses on average take the
+        // batched skips (constant weights and delays).
+        spec.simulation.chunk_size = 600;
         spec
     };
     let p = 0.05;

@@ -163,7 +163,10 @@ impl RowGen {
                 if *p <= 0.0 {
                     return;
                 }
-                if *p < 1.0 && self.fixed.is_some() {
+                // Batches pay off when a row holds a few dozen synapses; a
+                // sparse row (p x len < 8) draws one block at a time. Both
+                // give the same skips.
+                if *p < 1.0 && self.fixed.is_some() && *p * f64::from(self.chunk.len) >= 8.0 {
                     return self.bernoulli_batched(s, sg, *inv_log_q, &mut emit);
                 }
                 let table = ln_table();
