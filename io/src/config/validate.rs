@@ -150,11 +150,12 @@ pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
 }
 
 /// A fixed_total_number projection is split among its target chunks before
-/// any chunk draws its pairs (`connect::split_total`); each chunk then draws
-/// its share of pairs by rejection. A share a chunk cannot fill — more than
-/// its distinct pairs without multapses, or any share with no allowed pair
-/// at all — would never finish drawing, so it is refused here, where the
-/// split (a function of the spec alone) can be computed.
+/// any chunk draws its pairs (`connect::split_total`, by the pairs each
+/// offers: without multapses no share exceeds them). A share a chunk cannot
+/// fill — more than its distinct pairs, or any share with no allowed pair
+/// at all — could not be drawn, so it is refused here, where the split (a
+/// function of the spec alone) can be computed; a guard, as the projection
+/// checks refuse such totals first.
 fn total_numbers_fit(spec: &NetworkSpec) -> Check<()> {
     let chunks = brainsim_sim::layout::chunks(spec);
     for (pi, p) in spec.projections.iter().enumerate() {
