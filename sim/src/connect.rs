@@ -20,6 +20,7 @@ use crate::spec::{ConnRule, NetworkSpec, ProjectionSpec};
 
 pub mod procedural;
 pub mod rows;
+mod skips;
 
 pub use rows::{by_source, RowGen};
 
