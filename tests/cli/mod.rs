@@ -17,6 +17,7 @@ mod partition;
 mod plastic;
 mod reliability;
 mod slurm;
+mod slurm_limit;
 mod submit;
 mod sweep;
 mod threads;
