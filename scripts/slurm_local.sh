@@ -75,7 +75,9 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-SlurmctldDebug=info
+# debug: the controller logs the time-limit warnings it sends ("warning signal 15 to
+# JobId=N", tests/cli/slurm_limit.rs looks for it).
+SlurmctldDebug=debug
 SlurmdDebug=info
 KillWait=10
 NodeName=localhost NodeAddr=127.0.0.1 $node_line State=UNKNOWN

@@ -377,12 +377,14 @@ impl Loop<'_> {
     /// Collective, after `flush_sinks`: the checkpoint of this step, and
     /// (rank 0) the metadata with the time flushed and the checkpoints on
     /// disk.
-    fn write_checkpoint(&mut self, shard: &Shard) -> Result<(), RunError> {
+    fn write_checkpoint(&mut self, shard: &mut Shard) -> Result<(), RunError> {
         let Some(c) = self.checkpointer.as_mut() else {
             return Ok(());
         };
         let written: Vec<(String, u64)> = self.sinks.iter().flat_map(|s| s.written()).collect();
-        let names = c.write(&shard.net, &written, self.comm).map_err(failed)?;
+        let names = c
+            .write(&mut shard.net, &written, self.comm)
+            .map_err(failed)?;
         if self.comm.rank() == 0 {
             self.meta.checkpoints = names;
             if let Some(seg) = self.meta.segments.last_mut() {

@@ -166,9 +166,10 @@ pub struct ChunkState {
     /// The ring's fixed point (units per pA, 2^k): checked on restore, as
     /// the ring's integers mean nothing in another scale.
     pub fixed_scale: f64,
-    /// `[slot][lane][neuron]`, `ring_horizon` slots: the input waiting for
-    /// steps step, step + 1, ..., from every spike before `step`.
-    pub ring: Vec<i32>,
+    /// The ring, `[slot][lane][neuron]` over `ring_horizon` slots (the
+    /// input waiting for steps step, step + 1, ..., from every spike before
+    /// `step`), by its non-zero entries.
+    pub ring: RingEntries,
     /// Synaptic events delivered into the chunk (`Chunk::events`), counting
     /// those of the spikes before `step` whose delivery was still due.
     pub events: u64,
@@ -179,7 +180,120 @@ pub struct ChunkState {
 impl ChunkState {
     /// Bytes of the chunk's arrays and fields (48 bytes besides the arrays).
     pub fn bytes(&self) -> usize {
-        self.state.len() * 8 + self.ring.len() * 4 + 48
+        self.state.len() * 8 + self.ring.len() * 8 + 48
+    }
+
+    /// Entries of the chunk's ring over `horizon` slots (the positions
+    /// `RingEntries` may hold).
+    pub fn ring_len(&self, horizon: u64) -> u64 {
+        horizon
+            .saturating_mul(u64::from(self.lanes))
+            .saturating_mul(u64::from(self.len))
+    }
+}
+
+/// A ring relative to a step by its non-zero entries. Most of a ring is
+/// zero — only the slots within the largest delay ahead of the step that
+/// received events hold anything (7 % of the full microcircuit's entries,
+/// most of them in the first few slots) — so a checkpoint keeps these and
+/// nothing else: 8 bytes per non-zero entry instead of 4 per entry.
+///
+/// Invariant (`check`): `index` strictly increasing and below the ring's
+/// length, `value` as long, no value 0 — one representation per ring, so
+/// equal rings compare equal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RingEntries {
+    /// Positions in `[slot][lane][neuron]` (slot k: the input due at step +
+    /// k). A chunk's ring positions fit in u32, as its synapses' ring
+    /// offsets do (`synapse.rs`).
+    pub index: Vec<u32>,
+    /// The entry at each position, in the chunk's fixed point.
+    pub value: Vec<i32>,
+}
+
+impl RingEntries {
+    /// Non-zero entries held.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True if the ring is all zeros.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The non-zero entries of the ring `dense`.
+    pub fn of_dense(dense: &[i32]) -> Self {
+        let mut out = Self::default();
+        out.extend_nonzero(0, dense);
+        out
+    }
+
+    /// Adds the entry `value` (not 0) at `position`, after every one held.
+    pub fn push(&mut self, position: u64, value: i32) {
+        let index = u32::try_from(position).expect("ring positions fit in u32 (synapse offsets)");
+        self.index.push(index);
+        self.value.push(value);
+    }
+
+    /// Adds the non-zero ones of `values`, the entries at positions `first`,
+    /// `first + 1`, ... (after every one held). Blocks of zeros are skipped
+    /// whole; within a block with a non-zero entry every entry is written
+    /// and the length advances only past the non-zero ones, without a
+    /// branch (zero and non-zero entries follow no predictable pattern).
+    pub fn extend_nonzero(&mut self, first: u64, values: &[i32]) {
+        const BLOCK: usize = 16;
+        let end = first + values.len() as u64;
+        assert!(
+            end <= 1 << 32,
+            "ring positions fit in u32 (synapse offsets)"
+        );
+        for (b, block) in values.chunks(BLOCK).enumerate() {
+            if block.iter().fold(0, |any, &v| any | v) == 0 {
+                continue;
+            }
+            let (held, base) = (self.index.len(), first + (b * BLOCK) as u64);
+            self.index.resize(held + block.len(), 0);
+            self.value.resize(held + block.len(), 0);
+            let mut n = held;
+            for (i, &v) in block.iter().enumerate() {
+                self.index[n] = (base + i as u64) as u32;
+                self.value[n] = v;
+                n += usize::from(v != 0);
+            }
+            self.index.truncate(n);
+            self.value.truncate(n);
+        }
+    }
+
+    /// The ring of `len` entries these are the non-zero entries of
+    /// (`check(len)` must hold).
+    pub fn to_dense(&self, len: usize) -> Vec<i32> {
+        let mut dense = vec![0; len];
+        for (&i, &v) in self.index.iter().zip(&self.value) {
+            dense[i as usize] = v;
+        }
+        dense
+    }
+
+    /// Ok when these are the non-zero entries of a ring of `len` entries
+    /// (the invariant); else what is wrong, in a few words.
+    pub fn check(&self, len: u64) -> Result<(), String> {
+        if self.index.len() != self.value.len() {
+            let (i, v) = (self.index.len(), self.value.len());
+            return Err(format!("{i} positions for {v} values"));
+        }
+        if let Some(w) = self.index.windows(2).position(|w| w[0] >= w[1]) {
+            let (a, b) = (self.index[w], self.index[w + 1]);
+            return Err(format!("positions not increasing ({a} then {b})"));
+        }
+        if let Some(&last) = self.index.last().filter(|&&i| u64::from(i) >= len) {
+            return Err(format!("position {last} beyond the ring's {len} entries"));
+        }
+        if let Some(k) = self.value.iter().position(|&v| v == 0) {
+            return Err(format!("a zero entry at position {}", self.index[k]));
+        }
+        Ok(())
     }
 }
 
@@ -264,7 +378,7 @@ mod tests {
                     state: vec![],
                     lanes: 1,
                     fixed_scale: 1.0,
-                    ring: vec![],
+                    ring: RingEntries::default(),
                     events: 0,
                     spikes: 0,
                 })
@@ -284,6 +398,51 @@ mod tests {
         assert_eq!(twice.unwrap_err().0, "chunk 1 is in two parts");
         let steps = ChunkStates::merge([part(7, &[1]), part(8, &[2])]);
         assert!(steps.unwrap_err().0.contains("different steps"));
+    }
+
+    #[test]
+    fn ring_entries_are_the_non_zero_ones_and_checked() {
+        let dense = [0, 5, 0, 0, -3, 7, 0];
+        let e = RingEntries::of_dense(&dense);
+        assert_eq!(
+            (e.index.as_slice(), e.value.as_slice()),
+            (&[1, 4, 5][..], &[5, -3, 7][..])
+        );
+        assert_eq!(e.to_dense(7), dense);
+        assert_eq!(e.check(7), Ok(()));
+        assert_eq!(
+            e.check(5).unwrap_err(),
+            "position 5 beyond the ring's 5 entries"
+        );
+        let bad = |f: fn(&mut RingEntries)| {
+            let mut x = e.clone();
+            f(&mut x);
+            x.check(7).unwrap_err()
+        };
+        assert_eq!(
+            bad(|x| x.index.swap(1, 2)),
+            "positions not increasing (5 then 4)"
+        );
+        assert_eq!(
+            bad(|x| x.index[1] = 1),
+            "positions not increasing (1 then 1)"
+        );
+        assert_eq!(bad(|x| x.value[2] = 0), "a zero entry at position 5");
+        assert_eq!(bad(|x| drop(x.value.pop())), "3 positions for 2 values");
+        assert!(RingEntries::of_dense(&[0; 4]).is_empty());
+        let mut more = e.clone();
+        more.extend_nonzero(9, &[0, -1, 0, 2, 0]);
+        assert_eq!(more.index, [1, 4, 5, 10, 12]);
+        assert_eq!(more.value, [5, -3, 7, -1, 2]);
+        assert_eq!(more.check(13), Ok(()));
+        // Across blocks of 16, one of them all zeros.
+        let mut long = vec![0; 40];
+        for (i, v) in [(3, 1), (15, -2), (32, 4), (39, 5)] {
+            long[i] = v;
+        }
+        let e = RingEntries::of_dense(&long);
+        assert_eq!(e.index, [3, 15, 32, 39]);
+        assert_eq!(e.to_dense(40), long);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! event lands in a slot that was already read.
 
 use crate::bigbuf::BigBuf;
+use crate::checkpoint::RingEntries;
 use crate::synapse::{unpack, SynapseView, PACKED_BYTES};
 
 /// One spike's row of synapses to deliver: `syns[start..end]`, spike step.
@@ -164,30 +165,37 @@ impl Ring<'_> {
     }
 }
 
-/// The slots of steps [step, step + horizon) of a ring of `stride` entries
-/// per slot (`data.len() / stride` slots, a power of two >= horizon), in step
-/// order: the ring relative to `step`, whatever its size (what a checkpoint
-/// keeps, see `checkpoint`).
-pub fn slots_ahead(data: &[i32], stride: usize, step: u64, horizon: u64) -> Vec<i32> {
+/// The non-zero entries of the slots of steps [step, step + horizon) of a
+/// ring of `stride` entries per slot (`data.len() / stride` slots, a power
+/// of two >= horizon), positioned relative to `step` (slot k of the result
+/// is the slot of step + k): the ring relative to the step whatever its size
+/// (what a checkpoint keeps, see `checkpoint`).
+pub fn entries_ahead(data: &[i32], stride: usize, step: u64, horizon: u64) -> RingEntries {
     let mask = slot_mask(data.len(), stride, horizon);
-    let mut out = Vec::with_capacity(horizon as usize * stride);
+    let mut out = RingEntries::default();
     for k in 0..horizon {
         let s = ((step + k) & mask) as usize * stride;
-        out.extend_from_slice(&data[s..s + stride]);
+        out.extend_nonzero(k * stride as u64, &data[s..s + stride]);
     }
     out
 }
 
-/// The inverse of `slots_ahead`: the ring gets `ahead` (slots of steps
-/// [step, step + horizon), in step order) and zeros in every other slot.
-pub fn set_slots_ahead(data: &mut [i32], stride: usize, step: u64, ahead: &[i32]) {
-    let horizon = ahead.len().checked_div(stride).unwrap_or(0);
-    assert_eq!(horizon * stride, ahead.len(), "whole slots");
-    let mask = slot_mask(data.len(), stride, horizon as u64);
+/// The inverse of `entries_ahead`: the ring gets `ahead` (entries of the
+/// slots of steps [step, step + horizon), relative to `step`; `ahead.check`
+/// must hold for `horizon` slots) and zeros everywhere else.
+pub fn set_entries_ahead(
+    data: &mut [i32],
+    stride: usize,
+    step: u64,
+    horizon: u64,
+    ahead: &RingEntries,
+) {
+    let mask = slot_mask(data.len(), stride, horizon);
     data.fill(0);
-    for (k, slot) in ahead.chunks_exact(stride.max(1)).enumerate() {
-        let s = ((step + k as u64) & mask) as usize * stride;
-        data[s..s + stride].copy_from_slice(slot);
+    for (&i, &v) in ahead.index.iter().zip(&ahead.value) {
+        let (k, at) = (i as usize / stride, i as usize % stride);
+        assert!((k as u64) < horizon, "entry {i} beyond {horizon} slots");
+        data[((step + k as u64) & mask) as usize * stride + at] = v;
     }
 }
 
@@ -267,24 +275,25 @@ mod tests {
         assert_eq!(&arena.buf[..], &[1, 1, 1, 3, 3, 3, 3, 3, 4, 4]);
     }
 
-    /// The slots ahead of a step read back in step order, across the wrap,
-    /// and put back into a ring of another size they are read the same.
+    /// The entries ahead of a step read back in step order, across the
+    /// wrap, and put back into a ring of another size they are read the same.
     #[test]
-    fn slots_ahead_round_trip_into_rings_of_any_size() {
+    fn entries_ahead_round_trip_into_rings_of_any_size() {
         // 4 slots x 2 entries; slot s holds [10 s, 10 s + 1].
         let data: Vec<i32> = (0..4).flat_map(|s| [10 * s, 10 * s + 1]).collect();
-        let ahead = slots_ahead(&data, 2, 6, 3);
-        assert_eq!(ahead, [20, 21, 30, 31, 0, 1]);
+        let ahead = entries_ahead(&data, 2, 6, 3);
+        assert_eq!(ahead.to_dense(6), [20, 21, 30, 31, 0, 1]);
+        assert_eq!(ahead.index, [0, 1, 2, 3, 5], "the zero is left out");
         let mut big = vec![7; 16];
-        set_slots_ahead(&mut big, 2, 6, &ahead);
-        assert_eq!(slots_ahead(&big, 2, 6, 3), ahead);
+        set_entries_ahead(&mut big, 2, 6, 3, &ahead);
+        assert_eq!(entries_ahead(&big, 2, 6, 3), ahead);
         assert_eq!(
             big.iter().filter(|&&x| x != 0).count(),
             5,
             "the rest cleared"
         );
         assert_eq!(&big[12..16], &[20, 21, 30, 31], "steps 6, 7 in slots 6, 7");
-        assert!(slots_ahead(&data, 2, 9, 0).is_empty());
+        assert!(entries_ahead(&data, 2, 9, 0).is_empty());
     }
 
     /// Events land `delay` slots after their spike's step, wrap around the

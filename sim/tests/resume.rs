@@ -318,6 +318,35 @@ fn a_checkpoint_restored_into_the_network_that_took_it_continues_the_same() {
     assert!(net.capture() == reference.states, "state at the end");
 }
 
+/// A capture delivers the pending spikes into the rings themselves: the run
+/// goes on exactly as without it (spikes and final state), and a second
+/// capture at the same step finds the same state.
+#[test]
+fn captures_between_epochs_do_not_change_the_run() {
+    let spec = alif_spec();
+    let n_steps = spec.simulation.n_steps();
+    let mut plain = Network::build(&spec, &|_| true, &mut InProcess);
+    let straight = run_until(&mut plain, n_steps);
+    let mut net = Network::build(&spec, &|_| true, &mut InProcess);
+    let (mut out, mut spikes, mut captures) = (EpochOutput::default(), Vec::new(), 0);
+    while net.run_epoch(&mut InProcess, &mut out) {
+        spikes.extend_from_slice(&out.spikes);
+        let first = net.capture();
+        assert!(
+            net.capture() == first,
+            "captured twice at step {}",
+            net.step
+        );
+        captures += 1;
+    }
+    assert!(
+        captures >= 10 && straight.len() > 100,
+        "{captures} captures"
+    );
+    assert!(spikes == straight, "the spikes changed");
+    assert!(net.capture() == plain.capture(), "the final state changed");
+}
+
 #[test]
 fn a_finished_run_extends_from_its_last_state() {
     let spec = alif_spec();
@@ -391,13 +420,23 @@ fn a_checkpoint_of_another_network_or_incomplete_or_past_the_end_is_refused() {
     let mut scale = taken.states.clone();
     scale.chunks[3].fixed_scale *= 2.0;
     assert!(refused(&spec, &scale).starts_with("chunk 3: ring fixed point"));
+    let mut ring = taken.states.clone();
+    let entries = &mut ring.chunks[2].ring;
+    assert!(entries.len() >= 2, "events waiting at T1");
+    entries.index.swap(0, 1);
+    assert!(refused(&spec, &ring)
+        .starts_with("chunk 2: ring entries in the checkpoint: positions not increasing"));
+    let mut beyond = taken.states.clone();
+    *beyond.chunks[2].ring.index.last_mut().unwrap() = u32::MAX;
+    assert!(refused(&spec, &beyond).contains("beyond the ring's"));
 }
 
 /// Bytes a checkpoint holds for a Brunel network (`configs/brunel.toml`
 /// scaled to 1/10 of its neurons and in-degrees): per neuron, the model's
-/// state variables (8 bytes each) and its ring horizon (the largest delay
-/// in steps, x lanes x 4 bytes); per chunk four counters; nothing per
-/// synapse (synapses are rebuilt from the spec).
+/// state variables (8 bytes each); per non-zero ring entry within the ring
+/// horizon (the largest delay in steps x lanes entries per neuron) 8 bytes;
+/// per chunk four counters; nothing per synapse (synapses are rebuilt from
+/// the spec).
 #[test]
 fn checkpoint_size_of_a_brunel_network() {
     let params = [
@@ -411,7 +450,7 @@ fn checkpoint_size_of_a_brunel_network() {
         ("tau_syn_in", 0.5),
     ];
     let mut spec = network(
-        simulation(0.1, 20.0),
+        simulation(0.1, 100.0),
         vec![
             population("E", 1000, "iaf_psc_exp", &params),
             population("I", 250, "iaf_psc_exp", &params),
@@ -436,7 +475,7 @@ fn checkpoint_size_of_a_brunel_network() {
         spec.stimuli.push(stimulus(target, None, drive));
     }
     let mut net = Network::build(&spec, &|_| true, &mut InProcess);
-    run_until(&mut net, 105);
+    run_until(&mut net, 510);
     let states = net.capture();
     let (neurons, synapses) = (spec.n_neurons() as usize, net.n_synapses() as usize);
     let vars = brainsim_sim::model::lookup("iaf_psc_exp")
@@ -444,14 +483,19 @@ fn checkpoint_size_of_a_brunel_network() {
         .state
         .len();
     assert_eq!((vars, net.max_delay), (5, 15));
-    let per_neuron = vars * 8 + 15 * 4;
-    assert_eq!(states.bytes(), neurons * per_neuron + 10 * 48);
+    let entries: usize = states.chunks.iter().map(|c| c.ring.len()).sum();
+    assert!(
+        entries > 0 && entries < neurons * 15,
+        "{entries} ring entries"
+    );
+    assert_eq!(states.bytes(), neurons * vars * 8 + entries * 8 + 10 * 48);
     eprintln!(
         "Brunel checkpoint: {} bytes for {neurons} neurons and {synapses} synapses: \
-         {per_neuron} bytes per neuron ({vars} state variables x 8 + 15 ring slots x 1 lane \
-         x 4), 48 per chunk, 0 per synapse; the network holds {} bytes of synapses and \
-         {} of rings",
+         {vars} state variables x 8 bytes per neuron, 8 per non-zero ring entry ({entries}, \
+         {:.0} % of 15 slots x 1 lane per neuron), 48 per chunk, 0 per synapse; the network \
+         holds {} bytes of synapses and {} of rings",
         states.bytes(),
+        100.0 * entries as f64 / (neurons * 15) as f64,
         net.synapse_bytes(),
         net.ring_bytes()
     );

@@ -149,8 +149,9 @@ fn sigterm_to_every_rank_of_a_job_checkpoints_exits_3_and_resumes_identically() 
 }
 
 /// One population of 20,000 neurons with delays up to 100 ms: the ring
-/// (1,000 slots) makes each checkpoint about 80 MB, long enough to write
-/// that a kill lands while its temporary file exists.
+/// (1,000 slots; its bitmap alone is 2.5 MB) makes each checkpoint about
+/// 6 MB, long enough to write that a kill lands while its temporary file
+/// exists.
 const LONG_DELAYS: &str = r#"
 [simulation]
 dt = 0.1

@@ -18,6 +18,7 @@ mod plastic;
 mod procedural;
 mod reliability;
 mod slurm;
+mod slurm_limit;
 mod submit;
 mod sweep;
 mod threads;

@@ -3,7 +3,9 @@
 //! directory, their own ports, stopped by PID when the test ends), submits
 //! with `brainsim submit` and follows the job with `scontrol` and `brainsim
 //! status`. Skipped, with the reason printed, only when the Slurm or munge
-//! binaries are not installed (`scripts/setup.sh` installs them).
+//! binaries are not installed (`scripts/setup.sh` installs them). The
+//! time-limit signal sent by Slurm itself, with a real requeue and resume:
+//! `slurm_limit.rs`.
 
 use super::submit::{tiny_config, wait_for_progress};
 use super::*;
@@ -106,7 +108,13 @@ impl LocalSlurm {
 
     /// Polls until job `id` is in a state that `done` accepts (at most
     /// `limit`); fails with the job's log and the daemons' logs otherwise.
-    fn wait_until(&self, id: &str, out: &Path, limit: Duration, done: fn(&str) -> bool) -> String {
+    pub(super) fn wait_until(
+        &self,
+        id: &str,
+        out: &Path,
+        limit: Duration,
+        done: fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
             let s = self.state(id);
@@ -123,6 +131,11 @@ impl LocalSlurm {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// The directory of its state and logs (`slurmctld.log`, ...).
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The tails of the daemons' logs, for failure messages.
@@ -200,7 +213,7 @@ fn status_json(cluster: &LocalSlurm, out: &Path) -> Value {
 }
 
 /// configs/brunel.toml with `t_stop` (ms) in `dir`.
-fn brunel_until(dir: &Path, t_stop: &str) -> PathBuf {
+pub(super) fn brunel_until(dir: &Path, t_stop: &str) -> PathBuf {
     let text = std::fs::read_to_string(repo("configs/brunel.toml")).unwrap();
     let cfg = dir.join("brunel.toml");
     std::fs::write(&cfg, set_key(&text, "t_stop", t_stop)).unwrap();
@@ -472,80 +485,5 @@ fn a_job_stopped_at_a_checkpoint_requeues_itself_and_resumes() {
     ] {
         assert!(log.contains(w), "`{w}` missing from the log:\n{log}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The whole cycle with the real brainsim: a two-rank job with checkpoints
-/// is sent its time-limit signal mid-run, stops at a checkpoint (exit 3),
-/// requeues itself, resumes on its next start and finishes; its spikes are
-/// those of a run never stopped.
-#[test]
-fn a_real_job_signalled_mid_run_requeues_resumes_and_matches_a_straight_run() {
-    let Some(cluster) = LocalSlurm::start("requeue-real") else {
-        return;
-    };
-    let dir = scratch("slurm-requeue-real-run");
-    let cfg = brunel_until(&dir, "3000.0");
-    let out = dir.join("out");
-    let res = cluster
-        .brainsim()
-        .args([
-            "submit",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .args(["--nodes", "1", "--ranks-per-node", "2", "--threads", "1"])
-        .args([
-            "--time",
-            "00:05:00",
-            "--launcher",
-            "mpirun",
-            "--checkpoint-every",
-            "500",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    let id = String::from_utf8(res.stdout).unwrap().trim().to_string();
-    wait_for_progress(&out, Duration::from_secs(120));
-    let sent = cluster
-        .cmd("scancel")
-        .args(["--signal=TERM", "--batch", &id])
-        .status();
-    assert!(sent.unwrap().success());
-    cluster.wait_until(&id, &out, Duration::from_secs(90), |s| s == "PENDING");
-    let stopped = RunMetadata::read(&out).unwrap();
-    assert_eq!(stopped.status, "interrupted");
-    assert!(stopped.t_valid_ms < 3000.0, "stopped before the end");
-    let now = cluster
-        .cmd("scontrol")
-        .args(["update", &format!("JobId={id}"), "StartTime=now"])
-        .status()
-        .unwrap();
-    assert!(now.success());
-    let state = cluster.wait_until(&id, &out, Duration::from_secs(120), ended);
-    let log = std::fs::read_to_string(out.join(format!("slurm-{id}.out"))).unwrap_or_default();
-    assert_eq!(state, "COMPLETED", "{}\n{log}", cluster.show(&id));
-    let meta = RunMetadata::read(&out).unwrap();
-    assert!(meta.is_finished(), "{log}");
-    assert_eq!(meta.segments.len(), 2, "{:?}", meta.segments);
-    assert_eq!(meta.segments[1].start_step, meta.segments[0].end_step);
-    let straight = dir.join("straight");
-    run_ok(&[
-        "run",
-        cfg.to_str().unwrap(),
-        "--out",
-        straight.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(
-        read_spikes(&straight) == read_spikes(&out),
-        "resumed job differs"
-    );
     let _ = std::fs::remove_dir_all(&dir);
 }

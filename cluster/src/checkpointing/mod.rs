@@ -7,10 +7,10 @@
 //! then removes all but the newest `keep`.
 //!
 //! The file is written by a background thread while the simulation goes
-//! on, at idle priority: the run waits only for the capture (and the
-//! gather). At most one
-//! write is under way: the next checkpoint, and the end of the run
-//! (`wait`), first wait for it, and report its error, if any. A crash
+//! on, at idle priority (`writer`): the run waits only for the capture (and
+//! the gather). At most one write is under way: the next checkpoint, and
+//! the end of the run (`wait`), first wait for it (at normal priority), and
+//! report its error, if any. A crash
 //! while it writes leaves the previous checkpoints as they were (io's
 //! atomic write).
 //!
@@ -21,10 +21,10 @@
 //! step are agreed), since it is collective.
 
 mod wire;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use brainsim_io::checkpoint::{self, CheckpointMeta, ChunkLabels, VarLabel};
@@ -33,6 +33,7 @@ use brainsim_sim::checkpoint::ChunkStates;
 use brainsim_sim::comm::Comm;
 use brainsim_sim::spec::NetworkSpec;
 use brainsim_sim::{layout, model, Network};
+use writer::Writer;
 
 /// Where a run writes its checkpoints, and when.
 pub struct Checkpointer {
@@ -51,7 +52,7 @@ pub struct Checkpointer {
     /// resumed run's; zero for a fresh one).
     base_spikes: BTreeMap<String, u64>,
     /// The write under way (rank 0): its thread returns its wall seconds.
-    writing: Option<JoinHandle<Result<f64, String>>>,
+    writing: Option<Writer>,
     /// What the writes cost so far.
     pub cost: WriteCost,
 }
@@ -68,20 +69,6 @@ pub struct WriteCost {
     pub background_seconds: f64,
     /// State bytes of the last one (`ChunkStates::bytes`, rank 0).
     pub state_bytes: u64,
-}
-
-/// Puts the calling thread in Linux's SCHED_IDLE class: the checkpoint
-/// writer then takes CPU only when the simulation's threads leave it idle,
-/// instead of preempting one of them (which would hold up every thread at
-/// the step's barrier). Best effort: on failure the thread keeps its class.
-fn idle_priority() {
-    // SAFETY: pthread_self() is always a valid handle to the calling
-    // thread, and `param` is a valid sched_param (priority 0, as SCHED_IDLE
-    // requires) that outlives the call.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_IDLE, &param);
-    }
 }
 
 /// The checkpoint directory of the output directory `out`.
@@ -157,14 +144,15 @@ impl Checkpointer {
         self.last_step == Some(step)
     }
 
-    /// Collective: starts writing the checkpoint of `net` at its step.
+    /// Collective: starts writing the checkpoint of `net` at its step (the
+    /// capture delivers its pending spikes, `Network::capture`).
     /// `spikes_written`: this rank's spikes in the spike output so far per
     /// recorded population (name order the same on every rank). Returns the
     /// names of the checkpoints on disk once the previous write is complete
     /// (rank 0; empty on the others).
     pub fn write(
         &mut self,
-        net: &Network,
+        net: &mut Network,
         spikes_written: &[(String, u64)],
         comm: &dyn Comm,
     ) -> Result<Vec<String>, String> {
@@ -199,8 +187,7 @@ impl Checkpointer {
         );
         let names = self.wait()?;
         let (dir, keep) = (self.dir.clone(), self.keep);
-        self.writing = Some(std::thread::spawn(move || {
-            idle_priority();
+        self.writing = Some(Writer::spawn(move || {
             let start = Instant::now();
             checkpoint::write(&dir, &states, &meta).map_err(|e| e.to_string())?;
             checkpoint::prune(&dir, keep).map_err(|e| e.to_string())?;
@@ -228,10 +215,7 @@ impl Checkpointer {
     /// of the checkpoints on disk, or the write's error.
     pub fn wait(&mut self) -> Result<Vec<String>, String> {
         if let Some(w) = self.writing.take() {
-            let done = w
-                .join()
-                .map_err(|_| "the checkpoint writer panicked".to_string())??;
-            self.cost.background_seconds += done;
+            self.cost.background_seconds += w.join()?;
         }
         Ok(self.on_disk())
     }

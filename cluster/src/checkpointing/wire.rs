@@ -2,11 +2,12 @@
 //! `Comm::gather_f64` carries to rank 0, and back. Per chunk: a header of
 //! twelve words (index, first gid, neurons, state variables, lanes, fixed
 //! scale, events and spikes as two 32-bit halves each, state length, ring
-//! length), the state, the ring. Every value is an integer below 2^53 or
+//! entries), the state, the ring's positions, its values (only the non-zero
+//! entries travel, as in the file). Every value is an integer below 2^53 or
 //! the f64 itself, so the round trip is exact; the step and the key travel
 //! once, with rank 0's own capture.
 
-use brainsim_sim::checkpoint::{ChunkState, ChunkStates};
+use brainsim_sim::checkpoint::{ChunkState, ChunkStates, RingEntries};
 
 const HEADER: usize = 12;
 
@@ -24,7 +25,7 @@ pub fn pack(states: &ChunkStates) -> Vec<f64> {
         states
             .chunks
             .iter()
-            .map(|c| HEADER + c.state.len() + c.ring.len())
+            .map(|c| HEADER + c.state.len() + 2 * c.ring.len())
             .sum(),
     );
     for c in &states.chunks {
@@ -45,7 +46,8 @@ pub fn pack(states: &ChunkStates) -> Vec<f64> {
             c.ring.len() as f64,
         ]);
         out.extend_from_slice(&c.state);
-        out.extend(c.ring.iter().map(|&r| f64::from(r)));
+        out.extend(c.ring.index.iter().map(|&i| f64::from(i)));
+        out.extend(c.ring.value.iter().map(|&v| f64::from(v)));
     }
     out
 }
@@ -61,8 +63,10 @@ pub fn unpack(words: &[f64]) -> Result<Vec<ChunkState>, String> {
             .ok_or("checkpoint words end inside a chunk header")?;
         let (n_state, n_ring) = (h[10] as usize, h[11] as usize);
         let body = words
-            .get(at + HEADER..at + HEADER + n_state + n_ring)
+            .get(at + HEADER..at + HEADER + n_state + 2 * n_ring)
             .ok_or("checkpoint words end inside a chunk")?;
+        let (state, ring) = body.split_at(n_state);
+        let (index, value) = ring.split_at(n_ring);
         chunks.push(ChunkState {
             index: h[0] as u64,
             first_gid: h[1] as u32,
@@ -72,10 +76,13 @@ pub fn unpack(words: &[f64]) -> Result<Vec<ChunkState>, String> {
             fixed_scale: h[5],
             events: whole(h[6], h[7]),
             spikes: whole(h[8], h[9]),
-            state: body[..n_state].to_vec(),
-            ring: body[n_state..].iter().map(|&r| r as i32).collect(),
+            state: state.to_vec(),
+            ring: RingEntries {
+                index: index.iter().map(|&i| i as u32).collect(),
+                value: value.iter().map(|&v| v as i32).collect(),
+            },
         });
-        at += HEADER + n_state + n_ring;
+        at += HEADER + n_state + 2 * n_ring;
     }
     Ok(chunks)
 }
@@ -94,9 +101,17 @@ mod tests {
             state: (0..2 * n).map(|i| f64::from(i) * -0.1 + 1e-300).collect(),
             lanes: 1,
             fixed_scale: 2f64.powi(17),
-            ring: (0..3 * n as i32)
-                .map(|i| i * 1_000_003 - i32::MAX / 2)
-                .collect(),
+            ring: RingEntries::of_dense(
+                &(0..3 * n as i32)
+                    .map(|i| {
+                        if i % 3 == 1 {
+                            0
+                        } else {
+                            i * 1_000_003 - i32::MAX / 2
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
             events: u64::MAX - index,
             spikes: (1u64 << 40) + index,
         }
@@ -119,10 +134,12 @@ mod tests {
             network: key.clone(),
             chunks: vec![chunk(0, 16), chunk(3, 4)],
         };
+        let mut extremes = chunk(1, 0);
+        extremes.ring.push(u64::from(u32::MAX), i32::MIN);
         let b = ChunkStates {
             step: 5,
             network: key,
-            chunks: vec![chunk(1, 0)],
+            chunks: vec![extremes],
         };
         let mut words = pack(&a);
         words.extend(pack(&b));

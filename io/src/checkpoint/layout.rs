@@ -8,7 +8,10 @@
 use brainsim_sim::checkpoint::ChunkStates;
 
 /// The format version this brainsim writes and the only one it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: the ring as its non-zero entries (`ring_mask`, `ring_value`,
+/// `ring_entries`) instead of the dense `ring` of version 1.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Root attribute `format`: says what the file is.
 pub(super) const FORMAT: &str = "brainsim checkpoint";
@@ -47,11 +50,18 @@ pub(super) mod chunk {
     pub(crate) const FIXED_SCALE: &str = "fixed_scale";
     pub(crate) const EVENTS: &str = "events";
     pub(crate) const SPIKES: &str = "spikes";
+    /// u64: the ring's non-zero entries (the length of the two datasets).
+    pub(crate) const RING_ENTRIES: &str = "ring_entries";
     /// Group of one f64 `[n_neurons]` dataset per state variable, in
     /// storage order (link creation order is tracked).
     pub(crate) const STATE: &str = "state";
-    /// i32 `[ring_horizon][lanes][n_neurons]`.
-    pub(crate) const RING: &str = "ring";
+    /// u8 `[ceil(ring_horizon x lanes x n_neurons / 8)]`: the bitmap of the
+    /// positions of the ring's non-zero entries in `[ring_horizon][lanes]
+    /// [n_neurons]` (`mask`).
+    pub(crate) const RING_MASK: &str = "ring_mask";
+    /// i32 `[ring_entries]`: the entries at those positions in position
+    /// order, none 0.
+    pub(crate) const RING_VALUE: &str = "ring_value";
     /// Attributes of a state variable's dataset.
     pub(crate) const UNITS: &str = "units";
     pub(crate) const RELATIVE_TO: &str = "relative_to";

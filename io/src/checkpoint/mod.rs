@@ -17,6 +17,7 @@ mod digest;
 mod dir;
 mod error;
 mod layout;
+mod mask;
 mod read;
 mod write;
 

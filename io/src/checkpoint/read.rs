@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use brainsim_sim::checkpoint::{ChunkState, ChunkStates, NetworkKey};
+use brainsim_sim::checkpoint::{ChunkState, ChunkStates, NetworkKey, RingEntries};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location};
 
@@ -19,6 +19,7 @@ use super::error::{CheckpointFileError, ErrorKind, ReadContext};
 use super::layout::{
     self, chunk, chunk_name, parse_chunk_name, root, CHUNKS, FORMAT, SPIKES_WRITTEN,
 };
+use super::mask::positions;
 use super::{CheckpointMeta, ChunkLabels, VarLabel, FORMAT_VERSION};
 use crate::sonata_spikes::{open_input_file, IoError};
 
@@ -207,7 +208,7 @@ impl Reader<'_> {
         }
         let mut out = (Vec::new(), Vec::new());
         for index in indexes {
-            let (state, labels) = self.chunk(&g, index, key.ring_horizon as usize)?;
+            let (state, labels) = self.chunk(&g, index, key.ring_horizon)?;
             out.0.push(state);
             out.1.push(labels);
         }
@@ -219,7 +220,7 @@ impl Reader<'_> {
         &mut self,
         chunks: &Group,
         index: u64,
-        horizon: usize,
+        horizon: u64,
     ) -> Result<(ChunkState, ChunkLabels)> {
         let g = self.group(chunks, &chunk_name(index))?;
         let population = self.text(&g, chunk::POPULATION)?;
@@ -231,7 +232,7 @@ impl Reader<'_> {
             state: Vec::new(),
             lanes: self.attr(&g, chunk::LANES)?,
             fixed_scale: self.attr(&g, chunk::FIXED_SCALE)?,
-            ring: Vec::new(),
+            ring: RingEntries::default(),
             events: self.attr(&g, chunk::EVENTS)?,
             spikes: self.attr(&g, chunk::SPIKES)?,
         };
@@ -247,8 +248,7 @@ impl Reader<'_> {
             variables.push(self.var_label(&d, name)?);
         }
         c.n_vars = variables.len() as u32;
-        let ring = self.dataset(&g, chunk::RING, &[horizon, c.lanes as usize, len])?;
-        c.ring = self.values(&ring)?;
+        c.ring = self.ring(&g, c.ring_len(horizon))?;
         Ok((
             c,
             ChunkLabels {
@@ -256,6 +256,35 @@ impl Reader<'_> {
                 variables,
             },
         ))
+    }
+
+    /// The non-zero ring entries of the chunk group `g`, checked to be
+    /// those of a ring of `len` entries.
+    fn ring(&self, g: &Group, len: u64) -> Result<RingEntries> {
+        let inconsistent = |what: String| {
+            let m = format!("{}: ring entries: {what}", g.name());
+            self.error(ErrorKind::Inconsistent, m)
+        };
+        let entries: u64 = self.attr(g, chunk::RING_ENTRIES)?;
+        if entries > len {
+            return Err(inconsistent(format!("{entries} of a ring of {len}")));
+        }
+        let mask = self.dataset(g, chunk::RING_MASK, &[len.div_ceil(8) as usize])?;
+        let value = self.dataset(g, chunk::RING_VALUE, &[entries as usize])?;
+        let ring = RingEntries {
+            index: positions(&self.values(&mask)?, len).map_err(inconsistent)?,
+            value: self.values(&value)?,
+        };
+        if ring.len() as u64 != entries {
+            let set = ring.len();
+            return Err(inconsistent(format!(
+                "{set} marked in {}, {entries} in {}",
+                chunk::RING_MASK,
+                chunk::RING_ENTRIES
+            )));
+        }
+        ring.check(len).map_err(inconsistent)?;
+        Ok(ring)
     }
 
     /// The label of the state variable `name`, whose dataset is `d`.

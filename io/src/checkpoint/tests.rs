@@ -12,14 +12,15 @@ mod size;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use brainsim_sim::checkpoint::{ChunkState, ChunkStates, NetworkKey};
+use brainsim_sim::checkpoint::{ChunkState, ChunkStates, NetworkKey, RingEntries};
 
 use super::*;
 pub(super) use crate::sonata_spikes::test_util::test_dir;
 
 /// A network of `pops` populations (sizes), cut in chunks of `chunk_size`,
 /// with `vars` state variables, `lanes` ring lanes and `horizon` ring slots
-/// — every value distinct and recognisable (`value`, `ring_value`).
+/// — every value distinct and recognisable (`value`, `ring_value`), one
+/// ring entry in `RING_EVERY` non-zero (`ring_position`).
 pub(super) fn states(
     step: u64,
     pops: &[u32],
@@ -46,7 +47,14 @@ pub(super) fn states(
                 state: (0..n).map(|i| value(index, i)).collect(),
                 lanes,
                 fixed_scale: 2f64.powi(20 + p as i32),
-                ring: (0..ring_len).map(|i| ring_value(index, i)).collect(),
+                ring: RingEntries::of_dense(
+                    &(0..ring_len)
+                        .map(|i| match ring_position(index, i) {
+                            true => ring_value(index, i),
+                            false => 0,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
                 events: 1_000_000 + index,
                 spikes: 1000 + index,
             });
@@ -109,9 +117,21 @@ pub(super) fn value(index: u64, i: usize) -> f64 {
     }
 }
 
-/// Ring value `i` of chunk `index`.
+/// One ring entry in this many is non-zero.
+pub(super) const RING_EVERY: usize = 5;
+
+/// Is ring entry `i` of chunk `index` non-zero? One in `RING_EVERY`, at
+/// positions that differ between neighbouring chunks.
+pub(super) fn ring_position(index: u64, i: usize) -> bool {
+    (i + index as usize) % RING_EVERY == 0
+}
+
+/// Ring value `i` of chunk `index` (where `ring_position`; never 0).
 pub(super) fn ring_value(index: u64, i: usize) -> i32 {
-    (index as i32).wrapping_mul(1_000_003) ^ (i as i32).wrapping_mul(-7919)
+    match (index as i32).wrapping_mul(1_000_003) ^ (i as i32).wrapping_mul(-7919) {
+        0 => 1,
+        v => v,
+    }
 }
 
 /// Asserts `a` and `b` equal field by field, floats by bits.
@@ -194,10 +214,17 @@ fn incomplete_or_mislabelled_states_are_not_written() {
     labels.chunks.pop();
     let mut names = m.clone();
     names.chunks[0].variables[1].name = "V_m".into();
+    let mut ring = s.clone();
+    ring.chunks[2].ring.push(48, 5); // 8 neurons x 3 slots: 24 entries
     for (s, m, what) in [
         (&part, &m, "lacks chunks [1]"),
         (&s, &labels, "2 chunk labels for 3 chunks"),
         (&s, &names, "variable names"),
+        (
+            &ring,
+            &m,
+            "chunk 2: ring entries: position 48 beyond the ring's 24 entries",
+        ),
     ] {
         let err = write(&dir, s, m).unwrap_err().to_string();
         assert!(err.contains(what), "{err}");

@@ -21,6 +21,7 @@ use ndarray::{ArrayView, IxDyn};
 use super::digest::Digest;
 use super::dir::{file_name, tmp_name};
 use super::layout::{chunk, chunk_name, chunk_rows, root, CHUNKS, FORMAT, SPIKES_WRITTEN};
+use super::mask::bitmap;
 use super::{CheckpointMeta, ChunkLabels, FORMAT_VERSION};
 use crate::sonata_spikes::{set_cloexec, write_scalar_attr, write_str_attr, H5Context, IoError};
 
@@ -75,11 +76,14 @@ fn check_input(path: &Path, states: &ChunkStates, meta: &CheckpointMeta) -> Resu
             states.chunks.len()
         ));
     }
-    let horizon = states.network.ring_horizon as usize;
+    let horizon = states.network.ring_horizon;
     for (c, labels) in states.chunks.iter().zip(&meta.chunks) {
         let (len, vars) = (c.len as usize, c.n_vars as usize);
-        if c.state.len() != vars * len || c.ring.len() != horizon * c.lanes as usize * len {
+        if c.state.len() != vars * len {
             return bad(format!("chunk {}: arrays of the wrong length", c.index));
+        }
+        if let Err(e) = c.ring.check(c.ring_len(horizon)) {
+            return bad(format!("chunk {}: ring entries: {e}", c.index));
         }
         let names: Vec<&str> = labels.variables.iter().map(|v| v.name.as_str()).collect();
         if names.len() != vars {
@@ -124,8 +128,8 @@ fn write_tmp(tmp: &Path, states: &ChunkStates, meta: &CheckpointMeta) -> Result<
     let chunks = file
         .create_group(CHUNKS)
         .ctx(tmp, "creating group /chunks")?;
-    let horizon = states.network.ring_horizon as usize;
     for (c, labels) in states.chunks.iter().zip(&meta.chunks) {
+        let horizon = states.network.ring_horizon;
         write_chunk(&chunks, tmp, c, labels, horizon, &mut text)?;
     }
     write_scalar_attr(&file, root::TEXT_DIGEST, &text.value(), tmp)?;
@@ -176,13 +180,14 @@ fn write_root(
     write_scalar_attr(file, root::CONFIG_HASH, &meta.config_hash, path)
 }
 
-/// One chunk's group: its counters and labels, its state variables, its ring.
+/// One chunk's group: its counters and labels, its state variables, its
+/// ring's non-zero entries (of `horizon` slots).
 fn write_chunk(
     chunks: &Group,
     path: &Path,
     c: &ChunkState,
     labels: &ChunkLabels,
-    horizon: usize,
+    horizon: u64,
     text: &mut Digest,
 ) -> Result<(), IoError> {
     let g = chunks
@@ -195,6 +200,7 @@ fn write_chunk(
     write_scalar_attr(&g, chunk::FIXED_SCALE, &c.fixed_scale, path)?;
     write_scalar_attr(&g, chunk::EVENTS, &c.events, path)?;
     write_scalar_attr(&g, chunk::SPIKES, &c.spikes, path)?;
+    write_scalar_attr(&g, chunk::RING_ENTRIES, &(c.ring.len() as u64), path)?;
     let state = g
         .create_group_builder()
         .with_gcpl(|p| p.link_creation_order(LinkCreationOrder::Indexed))
@@ -209,13 +215,10 @@ fn write_chunk(
             text_attr(&d, chunk::RELATIVE_TO, param, path, text)?;
         }
     }
-    dataset(
-        &g,
-        chunk::RING,
-        &c.ring,
-        &[horizon, c.lanes as usize, len],
-        path,
-    )?;
+    let mask = bitmap(&c.ring.index, c.ring_len(horizon));
+    dataset(&g, chunk::RING_MASK, &mask, &[mask.len()], path)?;
+    let entries = c.ring.len();
+    dataset(&g, chunk::RING_VALUE, &c.ring.value, &[entries], path)?;
     Ok(())
 }
 

@@ -12,25 +12,35 @@
 //! last interval (at most `local_steps` long, every delay >= it), a remote
 //! one in the last epoch (every rank-crossing delay >= it). So delivering
 //! `pending` at the boundary is what the next interval would do first, and a
-//! capture does it into a copy of each ring: its rings then hold every
-//! spike before the step and no spike is in flight. That state does not
-//! depend on the local interval, the epoch or which spikes were remote,
-//! i.e. on the layout; the restored network starts with nothing pending.
+//! capture does it (into the rings themselves, then nothing is pending; with
+//! plastic synapses into copies, leaving the network as it was): the rings
+//! then hold every spike before the step and no spike is in flight. That
+//! state does not depend on the local interval, the epoch or which spikes
+//! were remote, i.e. on the layout; the restored network starts with
+//! nothing pending.
 
 use super::Network;
 use crate::checkpoint::{CheckpointError, ChunkState, ChunkStates, NetworkKey};
 use crate::chunk::Chunk;
 use crate::exchange::Spike;
-use crate::ring::{set_slots_ahead, slots_ahead};
+use crate::ring::{entries_ahead, set_entries_ahead};
 use crate::spec::NetworkSpec;
 
 impl Network {
     /// The dynamic state of this rank's chunks at `self.step`, with the
-    /// spikes still pending delivered into (copies of) the rings. Call it
-    /// between two `run_epoch`s; the network is not changed. The chunks are
-    /// captured in parallel (rayon), each by one thread.
-    pub fn capture(&self) -> ChunkStates {
+    /// spikes still pending delivered into the rings. Call it between two
+    /// `run_epoch`s. The pending spikes are delivered now instead of at the
+    /// start of the next interval — the same sums, so the run goes on as it
+    /// would have, and the capture copies no ring — except with plastic
+    /// synapses (whose delivery must not be repeated and whose state a
+    /// checkpoint does not hold): then into copies, and the network is not
+    /// changed. The chunks are captured in parallel (rayon), each by one
+    /// thread.
+    pub fn capture(&mut self) -> ChunkStates {
         use rayon::prelude::*;
+        if self.chunks.iter().all(|c| c.plastic.is_empty()) {
+            self.deliver_pending();
+        }
         let rings = self.rings.views();
         let chunks = self
             .chunks
@@ -79,7 +89,7 @@ impl Network {
             .iter()
             .map(|c| chunk_state(&self.spec, c, states))
             .collect::<Result<Vec<_>, _>>()?;
-        let step = states.step;
+        let (step, horizon) = (states.step, states.network.ring_horizon);
         let stride = |c: &Chunk| c.n_lanes() * c.info.len as usize;
         for ((c, ring), st) in self.chunks.iter_mut().zip(self.rings.rings()).zip(mine) {
             let n = c.info.len as usize;
@@ -87,7 +97,7 @@ impl Network {
             for (k, &raw) in st.state.iter().enumerate() {
                 model.restore(k / n, k % n, raw);
             }
-            set_slots_ahead(ring, stride(c), step, &st.ring);
+            set_entries_ahead(ring, stride(c), step, horizon, &st.ring);
             c.events = st.events;
             c.spikes = st.spikes;
             c.inputs.restart_at(step);
@@ -99,6 +109,19 @@ impl Network {
         self.step = step;
         Ok(())
     }
+
+    /// Delivers the pending spikes into the rings, as the next interval
+    /// would first do (`run_intervals`), and forgets them.
+    fn deliver_pending(&mut self) {
+        use rayon::prelude::*;
+        self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
+        let pending = &self.pending;
+        self.chunks
+            .par_iter_mut()
+            .zip(self.rings.rings().into_par_iter())
+            .for_each(|(c, ring)| c.deliver(pending, ring));
+        self.pending.clear();
+    }
 }
 
 /// Every state variable of a model: what a checkpoint saves of a neuron.
@@ -107,8 +130,9 @@ fn n_vars(spec: &NetworkSpec, c: &Chunk) -> usize {
     crate::model::lookup(model).map_or(0, |m| m.state.len())
 }
 
-/// Chunk `c`'s state at `step`: `pending` delivered into a copy of its
-/// `ring`, which is then saved relative to the step (`horizon` slots).
+/// Chunk `c`'s state at `step`: `pending` (if any) delivered into a copy of
+/// its `ring`, whose non-zero entries are then saved relative to the step
+/// (`horizon` slots).
 fn capture_chunk(
     spec: &NetworkSpec,
     c: &Chunk,
@@ -118,14 +142,22 @@ fn capture_chunk(
     horizon: u64,
 ) -> ChunkState {
     let n = c.info.len as usize;
-    let mut ring = ring.to_vec();
-    let flushed = c.deliver_with(pending, &mut ring, &mut Vec::new());
-    let ahead = slots_ahead(&ring, c.n_lanes() * n, step, horizon);
+    let (ring, flushed) = if pending.is_empty() {
+        (std::borrow::Cow::Borrowed(ring), 0)
+    } else {
+        let mut copy = ring.to_vec();
+        let flushed = c.deliver_with(pending, &mut copy, &mut Vec::new());
+        (std::borrow::Cow::Owned(copy), flushed)
+    };
+    let ahead = entries_ahead(&ring, c.n_lanes() * n, step, horizon);
     let nonzero = |r: &[i32]| r.iter().filter(|&&x| x != 0).count();
-    debug_assert_eq!(nonzero(&ring), nonzero(&ahead), "events beyond the horizon");
+    debug_assert_eq!(nonzero(&ring), ahead.len(), "events beyond the horizon");
     let vars = n_vars(spec, c);
     let model = c.model();
-    let state = (0..vars * n).map(|k| model.raw(k / n, k % n)).collect();
+    let mut state = Vec::with_capacity(vars * n);
+    for var in 0..vars {
+        state.extend((0..n).map(|i| model.raw(var, i)));
+    }
     ChunkState {
         index: c.info.index as u64,
         first_gid: c.info.first_gid,
@@ -188,12 +220,8 @@ fn chunk_state<'a>(
             st.fixed_scale, c.synapses.fixed_scale
         ));
     }
-    let want = states.network.ring_horizon as usize * lanes * n;
-    if st.ring.len() != want {
-        return refuse(format!(
-            "{} ring entries in the checkpoint, {want} expected",
-            st.ring.len()
-        ));
+    if let Err(e) = st.ring.check(st.ring_len(states.network.ring_horizon)) {
+        return refuse(format!("ring entries in the checkpoint: {e}"));
     }
     Ok(st)
 }

@@ -64,17 +64,91 @@ fn a_flipped_byte_in_a_state_dataset_fails_its_checksum() {
     );
 }
 
+/// The positions of chunk 4's non-zero ring entries.
+fn ring_positions_of_chunk_4() -> Vec<usize> {
+    (0..).filter(|&i| ring_position(4, i)).take(20).collect()
+}
+
 #[test]
 fn a_flipped_byte_in_a_ring_fails_its_checksum() {
     let path = good("ckpt-flip-ring");
-    let needle: Vec<u8> = (40..43)
-        .flat_map(|i| ring_value(4, i).to_le_bytes())
+    let needle: Vec<u8> = ring_positions_of_chunk_4()[8..11]
+        .iter()
+        .flat_map(|&i| ring_value(4, i).to_le_bytes())
         .collect();
     flip(&path, &needle);
     refused(
         &path,
         ErrorKind::Corrupt,
-        "checksum mismatch in dataset /chunks/000004/ring",
+        "checksum mismatch in dataset /chunks/000004/ring_value",
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_a_ring_bitmap_fails_its_checksum() {
+    let path = good("ckpt-flip-ring-mask");
+    let positions: Vec<u32> = (0..140)
+        .filter(|&i| ring_position(4, i))
+        .map(|i| i as u32)
+        .collect();
+    flip(&path, &crate::checkpoint::mask::bitmap(&positions, 140));
+    refused(
+        &path,
+        ErrorKind::Corrupt,
+        "checksum mismatch in dataset /chunks/000004/ring_mask",
+    );
+}
+
+/// Replaces dataset `name` of chunk `chunk` with `f` of its values
+/// (checksummed all the same, as a writer with a bug would make it).
+fn rewrite<T: hdf5::H5Type>(path: &Path, chunk: &str, name: &str, f: impl FnOnce(&mut Vec<T>)) {
+    edit(path, |file| {
+        let at = format!("chunks/{chunk}/{name}");
+        let mut values: Vec<T> = file.dataset(&at).unwrap().read_raw().unwrap();
+        f(&mut values);
+        file.unlink(&at).unwrap();
+        let g = file.group(&format!("chunks/{chunk}")).unwrap();
+        let d = g.new_dataset_builder().with_data(&values[..]);
+        d.chunk(values.len()).fletcher32().create(name).unwrap();
+    });
+}
+
+/// Ring entries that are not those of a ring are refused, naming the chunk:
+/// a bitmap of the wrong length (chunk 1: 160 entries, 20 bytes), a bit set
+/// past the ring's end (chunk 4: 140 entries, 18 bytes), more bits than
+/// values, a value 0.
+#[test]
+fn ring_entries_that_are_no_ring_are_refused() {
+    let path = good("ckpt-ring-length");
+    let (s, _) = states(300, &[40, 30], 16, 3, 2, 5);
+    let entries = s.chunks[1].ring.len();
+    assert_eq!((s.chunks[1].ring_len(5), entries), (160, 32));
+    rewrite::<u8>(&path, "000001", "ring_mask", |m| m.push(1));
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "dataset /chunks/000001/ring_mask has shape [21], expected [20]",
+    );
+    let path = good("ckpt-ring-beyond");
+    rewrite::<u8>(&path, "000004", "ring_mask", |m| m[17] |= 0x80);
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000004: ring entries: bit 143 set, beyond the ring's 140 entries",
+    );
+    let path = good("ckpt-ring-count");
+    rewrite::<u8>(&path, "000001", "ring_mask", |m| m[0] |= 0x80);
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000001: ring entries: 33 marked in ring_mask, 32 in ring_entries",
+    );
+    let path = good("ckpt-ring-zero");
+    rewrite::<i32>(&path, "000001", "ring_value", |v| v[3] = 0);
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000001: ring entries: a zero entry at position 19",
     );
 }
 
@@ -96,30 +170,34 @@ fn a_flipped_byte_in_the_config_text_fails_the_string_digest() {
     );
 }
 
+/// Another version, older (1: the dense ring) or newer, is refused.
 #[test]
 fn another_format_version_is_refused() {
-    let path = good("ckpt-version");
-    edit(&path, |f| {
-        f.attr(root::FORMAT_VERSION)
-            .unwrap()
-            .write_scalar(&99u32)
-            .unwrap()
-    });
-    refused(
-        &path,
-        ErrorKind::UnsupportedFormat,
-        "unsupported format version 99 (this brainsim reads version 1)",
-    );
+    assert_eq!(FORMAT_VERSION, 2);
+    for version in [1u32, 99] {
+        let path = good(&format!("ckpt-version-{version}"));
+        edit(&path, |f| {
+            f.attr(root::FORMAT_VERSION)
+                .unwrap()
+                .write_scalar(&version)
+                .unwrap()
+        });
+        refused(
+            &path,
+            ErrorKind::UnsupportedFormat,
+            &format!("unsupported format version {version} (this brainsim reads version 2)"),
+        );
+    }
 }
 
 #[test]
 fn a_missing_dataset_is_named() {
     let path = good("ckpt-no-ring");
-    edit(&path, |f| f.unlink("chunks/000001/ring").unwrap());
+    edit(&path, |f| f.unlink("chunks/000001/ring_value").unwrap());
     refused(
         &path,
         ErrorKind::MissingData,
-        "missing dataset /chunks/000001/ring",
+        "missing dataset /chunks/000001/ring_value",
     );
 }
 
