@@ -58,7 +58,10 @@ SlurmUser=$user
 SlurmdUser=$user
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/munge.sock
+# cred_expire: how long a requeued job waits before it may start again
+# (default 120 s); starting it earlier by hand fails with "Job credential
+# revoked", so the tests let Slurm start it after these 10 s.
+AuthInfo=socket=$dir/munge.sock,cred_expire=10
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none

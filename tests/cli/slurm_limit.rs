@@ -17,7 +17,9 @@
 //! handlers are in place; the run is made long enough (calibrated on this
 //! machine, and slowed down by the straight run it shares the cores with)
 //! that the warning lands mid-run; before the requeued job starts again, its
-//! limit is set back to 5 minutes, or its next start would be warned at once.
+//! limit is set back to 5 minutes, or its next start would be warned at once;
+//! Slurm starts it by itself once its first credential expires (10 s,
+//! `cred_expire` in scripts/slurm_local.sh).
 
 use super::mpi::{args, mpirun};
 use super::slurm::{brunel_until, ended, LocalSlurm};
@@ -148,10 +150,16 @@ fn a_job_signalled_by_slurm_before_its_time_limit_requeues_resumes_and_matches_a
         show.contains("Restarts=1") && show.contains("TimeLimit=00:02:00"),
         "{show}"
     );
-    update(&cluster, &id, &["TimeLimit=5", "StartTime=now"]);
+    update(&cluster, &id, &["TimeLimit=5"]);
     let state = cluster.wait_until(&id, &out, Duration::from_secs(180), ended);
     let log = std::fs::read_to_string(out.join(format!("slurm-{id}.out"))).unwrap_or_default();
-    assert_eq!(state, "COMPLETED", "{}\n{log}", cluster.show(&id));
+    assert_eq!(
+        state,
+        "COMPLETED",
+        "{}\n{log}{}",
+        cluster.show(&id),
+        cluster.logs()
+    );
     for w in [
         "asking the ranks to stop (USR1)",
         "requeueing job",
