@@ -26,6 +26,9 @@ pub enum Purpose {
     /// NEF ensemble parameters: encoders, rates, intercepts, eval points,
     /// initial voltages (per ensemble; `nef::ensemble`).
     Nef = 6,
+    /// NEF nodes' white noise (per node; entity and sub = the step's low
+    /// and high words; `nef::node`).
+    NefNoise = 7,
 }
 
 /// Stream id from a purpose and an object index (projection, device, population).

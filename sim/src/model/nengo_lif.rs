@@ -61,6 +61,19 @@ pub struct NengoLifConsts {
     min_voltage: f64,
 }
 
+impl NengoLifConsts {
+    /// The constants for a step of `dt`, `tau_rc` and `tau_ref`, all in
+    /// seconds already (the NEF runner's units), and `min_voltage`.
+    pub fn in_seconds(dt: f64, tau_rc: f64, tau_ref: f64, min_voltage: f64) -> Self {
+        Self {
+            dt,
+            tau_rc,
+            tau_ref,
+            min_voltage,
+        }
+    }
+}
+
 /// The time `ms` (milliseconds) in seconds, as the double one gets by
 /// writing its decimal digits with the point moved three places (what a
 /// Nengo user writes for the same time): 1.0 -> 0.001, 0.1 -> 0.0001.

@@ -11,13 +11,23 @@
 
 pub mod dists;
 pub mod ensemble;
+pub mod function;
 pub mod lif_rate;
+pub mod net;
+pub mod node;
+pub mod run;
 pub mod solver;
+pub mod synapse;
 
 pub use dists::{Hypersphere, Scalar};
 pub use ensemble::{default_n_eval_points, Ensemble, EnsembleParams};
+pub use function::Function;
 pub use lif_rate::LifRate;
+pub use net::{Built, ConnectionSpec, NetSpec, Post, Pre, ProbeOf, ProbeSpec, Transform};
+pub use node::NodeOutput;
+pub use run::NefSim;
 pub use solver::{decoders, targets, LstsqL2};
+pub use synapse::Lowpass;
 
 /// Why an ensemble or its decoders cannot be built.
 #[derive(Clone, Debug, PartialEq)]
