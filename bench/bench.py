@@ -5,7 +5,10 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
 < 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
-                 [--skip-checkpoints] [--skip-procedural] [--spaun-ms MS]
+                 [--skip-checkpoints] [--skip-procedural] [--skip-nef] [--spaun-ms MS]
+
+NEF (bench/nef.py): a 512-D ensemble array (25,600 neurons) built and run in
+brainsim's NEF run-time against Nengo 4.1's reference simulator, in pairs.
 
 Procedural connectivity (bench/procedural.py): Brunel procedural vs stored
 (paired, median ratio), the largest network of Spaun modules that fits
@@ -25,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import procedural  # noqa: E402
+import nef  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "target" / "release" / "brainsim"
@@ -123,6 +127,7 @@ def main():
     ap.add_argument("--skip-layouts", action="store_true", help="skip the 1x1/1x2/2x1 MPI comparison")
     ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("--skip-procedural", action="store_true")
+    ap.add_argument("--skip-nef", action="store_true", help="skip the NEF ensemble array against Nengo")
     ap.add_argument("--spaun-ms", type=float, default=20.0, help="biological time of the Spaun-scale run")
     a = ap.parse_args()
 
@@ -163,6 +168,8 @@ def main():
     print(f"partition spaun_scale (6.6M neurons, 2e10 synapses) onto 1024 ranks: {secs:.2f} s, "
           f"peak RSS {gib:.3f} GiB (target <= 10 s, < 2 GiB: {ok})")
 
+    if not a.skip_nef:
+        nef.array(max(1, min(a.runs, 3)))
     if not a.skip_procedural:
         procedural.brunel(BIN, ROOT, a.threads, max(1, min(a.runs, 3)))
         procedural.largest(BIN, ROOT)

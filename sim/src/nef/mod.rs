@@ -18,6 +18,7 @@ pub mod node;
 pub mod run;
 pub mod solver;
 pub mod synapse;
+pub mod wiring;
 
 pub use dists::{Hypersphere, Scalar};
 pub use ensemble::{default_n_eval_points, Ensemble, EnsembleParams};

@@ -15,6 +15,7 @@ use super::node::NodeOutput;
 use super::synapse::Lowpass;
 use super::{decoders, targets, Ensemble, EnsembleParams, LstsqL2, NefError};
 use nalgebra::DMatrix;
+use std::ops::Range;
 
 /// Where a connection starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,6 +59,9 @@ pub struct ConnectionSpec {
     pub pre: Pre,
     /// Target.
     pub post: Post,
+    /// Nengo's `pre_slice` for nodes and ensembles: only these of the
+    /// source's values (before the function); `None`: all.
+    pub pre_slice: Option<Range<usize>>,
     /// For `Pre::Ensemble`: what is decoded (else ignored).
     pub function: Function,
     /// Applied after the function.
@@ -75,6 +79,7 @@ impl ConnectionSpec {
         Self {
             pre,
             post,
+            pre_slice: None,
             function: Function::Identity,
             transform: Transform::Scalar(1.0),
             synapse: Some(0.005),
@@ -135,8 +140,11 @@ pub struct BuiltConnection {
     pub pre: Pre,
     /// Target.
     pub post: Post,
-    /// Column j: what one unit of source output j adds to the target.
+    /// Column j: what one unit of source output j adds to the target
+    /// (for a node: of its output `pre_slice.start + j`).
     pub weights: DMatrix<f64>,
+    /// The node outputs read (all of them unless sliced).
+    pub pre_slice: Range<usize>,
     /// The filter, if any.
     pub filter: Option<Lowpass>,
 }
@@ -154,13 +162,27 @@ pub struct Built {
 }
 
 impl NetSpec {
-    /// Size of a source's output.
-    fn pre_size(&self, pre: Pre, function: &Function) -> Result<usize, NefError> {
-        Ok(match pre {
+    /// Size of a source's output, and the range of it that is read.
+    fn pre_size(&self, c: &ConnectionSpec) -> Result<(usize, Range<usize>), NefError> {
+        let full = match c.pre {
             Pre::Node(k) => self.nodes[k].1.dimensions()?,
-            Pre::Ensemble(e) => function.size_out(self.ensembles[e].1.dimensions)?,
+            Pre::Ensemble(e) => self.ensembles[e].1.dimensions,
             Pre::Neurons(e) => self.ensembles[e].1.n_neurons,
-        })
+        };
+        let slice = c.pre_slice.clone().unwrap_or(0..full);
+        if slice.is_empty()
+            || slice.end > full
+            || matches!(c.pre, Pre::Neurons(_)) && slice != (0..full)
+        {
+            return Err(NefError::new(format!(
+                "pre_slice {slice:?} of a source of {full} values (neurons are not sliced)"
+            )));
+        }
+        let mid = match c.pre {
+            Pre::Ensemble(_) => c.function.size_out(slice.len())?,
+            _ => slice.len(),
+        };
+        Ok((mid, slice))
     }
 
     /// Size of a target's input (`None` for a probe: whatever comes).
@@ -238,7 +260,7 @@ impl NetSpec {
         c: &ConnectionSpec,
         ensembles: &[Ensemble],
     ) -> Result<BuiltConnection, NefError> {
-        let mid = self.pre_size(c.pre, &c.function)?;
+        let (mid, slice) = self.pre_size(c)?;
         let transform = match &c.transform {
             Transform::Scalar(s) => DMatrix::identity(mid, mid) * *s,
             Transform::Matrix(m) => m.clone(),
@@ -273,7 +295,10 @@ impl NetSpec {
                         let a = ens.activities(neuron, points);
                         c.solver.solve(&a, values)?
                     }
-                    f => decoders(ens, neuron, &targets(ens, mid, |x| f.eval(x))?, &c.solver)?,
+                    f => {
+                        let y = targets(ens, mid, |x| f.eval(&x[slice.clone()]))?;
+                        decoders(ens, neuron, &y, &c.solver)?
+                    }
                 };
                 transform * d.transpose()
             }
@@ -288,6 +313,7 @@ impl NetSpec {
             pre: c.pre,
             post: c.post,
             weights,
+            pre_slice: slice,
             filter,
         })
     }

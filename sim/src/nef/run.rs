@@ -15,8 +15,9 @@
 //! the partials (`size_out` values per connection and chunk: the graded
 //! coupling) are gathered before the ordered sum (`sim/DESIGN.md`, "NEF").
 
-use super::net::{Built, Post, Pre, ProbeOf};
+use super::net::{Built, BuiltConnection, Post, Pre, ProbeOf};
 use super::synapse::Lowpass;
+use super::wiring::Wiring;
 use crate::model::dynamics::Dynamics;
 use crate::model::nengo_lif::{NengoLif, NengoLifConsts, BIAS, VOLTAGE};
 use rayon::prelude::*;
@@ -47,13 +48,15 @@ pub struct NefSim<'a> {
     spiked: Vec<bool>,
     starts: Vec<usize>,
     chunks: Vec<Chunk>,
+    wiring: Wiring,
     node_out: Vec<Vec<f64>>,
     /// Each connection's filtered (or last) value.
     conn_x: Vec<Vec<f64>>,
     /// Each `ProbeOf::Connection` probe's own filter state.
     probe_x: Vec<Vec<f64>>,
-    /// Each probe's rows, one per step.
-    pub records: Vec<Vec<Vec<f64>>>,
+    /// Each probe's rows, one per step, flat (`widths[k]` values a row).
+    records: Vec<Vec<f64>>,
+    widths: Vec<usize>,
 }
 
 impl<'a> NefSim<'a> {
@@ -61,6 +64,7 @@ impl<'a> NefSim<'a> {
     pub fn new(net: &'a Built) -> Self {
         let spec = &net.spec;
         let (mut state, mut starts, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+        let mut per_ens = Vec::new();
         let mut consts = Vec::new();
         let mut spike_out = Vec::new();
         let mut encoders = Vec::new();
@@ -84,6 +88,7 @@ impl<'a> NefSim<'a> {
                 state.push(s);
             }
             let mut k = start;
+            per_ens.push(ens.n_neurons().div_ceil(CHUNK));
             while k < state.len() {
                 let end = (k + CHUNK).min(state.len());
                 chunks.push(Chunk {
@@ -114,6 +119,7 @@ impl<'a> NefSim<'a> {
             state,
             starts,
             chunks,
+            wiring: Wiring::new(net, &per_ens),
             node_out,
             conn_x,
             probe_x: spec
@@ -122,6 +128,18 @@ impl<'a> NefSim<'a> {
                 .map(|p| match p.of {
                     ProbeOf::Connection(c) => vec![0.0; net.connections[c].weights.nrows()],
                     _ => Vec::new(),
+                })
+                .collect(),
+            widths: spec
+                .probes
+                .iter()
+                .map(|p| match p.of {
+                    ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => net.ensembles[e].n_neurons(),
+                    ProbeOf::Connection(c) => net.connections[c].weights.nrows(),
+                    ProbeOf::Decoded(e) => spec.ensembles[e].1.dimensions,
+                    ProbeOf::Node(n) => {
+                        spec.nodes[n].1.dimensions().expect("built nodes are valid")
+                    }
                 })
                 .collect(),
             records: vec![Vec::new(); spec.probes.len()],
@@ -168,8 +186,8 @@ impl<'a> NefSim<'a> {
             let now;
             let value: &[f64] = match (conn.filter, conn.pre) {
                 (None, Pre::Node(k)) => {
-                    now = &conn.weights * nalgebra::DVector::from_column_slice(&self.node_out[k]);
-                    now.as_slice()
+                    now = node_weighted(conn, &self.node_out[k]);
+                    &now
                 }
                 _ => &self.conn_x[c],
             };
@@ -194,6 +212,7 @@ impl<'a> NefSim<'a> {
     ) -> Vec<Vec<Vec<f64>>> {
         let net = self.net;
         let (consts, enc, out) = (&self.consts, &self.encoders, &self.spike_out);
+        let wiring = &self.wiring;
         let mut slices = Vec::with_capacity(self.chunks.len());
         let (mut state, mut spiked) = (&mut self.state[..], &mut self.spiked[..]);
         for ch in &self.chunks {
@@ -218,7 +237,7 @@ impl<'a> NefSim<'a> {
                     }
                     *fl = NengoLif::step::<false>(&consts[e], st, &[x], 0.0) > 0;
                 }
-                chunk_partials(net, ch, f, out[e])
+                chunk_partials(net, &wiring.outgoing[e], ch, f, out[e])
             })
             .collect()
     }
@@ -228,17 +247,14 @@ impl<'a> NefSim<'a> {
     fn update_connections(&mut self, partials: &[Vec<Vec<f64>>]) {
         for (c, conn) in self.net.connections.iter().enumerate() {
             let weighted: Vec<f64> = match conn.pre {
-                Pre::Node(k) => {
-                    let v = &conn.weights * nalgebra::DVector::from_column_slice(&self.node_out[k]);
-                    v.as_slice().to_vec()
-                }
+                Pre::Node(k) => node_weighted(conn, &self.node_out[k]),
                 Pre::Ensemble(e) | Pre::Neurons(e) => {
+                    let slot =
+                        self.wiring.slot[c].expect("a connection from an ensemble has a slot");
                     let mut sum = vec![0.0; conn.weights.nrows()];
-                    for (ch, p) in self.chunks.iter().zip(partials) {
-                        if ch.ens == e {
-                            for (s, v) in sum.iter_mut().zip(&p[c]) {
-                                *s += v;
-                            }
+                    for p in &partials[self.wiring.chunks_of[e].clone()] {
+                        for (s, v) in sum.iter_mut().zip(&p[slot]) {
+                            *s += v;
                         }
                     }
                     sum
@@ -258,79 +274,101 @@ impl<'a> NefSim<'a> {
     /// output as its readers see it this step (also before the update).
     fn record_filtered(&mut self) {
         for (k, p) in self.net.spec.probes.iter().enumerate() {
-            if p.synapse.is_none() {
-                continue;
-            }
-            let row = match p.of {
-                ProbeOf::Decoded(_) | ProbeOf::Node(_) => self.conn_x[self.probe_conn(k)].clone(),
-                ProbeOf::Connection(c) => {
-                    let row = self.probe_x[k].clone();
-                    let tau = p.synapse.expect("filtered");
-                    Lowpass::new(tau, self.net.spec.dt).step(&mut self.probe_x[k], &self.conn_x[c]);
-                    row
+            let Some(tau) = p.synapse else { continue };
+            let rec = &mut self.records[k];
+            match p.of {
+                ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
+                    rec.extend_from_slice(&self.conn_x[self.wiring.probe_conn[k].expect("fed")])
                 }
-                ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => continue,
-            };
-            self.records[k].push(row);
+                ProbeOf::Connection(c) => {
+                    rec.extend_from_slice(&self.probe_x[k]);
+                    Lowpass::new(tau, self.net.spec.dt).step(&mut self.probe_x[k], &self.conn_x[c]);
+                }
+                ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => {}
+            }
         }
     }
 
     /// Records every probe without a synapse: this step's values.
     fn record_unfiltered(&mut self) {
         for (k, p) in self.net.spec.probes.iter().enumerate() {
-            let row = match p.of {
-                _ if p.synapse.is_some()
-                    && !matches!(p.of, ProbeOf::Spikes(_) | ProbeOf::Voltage(_)) =>
-                {
-                    continue
-                }
-                ProbeOf::Decoded(_) | ProbeOf::Node(_) => self.conn_x[self.probe_conn(k)].clone(),
-                ProbeOf::Connection(c) => self.conn_x[c].clone(),
+            let rec = &mut self.records[k];
+            let neurons =
+                |e: usize| self.starts[e]..self.starts[e] + self.net.ensembles[e].n_neurons();
+            match p.of {
                 ProbeOf::Spikes(e) => {
-                    let r = self.starts[e]..self.starts[e] + self.net.ensembles[e].n_neurons();
                     let amp = self.spike_out[e];
-                    self.spiked[r]
-                        .iter()
-                        .map(|&s| if s { amp } else { 0.0 })
-                        .collect()
+                    rec.extend(
+                        self.spiked[neurons(e)]
+                            .iter()
+                            .map(|&s| if s { amp } else { 0.0 }),
+                    );
                 }
                 ProbeOf::Voltage(e) => {
-                    let r = self.starts[e]..self.starts[e] + self.net.ensembles[e].n_neurons();
-                    self.state[r].iter().map(|s| s[VOLTAGE]).collect()
+                    rec.extend(self.state[neurons(e)].iter().map(|s| s[VOLTAGE]))
                 }
-            };
-            self.records[k].push(row);
+                _ if p.synapse.is_some() => {}
+                ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
+                    rec.extend_from_slice(&self.conn_x[self.wiring.probe_conn[k].expect("fed")])
+                }
+                ProbeOf::Connection(c) => rec.extend_from_slice(&self.conn_x[c]),
+            }
         }
     }
 
-    /// The built connection that feeds probe `k`.
-    fn probe_conn(&self, k: usize) -> usize {
-        self.net
-            .connections
-            .iter()
-            .position(|c| c.post == Post::Probe(k))
-            .expect("a probe of a value has its connection")
+    /// Values per row of probe `k`.
+    pub fn width(&self, k: usize) -> usize {
+        self.widths[k]
+    }
+
+    /// Probe `k`'s rows, one per step, one after another (`width` each).
+    pub fn record(&self, k: usize) -> &[f64] {
+        &self.records[k]
+    }
+
+    /// Probe `k`'s rows as vectors.
+    pub fn rows(&self, k: usize) -> Vec<Vec<f64>> {
+        self.records[k]
+            .chunks(self.widths[k].max(1))
+            .map(<[f64]>::to_vec)
+            .collect()
     }
 }
 
-/// A chunk's partial weighted sums, one vector per connection of the
-/// network (empty for connections not leaving its ensemble): the weight
-/// columns of its spiking neurons times the spike output, in neuron order.
-fn chunk_partials(net: &Built, ch: &Chunk, spiked: &[bool], out: f64) -> Vec<Vec<f64>> {
-    net.connections
+/// What node connection `conn` carries for the node output `out`.
+fn node_weighted(conn: &BuiltConnection, out: &[f64]) -> Vec<f64> {
+    let x = &out[conn.pre_slice.clone()];
+    let mut y = vec![0.0; conn.weights.nrows()];
+    for (col, &v) in conn.weights.column_iter().zip(x) {
+        for (y, w) in y.iter_mut().zip(col.iter()) {
+            *y += w * v;
+        }
+    }
+    y
+}
+
+/// A chunk's partial weighted sums, one vector per connection leaving its
+/// ensemble (`outgoing`, in that order): the weight columns of its spiking
+/// neurons times the spike output, in neuron order.
+fn chunk_partials(
+    net: &Built,
+    outgoing: &[usize],
+    ch: &Chunk,
+    spiked: &[bool],
+    out: f64,
+) -> Vec<Vec<f64>> {
+    outgoing
         .iter()
-        .map(|conn| match conn.pre {
-            Pre::Ensemble(e) | Pre::Neurons(e) if e == ch.ens => {
-                let mut p = vec![0.0; conn.weights.nrows()];
-                for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
-                    let col = conn.weights.column(ch.range.start + j - ch.ens_start);
-                    for (p, w) in p.iter_mut().zip(col.iter()) {
-                        *p += w * out;
-                    }
+        .map(|&c| {
+            let w = &net.connections[c].weights;
+            let mut p = vec![0.0; w.nrows()];
+            for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
+                let col = w.column(ch.range.start + j - ch.ens_start);
+                for (p, w) in p.iter_mut().zip(col.iter()) {
+                    *p += w * out;
                 }
-                p
             }
-            _ => Vec::new(),
+            p
         })
         .collect()
 }

@@ -1,0 +1,54 @@
+//! Who feeds whom in a built NEF network, indexed once before the run so
+//! that a step touches only what it uses: each ensemble's outgoing
+//! connections (in connection order: a chunk's partial sums come in this
+//! order), each connection's slot among its source's outgoing ones, each
+//! ensemble's chunks, and the connection behind each probe of a value.
+
+use super::net::{Built, Post, Pre};
+use std::ops::Range;
+
+/// The indexes (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Wiring {
+    /// Per ensemble: the connections leaving it (decoded or from neurons).
+    pub outgoing: Vec<Vec<usize>>,
+    /// Per connection from an ensemble: its index in `outgoing[e]`.
+    pub slot: Vec<Option<usize>>,
+    /// Per ensemble: its chunks (indices into the run's chunk list).
+    pub chunks_of: Vec<Range<usize>>,
+    /// Per probe: the connection that feeds it, if it probes a value.
+    pub probe_conn: Vec<Option<usize>>,
+}
+
+impl Wiring {
+    /// The indexes of `net`, whose ensemble `e` has `chunks[e]` chunks
+    /// (numbered in ensemble order).
+    pub fn new(net: &Built, chunks: &[usize]) -> Self {
+        let mut outgoing = vec![Vec::new(); net.ensembles.len()];
+        let mut slot = vec![None; net.connections.len()];
+        for (c, conn) in net.connections.iter().enumerate() {
+            if let Pre::Ensemble(e) | Pre::Neurons(e) = conn.pre {
+                slot[c] = Some(outgoing[e].len());
+                outgoing[e].push(c);
+            }
+        }
+        let mut chunks_of = Vec::with_capacity(chunks.len());
+        let mut next = 0;
+        for &n in chunks {
+            chunks_of.push(next..next + n);
+            next += n;
+        }
+        let mut probe_conn = vec![None; net.spec.probes.len()];
+        for (c, conn) in net.connections.iter().enumerate() {
+            if let Post::Probe(k) = conn.post {
+                probe_conn[k] = Some(c);
+            }
+        }
+        Self {
+            outgoing,
+            slot,
+            chunks_of,
+            probe_conn,
+        }
+    }
+}
