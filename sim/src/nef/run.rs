@@ -49,6 +49,15 @@ pub struct NefSim<'a> {
     starts: Vec<usize>,
     chunks: Vec<Chunk>,
     wiring: Wiring,
+    /// Per chunk, where its partial sums start in `partials` (one block of
+    /// size_out values per connection leaving its ensemble, in `outgoing`
+    /// order); the last entry is the total.
+    partial_at: Vec<usize>,
+    partials: Vec<f64>,
+    /// Each ensemble's input, and its neurons' currents where connections
+    /// end on its neurons (reused every step).
+    ens_in: Vec<Vec<f64>>,
+    neuron_in: Vec<Option<Vec<f64>>>,
     node_out: Vec<Vec<f64>>,
     /// Each connection's filtered (or last) value.
     conn_x: Vec<Vec<f64>>,
@@ -99,6 +108,16 @@ impl<'a> NefSim<'a> {
                 k = end;
             }
         }
+        let wiring = Wiring::new(net, &per_ens);
+        let mut partial_at = vec![0];
+        for ch in &chunks {
+            let size: usize = wiring.outgoing[ch.ens]
+                .iter()
+                .map(|&c| net.connections[c].weights.nrows())
+                .sum();
+            partial_at.push(partial_at.last().unwrap() + size);
+        }
+        let total = *partial_at.last().unwrap();
         let node_out = spec
             .nodes
             .iter()
@@ -119,7 +138,20 @@ impl<'a> NefSim<'a> {
             state,
             starts,
             chunks,
-            wiring: Wiring::new(net, &per_ens),
+            partial_at,
+            partials: vec![0.0; total],
+            ens_in: spec
+                .ensembles
+                .iter()
+                .map(|(_, p)| vec![0.0; p.dimensions])
+                .collect(),
+            neuron_in: (0..net.ensembles.len())
+                .map(|e| {
+                    let fed = net.connections.iter().any(|c| c.post == Post::Neurons(e));
+                    fed.then(|| vec![0.0; net.ensembles[e].n_neurons()])
+                })
+                .collect(),
+            wiring,
             node_out,
             conn_x,
             probe_x: spec
@@ -165,23 +197,23 @@ impl<'a> NefSim<'a> {
         for (k, (_, out)) in spec.nodes.iter().enumerate() {
             out.eval(self.step, spec.dt, spec.seed, k, &mut self.node_out[k]);
         }
-        let (ens_in, neuron_in) = self.inputs();
-        let partials = self.neurons(&ens_in, &neuron_in);
+        self.inputs();
+        self.neurons();
         self.record_filtered();
-        self.update_connections(&partials);
+        self.update_connections();
         self.record_unfiltered();
     }
 
     /// Each ensemble's input (its dimensions) and, where connections end on
     /// its neurons, their currents (one per neuron), in connection order.
-    fn inputs(&self) -> (Vec<Vec<f64>>, Vec<Option<Vec<f64>>>) {
-        let spec = &self.net.spec;
-        let mut ens_in: Vec<Vec<f64>> = spec
-            .ensembles
-            .iter()
-            .map(|(_, p)| vec![0.0; p.dimensions])
-            .collect();
-        let mut neuron_in: Vec<Option<Vec<f64>>> = vec![None; spec.ensembles.len()];
+    fn inputs(&mut self) {
+        for v in self
+            .ens_in
+            .iter_mut()
+            .chain(self.neuron_in.iter_mut().flatten())
+        {
+            v.fill(0.0);
+        }
         for (c, conn) in self.net.connections.iter().enumerate() {
             let now;
             let value: &[f64] = match (conn.filter, conn.pre) {
@@ -192,39 +224,36 @@ impl<'a> NefSim<'a> {
                 _ => &self.conn_x[c],
             };
             let target = match conn.post {
-                Post::Ensemble(e) => &mut ens_in[e],
-                Post::Neurons(e) => neuron_in[e].get_or_insert_with(|| vec![0.0; value.len()]),
+                Post::Ensemble(e) => &mut self.ens_in[e],
+                Post::Neurons(e) => self.neuron_in[e].as_mut().expect("made for it"),
                 Post::Probe(_) | Post::Sink => continue,
             };
             for (t, v) in target.iter_mut().zip(value) {
                 *t += v;
             }
         }
-        (ens_in, neuron_in)
     }
 
-    /// Steps every neuron; returns, per chunk, the partial weighted sum of
-    /// each connection leaving its ensemble (indexed by connection).
-    fn neurons(
-        &mut self,
-        ens_in: &[Vec<f64>],
-        neuron_in: &[Option<Vec<f64>>],
-    ) -> Vec<Vec<Vec<f64>>> {
+    /// Steps every neuron, and writes each chunk's partial weighted sums
+    /// of the connections leaving its ensemble into `partials`.
+    fn neurons(&mut self) {
         let net = self.net;
         let (consts, enc, out) = (&self.consts, &self.encoders, &self.spike_out);
-        let wiring = &self.wiring;
+        let (wiring, ens_in, neuron_in) = (&self.wiring, &self.ens_in, &self.neuron_in);
         let mut slices = Vec::with_capacity(self.chunks.len());
         let (mut state, mut spiked) = (&mut self.state[..], &mut self.spiked[..]);
-        for ch in &self.chunks {
+        let mut partials = &mut self.partials[..];
+        for (k, ch) in self.chunks.iter().enumerate() {
             let (s, rest) = state.split_at_mut(ch.range.len());
             let (f, frest) = spiked.split_at_mut(ch.range.len());
-            slices.push((s, f));
-            (state, spiked) = (rest, frest);
+            let (p, prest) = partials.split_at_mut(self.partial_at[k + 1] - self.partial_at[k]);
+            slices.push((s, f, p));
+            (state, spiked, partials) = (rest, frest, prest);
         }
         slices
             .into_par_iter()
             .zip(self.chunks.par_iter())
-            .map(|((s, f), ch)| {
+            .for_each(|((s, f, p), ch)| {
                 let e = ch.ens;
                 let d = ens_in[e].len();
                 let gain = &net.ensembles[e].gain;
@@ -237,23 +266,27 @@ impl<'a> NefSim<'a> {
                     }
                     *fl = NengoLif::step::<false>(&consts[e], st, &[x], 0.0) > 0;
                 }
-                chunk_partials(net, &wiring.outgoing[e], ch, f, out[e])
-            })
-            .collect()
+                chunk_partials(net, &wiring.outgoing[e], ch, f, out[e], p);
+            });
     }
 
     /// Sums the chunks' partials in chunk order, adds node sources, and
     /// steps every filter.
-    fn update_connections(&mut self, partials: &[Vec<Vec<f64>>]) {
+    fn update_connections(&mut self) {
         for (c, conn) in self.net.connections.iter().enumerate() {
             let weighted: Vec<f64> = match conn.pre {
                 Pre::Node(k) => node_weighted(conn, &self.node_out[k]),
                 Pre::Ensemble(e) | Pre::Neurons(e) => {
                     let slot =
                         self.wiring.slot[c].expect("a connection from an ensemble has a slot");
+                    let at: usize = self.wiring.outgoing[e][..slot]
+                        .iter()
+                        .map(|&o| self.net.connections[o].weights.nrows())
+                        .sum();
                     let mut sum = vec![0.0; conn.weights.nrows()];
-                    for p in &partials[self.wiring.chunks_of[e].clone()] {
-                        for (s, v) in sum.iter_mut().zip(&p[slot]) {
+                    for k in self.wiring.chunks_of[e].clone() {
+                        let p = &self.partials[self.partial_at[k] + at..];
+                        for (s, v) in sum.iter_mut().zip(p) {
                             *s += v;
                         }
                     }
@@ -347,28 +380,28 @@ fn node_weighted(conn: &BuiltConnection, out: &[f64]) -> Vec<f64> {
     y
 }
 
-/// A chunk's partial weighted sums, one vector per connection leaving its
-/// ensemble (`outgoing`, in that order): the weight columns of its spiking
-/// neurons times the spike output, in neuron order.
+/// A chunk's partial weighted sums into `p`, one block per connection
+/// leaving its ensemble (`outgoing`, in that order): the weight columns of
+/// its spiking neurons times the spike output, in neuron order.
 fn chunk_partials(
     net: &Built,
     outgoing: &[usize],
     ch: &Chunk,
     spiked: &[bool],
     out: f64,
-) -> Vec<Vec<f64>> {
-    outgoing
-        .iter()
-        .map(|&c| {
-            let w = &net.connections[c].weights;
-            let mut p = vec![0.0; w.nrows()];
-            for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
-                let col = w.column(ch.range.start + j - ch.ens_start);
-                for (p, w) in p.iter_mut().zip(col.iter()) {
-                    *p += w * out;
-                }
+    p: &mut [f64],
+) {
+    p.fill(0.0);
+    let mut at = 0;
+    for &c in outgoing {
+        let w = &net.connections[c].weights;
+        let block = &mut p[at..at + w.nrows()];
+        for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
+            let col = w.column(ch.range.start + j - ch.ens_start);
+            for (p, w) in block.iter_mut().zip(col.iter()) {
+                *p += w * out;
             }
-            p
-        })
-        .collect()
+        }
+        at += w.nrows();
+    }
 }
