@@ -5,7 +5,11 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
 < 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
-                 [--skip-checkpoints] [--skip-procedural] [--spaun-ms MS]
+                 [--skip-checkpoints] [--skip-procedural] [--spaun-ms MS] [--skip-plastic] [--plastic-ms MS]
+
+Plastic Brunel against NEST 3.10 (bench/plastic.py): configs/plastic_brunel.toml
+in brainsim and in NEST, alternated, 3 pairs of --plastic-ms (default 1000) ms:
+simulation time ratio, build time, peak RSS, bytes per plastic synapse.
 
 Procedural connectivity (bench/procedural.py): Brunel procedural vs stored
 (paired, median ratio), the largest network of Spaun modules that fits
@@ -24,6 +28,7 @@ import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import plastic  # noqa: E402
 import procedural  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +129,8 @@ def main():
     ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("--skip-procedural", action="store_true")
     ap.add_argument("--spaun-ms", type=float, default=20.0, help="biological time of the Spaun-scale run")
+    ap.add_argument("--skip-plastic", action="store_true", help="skip the plastic Brunel vs NEST pairs")
+    ap.add_argument("--plastic-ms", type=float, default=1000.0, help="biological time of each plastic run")
     a = ap.parse_args()
 
     brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
@@ -167,6 +174,9 @@ def main():
         procedural.brunel(BIN, ROOT, a.threads, max(1, min(a.runs, 3)))
         procedural.largest(BIN, ROOT)
         procedural.spaun(BIN, ROOT, a.threads, a.spaun_ms)
+
+    if not a.skip_plastic and not a.skip_nest:
+        plastic.side_by_side(BIN, ROOT, PY, a.threads, 3, a.plastic_ms)
 
     if not a.skip_layouts:
         print("areas.toml (modular network), 2 ranks x 1 thread, 1 s: metis vs round_robin")
