@@ -25,8 +25,8 @@
 //!
 //! The full network is used: at `scale = 0.5` (2,000 E, the same
 //! in-degrees) shared input doubles, the E -> E weights and rates run away
-//! after about 6 s in both simulators and the end states are not
-//! comparable realisations (README, "Plastic Brunel against NEST").
+//! within the 10 s in both simulators and the end states are not
+//! comparable realisations (README, "Plastic Brunel against NEST 3.10").
 
 use super::ks;
 use super::*;
