@@ -9,15 +9,15 @@
 //! random numbers differ: connectivity, initial V_m and Poisson drive), so
 //! the comparison is statistical:
 //! - the mean E -> E weight within 2 % of NEST's (the weights move by about
-//!   2.3 % of their initial 45.61 pA in 10 s; realisations differ by far
-//!   less, see the fixture's `mean`);
+//!   2.3 % of their initial 45.61 pA in 10 s; two NEST realisations
+//!   differ by 0.13 %, ours from NEST's by 0.1-0.3 %: README);
 //! - the shape by a two-sample Kolmogorov–Smirnov test (tests/cli/ks.rs),
 //!   failing below p = 0.01, on 2,000 weights from each side: NEST's
 //!   subsample in the fixture is 2,000 of its 1.6 M weights drawn uniformly
 //!   without replacement; ours are 2,000 of our 1.6 M drawn the same way
 //!   (seeded, `ks::subsample_indices`). Equal sizes on both sides make
 //!   the test symmetric. The test assumes independent draws; ours are
-//!   nearly so: the 2,000 draws fall on about 1,560 of the 4,000 target
+//!   nearly so: the 2,000 draws fall on about 1,570 of the 4,000 target
 //!   neurons, and only the ~500 pairs that share a target are correlated
 //!   (through its spikes). At n = 2,000 per side p < 0.01 means D > 0.052:
 //!   a normal distribution shifted by about 0.13 sd fails the test;
