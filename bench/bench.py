@@ -5,10 +5,14 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
 < 2 GiB; wall time and peak RSS from /usr/bin/time).
 
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
-                 [--skip-checkpoints] [--skip-procedural] [--skip-nef] [--spaun-ms MS]
+                 [--skip-checkpoints] [--skip-procedural] [--skip-nef] [--spaun-ms MS] [--skip-plastic] [--plastic-ms MS]
 
 NEF (bench/nef.py): a 512-D ensemble array (25,600 neurons) built and run in
 brainsim's NEF run-time against Nengo 4.1's reference simulator, in pairs.
+
+Plastic Brunel against NEST 3.10 (bench/plastic.py): configs/plastic_brunel.toml
+in brainsim and in NEST, alternated, 3 pairs of --plastic-ms (default 1000) ms:
+simulation time ratio, build time, peak RSS, bytes per plastic synapse.
 
 Procedural connectivity (bench/procedural.py): Brunel procedural vs stored
 (paired, median ratio), the largest network of Spaun modules that fits
@@ -27,6 +31,7 @@ import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import plastic  # noqa: E402
 import procedural  # noqa: E402
 import nef  # noqa: E402
 
@@ -129,6 +134,8 @@ def main():
     ap.add_argument("--skip-procedural", action="store_true")
     ap.add_argument("--skip-nef", action="store_true", help="skip the NEF ensemble array against Nengo")
     ap.add_argument("--spaun-ms", type=float, default=20.0, help="biological time of the Spaun-scale run")
+    ap.add_argument("--skip-plastic", action="store_true", help="skip the plastic Brunel vs NEST pairs")
+    ap.add_argument("--plastic-ms", type=float, default=1000.0, help="biological time of each plastic run")
     a = ap.parse_args()
 
     brunel = [run_brainsim("configs/brunel.toml", a.threads) for _ in range(a.runs)]
@@ -174,6 +181,9 @@ def main():
         procedural.brunel(BIN, ROOT, a.threads, max(1, min(a.runs, 3)))
         procedural.largest(BIN, ROOT)
         procedural.spaun(BIN, ROOT, a.threads, a.spaun_ms)
+
+    if not a.skip_plastic and not a.skip_nest:
+        plastic.side_by_side(BIN, ROOT, PY, a.threads, 3, a.plastic_ms)
 
     if not a.skip_layouts:
         print("areas.toml (modular network), 2 ranks x 1 thread, 1 s: metis vs round_robin")
