@@ -11,8 +11,13 @@
 //! Crash contract (as the other streamed outputs, io/DESIGN.md): a row is
 //! written to `weight` before its time is appended to `time`, and the file
 //! reaches the disk only at `flush`; so `len(time)` rows of `weight` are
-//! valid in any file left behind (rows beyond it may be garbage). `finish`
-//! sets the root attribute `finished` to 1.
+//! valid in any file left behind (rows beyond it may be garbage).
+//!
+//! `finish` rewrites the file in one pass (a temporary file, rows copied
+//! one by one into a contiguous `weight` of its final shape, `finished` =
+//! 1, renamed over the streamed one): the streamed file's layout depends
+//! on when the wall-clock flushes happened, the finished file's only on
+//! its content, so it is the same bytes for any layout of the run.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +40,8 @@ pub fn file_name(source: &str, target: &str, i: usize) -> String {
 /// Streams a projection's weights, one row per recording time.
 pub struct WeightReportWriter {
     path: PathBuf,
+    /// The edges and attributes, for the rewrite at `finish`.
+    table: WeightTable,
     file: File,
     weight: Dataset,
     time: Dataset,
@@ -68,6 +75,7 @@ impl WeightReportWriter {
         file.flush().ctx(path, "flushing file")?;
         Ok(WeightReportWriter {
             path: path.to_path_buf(),
+            table: table.clone(),
             file,
             weight,
             time,
@@ -107,10 +115,12 @@ impl WeightReportWriter {
         self.file.flush().ctx(&self.path, "flushing file")
     }
 
-    /// Sets `finished` = 1 and closes the file.
-    pub fn finish(self) -> Result<(), IoError> {
-        set_finished(&self.file, &self.path)?;
-        self.file.flush().ctx(&self.path, "flushing file")?;
+    /// Rewrites the file with what was appended (see the module doc),
+    /// marked finished.
+    pub fn finish(mut self) -> Result<(), IoError> {
+        self.flush()?;
+        let tmp = self.path.with_extension("h5.tmp");
+        self.rewrite(&tmp)?;
         let WeightReportWriter {
             path,
             file,
@@ -119,7 +129,42 @@ impl WeightReportWriter {
             ..
         } = self;
         drop((weight, time));
-        file.close().ctx(&path, "closing file")
+        file.close().ctx(&path, "closing file")?;
+        std::fs::rename(&tmp, &path).map_err(|e| IoError::invalid(&path, format!("renaming: {e}")))
+    }
+
+    /// Writes the finished file to `tmp`: the edges, the rows one by one,
+    /// the times.
+    fn rewrite(&self, tmp: &Path) -> Result<(), IoError> {
+        let (rows, n) = (self.rows, self.n_edges);
+        let file = create_output_file(tmp)?;
+        write_root_attrs(&file, tmp)?;
+        let g = file.create_group("edges").ctx(tmp, "creating /edges")?;
+        write_edges(&g, &self.table, &self.table.rows, tmp)?;
+        let weight = g
+            .new_dataset::<f64>()
+            .shape((rows, n))
+            .create("weight")
+            .ctx(tmp, "creating /edges/weight")?;
+        write_str_attr(&weight, "units", &self.table.units, tmp)?;
+        for r in 0..rows {
+            let what = format!("copying row {r} of /edges/weight");
+            let row: ndarray::Array1<f64> =
+                self.weight.read_slice_1d((r, ..)).ctx(&self.path, &what)?;
+            weight.write_slice(&row, (r, ..)).ctx(tmp, &what)?;
+        }
+        let times: Vec<f64> = self
+            .time
+            .read_raw()
+            .ctx(&self.path, "reading /edges/time")?;
+        let time = g
+            .new_dataset_builder()
+            .with_data(&times)
+            .create("time")
+            .ctx(tmp, "writing /edges/time")?;
+        write_str_attr(&time, "units", "ms", tmp)?;
+        set_finished(&file, tmp)?;
+        file.close().ctx(tmp, "closing file")
     }
 }
 
