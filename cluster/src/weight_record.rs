@@ -117,7 +117,7 @@ impl WeightRecorder {
     /// Whether `item` records at `step`.
     fn due(&self, item: &Item, step: u64) -> bool {
         match item.record.interval_steps {
-            Some(k) => step % k == 0 && step <= self.n_steps,
+            Some(k) => step.is_multiple_of(k) && step <= self.n_steps,
             None => step == self.n_steps,
         }
     }

@@ -114,13 +114,16 @@ fn plastic_brunel(rule: Rule) -> NetworkSpec {
     spec
 }
 
+/// Plastic synapses: (projection, source, target, delay, weight bits).
+type Weights = Vec<(usize, u32, u32, u32, u64)>;
+
 /// Spikes and plastic weights on `ranks` x `threads`, chunks by `place`.
 fn layout_run(
     spec: &NetworkSpec,
     ranks: usize,
     threads: usize,
     by_pop: bool,
-) -> (Vec<Spike>, Vec<(usize, u32, u32, u32, u64)>) {
+) -> (Vec<Spike>, Weights) {
     let runs: Vec<RankRun> = run_ranks(ranks, |comm| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -92,8 +92,11 @@ fn spec(t_stop: f64) -> NetworkSpec {
     spec
 }
 
+/// (source, target, delay, weight bits) of projection 0's synapses.
+type Bits = Vec<(u32, u32, u32, u64)>;
+
 /// Sorted (source, target, delay, weight bits) of projection 0.
-fn sorted(mut w: Vec<(u32, u32, u32, f64)>) -> Vec<(u32, u32, u32, u64)> {
+fn sorted(mut w: Vec<(u32, u32, u32, f64)>) -> Bits {
     w.sort_by(|a, b| {
         (a.0, a.1, a.2)
             .cmp(&(b.0, b.1, b.2))
@@ -126,15 +129,7 @@ fn build<'c>(spec: &NetworkSpec, comm: &'c dyn Comm) -> (Network, SpikeExchange<
 
 /// Runs `spec` on `ranks`, reading the weights of projection 0 at step
 /// `at` (if any): (spikes, weights at `at`, final weights), all ranks.
-fn run(
-    spec: &NetworkSpec,
-    ranks: usize,
-    at: Option<u64>,
-) -> (
-    Vec<Spike>,
-    Vec<(u32, u32, u32, u64)>,
-    Vec<(u32, u32, u32, u64)>,
-) {
+fn run(spec: &NetworkSpec, ranks: usize, at: Option<u64>) -> (Vec<Spike>, Bits, Bits) {
     let per_rank = run_ranks(ranks, |comm| {
         let (mut net, mut ex) = build(spec, comm);
         let (mut out, mut spikes, mut mid) = (EpochOutput::default(), Vec::new(), Vec::new());

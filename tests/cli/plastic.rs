@@ -30,10 +30,12 @@ fn weights(dir: &Path) -> Vec<(u64, u64, u64, u64)> {
         .collect()
 }
 
-/// plastic_brunel.toml scaled down (800 E, 200 I) to `t_stop` ms.
+/// plastic_brunel.toml scaled down (800 E, 200 I) to `t_stop` ms, without
+/// its weight recording (the last table of the file).
 fn small_config(t_stop: &str) -> String {
     let text = std::fs::read_to_string(repo("configs/plastic_brunel.toml")).unwrap();
-    set_key(&set_key(&text, "t_stop", t_stop), "chunk_size", "100")
+    let text = &text[..text.find("\n[[record]]").unwrap()];
+    set_key(&set_key(text, "t_stop", t_stop), "chunk_size", "100")
         .replace("[simulation]\n", "[simulation]\nscale = 0.2\n")
 }
 
