@@ -2,7 +2,7 @@
 # Installs what brainsim needs and is missing on Debian 12: the system packages
 # (HDF5, MPI/clang for the cluster layer, Slurm and munge for the tests that
 # submit jobs to a private single-node Slurm, scripts/slurm_local.sh), and a
-# Python virtualenv in .venv (h5py + libsonata for the output checks, nengo
+# Python virtualenv in .venv (h5py, pandas and libsonata for the output checks, nengo
 # 4.1.0 for scripts/nengo_fixtures.py; with --bench also NEST 3.10).
 # Idempotent: does nothing that is already done.
 set -euo pipefail
@@ -26,7 +26,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-python_pkgs=(numpy h5py libsonata nengo==4.1.0)
+python_pkgs=(numpy h5py pandas libsonata nengo==4.1.0)
 [ "${1:-}" = "--bench" ] && python_pkgs+=(nest-simulator==3.10.0)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

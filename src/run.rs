@@ -62,6 +62,9 @@ pub struct Args {
     /// Checkpoints kept on disk, the newest (default: the config's [checkpoint] keep, else 2).
     #[arg(long = "checkpoint-keep", value_name = "K")]
     pub checkpoint_keep: Option<usize>,
+    /// Write the final weights of every plastic projection to OUT/weights_<source>_<target>_<i>.h5 (as the config's [simulation] save_weights = true; default: not written).
+    #[arg(long = "save-weights")]
+    pub save_weights: bool,
 }
 
 impl Args {
@@ -181,7 +184,9 @@ pub(crate) struct Launch {
 
 /// The config with the command-line overrides applied, or the one-line error.
 fn validated(args: &Args) -> Result<Launch, String> {
-    let loaded = config::load(&args.config).map_err(|e| e.to_string())?;
+    let mut loaded = config::load(&args.config).map_err(|e| e.to_string())?;
+    // config.effective.toml then says so too.
+    loaded.save_weights |= args.save_weights;
     let mut spec = loaded.spec.clone();
     if let Some(t) = args.t_stop {
         set_t_stop(&mut spec, t)?;
@@ -263,6 +268,7 @@ pub(crate) fn execute(world: &World, launch: Launch) -> ExitCode {
         memory: launch.memory,
         checkpoint: launch.checkpoint,
         resume: launch.resume,
+        save_weights: launch.loaded.save_weights,
     };
     let checkpoints = req.checkpoint.is_some();
     brainsim_cluster::signals::install();

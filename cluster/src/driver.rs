@@ -44,6 +44,7 @@ use crate::shard::{self, Shard};
 use crate::signals::{stop_check_epochs, stop_requested};
 use crate::sink::{ReportSink, Sink, SpikeSink};
 use crate::stats::{self, RankStats};
+use crate::weight_record::WeightRecorder;
 
 /// How often the sinks are flushed (wall time).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -71,6 +72,9 @@ pub struct RunRequest<'a> {
     /// The checkpoint to continue from (`brainsim resume`): the output
     /// directory holds the run it belongs to.
     pub resume: Option<ResumePoint>,
+    /// Write the final weights of every plastic projection
+    /// (`--save-weights`, `[simulation] save_weights`).
+    pub save_weights: bool,
 }
 
 /// Why a run did not finish.
@@ -124,6 +128,7 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         partitioner: req.partitioner,
     };
     let placed = check_memory(req.config, &req.spec, comm, shape, req.memory)?;
+    crate::weights::check_weights_from(&req.spec, &placed.decomposition, comm)?;
     let dir = OutputDir::new(&req.out_dir);
     let (mut meta, lock) = open_output(&req, &dir)?;
     meta.memory_estimate_bytes_per_rank = placed.ranks.iter().map(|r| r.bytes() as u64).collect();
@@ -169,16 +174,23 @@ fn run_opened(
     }
     let resume_step = req.resume.as_ref().map(|p| p.states.step);
     let mut sinks = create_sinks(spec, &shard, dir, comm, resume_step)?;
+    let records = &req.config.weight_records;
+    let mut recorder =
+        WeightRecorder::create(spec, records, &shard.net, dir, comm).map_err(failed)?;
     let mut checkpointer = create_checkpointer(req, dir, shard.net.step)?;
     let mut looped = Loop {
         sinks: &mut sinks,
+        recorder: &mut recorder,
         checkpointer: checkpointer.as_mut(),
         dir,
         meta,
         comm,
     };
     let looped = looped.simulate(spec, &mut shard, progress)?;
-    crate::weights::write_plastic_weights(spec, &shard.net, dir, comm).map_err(failed)?;
+    if req.save_weights {
+        crate::weights::write_plastic_weights(spec, &shard.net, dir, comm).map_err(failed)?;
+    }
+    recorder.close().map_err(failed)?;
     for s in &mut sinks {
         s.close().map_err(failed)?;
     }
@@ -284,6 +296,7 @@ struct Looped {
 /// What the epoch loop writes to, besides the network.
 struct Loop<'l> {
     sinks: &'l mut [Box<dyn Sink>],
+    recorder: &'l mut WeightRecorder,
     checkpointer: Option<&'l mut Checkpointer>,
     dir: &'l OutputDir,
     meta: &'l mut RunMetadata,
@@ -310,13 +323,25 @@ impl Loop<'_> {
         let (start, mut last_flush) = (Instant::now(), Instant::now());
         let (mut out, mut epoch, mut stopped) = (EpochOutput::default(), 0u64, false);
         let check_every = stop_check_epochs(shard.net.epoch_steps());
-        while !stopped && shard.net.run_epoch(&mut shard.exchange, &mut out) {
+        self.recorder
+            .record_due(&mut shard.net, comm)
+            .map_err(failed)?;
+        // Epochs end at the weight recordings' steps (`weight_record`).
+        while !stopped && {
+            let until = self.recorder.next_due_after(shard.net.step);
+            shard
+                .net
+                .run_epoch_until(&mut shard.exchange, &mut out, until)
+        } {
             for sp in &out.spikes {
                 per_pop[spec.population_of(sp.gid)] += 1;
             }
             for s in self.sinks.iter_mut() {
                 s.record(&out, comm).map_err(failed)?;
             }
+            self.recorder
+                .record_due(&mut shard.net, comm)
+                .map_err(failed)?;
             epoch += 1;
             if comm.size() == 1 || epoch % check_every == 0 {
                 stopped = comm.all_reduce(u64::from(stop_requested()), Reduce::Max) == 1;
@@ -370,6 +395,7 @@ impl Loop<'_> {
         for s in self.sinks.iter_mut() {
             s.flush().map_err(failed)?;
         }
+        self.recorder.flush().map_err(failed)?;
         self.meta.t_valid_ms = shard.net.step as f64 * spec.simulation.dt;
         Ok(())
     }

@@ -5,7 +5,8 @@
 //! `mpi`, else one in-process rank); `agree.rs` makes ranks agree on bad
 //! input; `merge.rs` merges the per-rank spike files; `stats.rs` gathers the
 //! ranks' figures into the metadata; `estimate.rs` estimates every rank's
-//! memory and `memory.rs` checks it.
+//! memory and `memory.rs` checks it; `weights.rs` saves, loads (checks)
+//! and `weight_record.rs` records plastic weights.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod shard;
 pub mod signals;
 pub mod sink;
 pub mod stats;
+pub mod weight_record;
 pub mod weights;
 pub mod world;
 

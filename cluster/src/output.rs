@@ -87,8 +87,18 @@ fn planned_outputs(req: &RunRequest) -> Vec<String> {
     let reports = reports(&req.spec)
         .into_iter()
         .map(|r| OutputDir::report_name(&r.name, &r.variable));
-    let weights = crate::weights::weight_files(&req.spec);
-    spikes.into_iter().chain(reports).chain(weights).collect()
+    let weights = if req.save_weights {
+        crate::weights::weight_files(&req.spec)
+    } else {
+        Vec::new()
+    };
+    let recorded = crate::weight_record::record_files(&req.spec, &req.config.weight_records);
+    spikes
+        .into_iter()
+        .chain(reports)
+        .chain(weights)
+        .chain(recorded)
+        .collect()
 }
 
 /// Rank 0's checks before anything is written: the lock, an earlier run

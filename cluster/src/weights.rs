@@ -1,19 +1,26 @@
 //! The final weights of every plastic projection, one file each
-//! (io's `weights`): at the end of a run every rank sends its synapses of
+//! (io's `weights`), written when asked (`--save-weights`, `[simulation]
+//! save_weights`): at the end of a run every rank sends its synapses of
 //! the projection to rank 0 (one `gather_f64`: source, target, delay steps
 //! and weight, exact as f64), which writes them with node ids within their
-//! populations and delays in ms.
+//! populations and delays in ms, in the canonical edge order. The helpers
+//! serve the weight recordings too (`weight_record`).
 //!
 //! Invariant: every rank calls `write_plastic_weights` once, after the last
-//! epoch, with the same projections in the same order (collective).
+//! epoch, with the same projections in the same order (collective), or no
+//! rank does.
 
 use brainsim_io::outdir::OutputDir;
 use brainsim_io::weights::{file_name, write_weights, WeightTable};
+use brainsim_partition::Decomposition;
 use brainsim_sim::comm::Comm;
 use brainsim_sim::model::{self, ReceptorKind};
 use brainsim_sim::plastic::Clock;
 use brainsim_sim::spec::{NetworkSpec, Receptor};
 use brainsim_sim::Network;
+
+use crate::agree::agree;
+use crate::driver::RunError;
 
 /// The weight files of `spec` (names in the output directory).
 pub fn weight_files(spec: &NetworkSpec) -> Vec<String> {
@@ -50,6 +57,51 @@ fn units(spec: &NetworkSpec, i: usize) -> &'static str {
     }
 }
 
+/// Projection `i`'s weight table without rows, at `t_ms`.
+pub(crate) fn table_of(spec: &NetworkSpec, i: usize, t_ms: f64) -> WeightTable {
+    let p = &spec.projections[i];
+    let rule = p.plastic.map(|x| x.rule);
+    WeightTable {
+        source_population: spec.populations[p.source].name.clone(),
+        target_population: spec.populations[p.target].name.clone(),
+        synapse_model: rule.map(|r| r.name()).unwrap_or_default().to_string(),
+        projection: i as u64,
+        t_ms,
+        units: units(spec, i).to_string(),
+        rows: Vec::new(),
+    }
+}
+
+/// Gathered synapses of projection `i` (source gid, target gid, delay
+/// steps, weight; packed by 4) as rows with node ids within their
+/// populations and delays in ms, in the gathered order.
+pub(crate) fn node_rows(spec: &NetworkSpec, i: usize, packed: &[f64]) -> Vec<(u64, u64, f64, f64)> {
+    let clock = Clock::new(spec.simulation.dt);
+    let p = &spec.projections[i];
+    let (src, tgt) = (&spec.populations[p.source], &spec.populations[p.target]);
+    let node = |gid: f64, first: u32| u64::from(gid as u32 - first);
+    packed
+        .chunks_exact(4)
+        .map(|r| {
+            let delay = clock.delay_ms(r[2] as u64);
+            (
+                node(r[0], src.first_gid),
+                node(r[1], tgt.first_gid),
+                delay,
+                r[3],
+            )
+        })
+        .collect()
+}
+
+/// This rank's synapses of projection `i`, packed by 4 for a gather.
+pub(crate) fn pack(synapses: &[(u32, u32, u32, f64)]) -> Vec<f64> {
+    synapses
+        .iter()
+        .flat_map(|&(s, t, d, w)| [f64::from(s), f64::from(t), f64::from(d), w])
+        .collect()
+}
+
 /// Collective: gathers and (rank 0) writes the weights of every plastic
 /// projection of `net` at its current step.
 pub fn write_plastic_weights(
@@ -58,43 +110,35 @@ pub fn write_plastic_weights(
     dir: &OutputDir,
     comm: &dyn Comm,
 ) -> Result<(), String> {
-    let clock = Clock::new(spec.simulation.dt);
     for (i, file) in plastic(spec).zip(weight_files(spec)) {
-        let mine: Vec<f64> = net
-            .plastic_weights(i)
-            .into_iter()
-            .flat_map(|(s, t, d, w)| [f64::from(s), f64::from(t), f64::from(d), w])
-            .collect();
-        let all = comm.gather_f64(&mine);
+        let all = comm.gather_f64(&pack(&net.plastic_weights(i)));
         if comm.rank() != 0 {
             continue;
         }
-        let p = &spec.projections[i];
-        let (src, tgt) = (&spec.populations[p.source], &spec.populations[p.target]);
-        let rows = all
-            .chunks_exact(4)
-            .map(|r| {
-                let node = |gid: f64, first: u32| u64::from(gid as u32 - first);
-                let delay = clock.delay_ms(r[2] as u64);
-                (
-                    node(r[0], src.first_gid),
-                    node(r[1], tgt.first_gid),
-                    delay,
-                    r[3],
-                )
-            })
-            .collect();
-        let rule = p.plastic.map(|x| x.rule);
-        let table = WeightTable {
-            source_population: src.name.clone(),
-            target_population: tgt.name.clone(),
-            synapse_model: rule.map(|r| r.name()).unwrap_or_default().to_string(),
-            projection: i as u64,
-            t_ms: net.step as f64 * spec.simulation.dt,
-            units: units(spec, i).to_string(),
-            rows,
-        };
+        let mut table = table_of(spec, i, net.step as f64 * spec.simulation.dt);
+        table.rows = node_rows(spec, i, &all);
         write_weights(&dir.path().join(file), &table).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Collective, before anything is created: every projection's loaded
+/// weights (`weights_from`) match the synapses this rank's chunks generate
+/// (`Network::check_loaded_weights`); else the ranks agree on refusing
+/// (exit code 2, one line naming the file and the first difference).
+pub fn check_weights_from(
+    spec: &NetworkSpec,
+    placement: &Decomposition,
+    comm: &dyn Comm,
+) -> Result<(), RunError> {
+    // The same on every rank: all ranks take this branch, or none.
+    if spec.projections.iter().all(|p| p.weights_from.is_none()) {
+        return Ok(());
+    }
+    let rank = comm.rank();
+    let outcome =
+        Network::check_loaded_weights(spec, &|c| placement.rank_of_chunk(c.index) == rank);
+    let mut said = None;
+    let agreed = agree(comm, outcome, &mut |m| said = Some(m.to_string()));
+    agreed.map_err(|_| RunError::Refused(said))
 }

@@ -44,6 +44,7 @@ fn run_on(cfg: &LoadedConfig, t_stop: f64, p: usize, how: Partitioner, out: &Pat
             memory: Default::default(),
             checkpoint: None,
             resume: None,
+            save_weights: true,
         };
         run(req, &mut |_| {}).unwrap_or_else(|e| panic!("rank {}: {e}", comm.rank()))
     });

@@ -24,4 +24,5 @@ pub mod raster;
 pub mod sonata_report;
 pub mod sonata_spikes;
 pub mod spike_reader;
+pub mod weight_report;
 pub mod weights;

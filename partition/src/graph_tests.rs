@@ -31,6 +31,7 @@ fn proj(source: usize, target: usize, rule: ConnRule, delay: Distribution) -> Pr
         receptor: Receptor::BySign,
         plastic: None,
         procedural: false,
+        weights_from: None,
     }
 }
 

@@ -14,8 +14,8 @@
 mod snapshot;
 mod wiring;
 
-use wiring::connect_chunks;
 pub use wiring::UNBOUNDED_GROWTH;
+use wiring::{check_loaded_weights, connect_chunks};
 
 use std::time::Instant;
 
@@ -157,6 +157,17 @@ impl Network {
             received: Vec::new(),
             schedule: Schedule::default(),
         }
+    }
+
+    /// Checks, without building anything, that the loaded initial weights
+    /// (`weights_from`) of every projection match the synapses of the
+    /// chunks for which `is_local` holds (`plastic::loaded`); `Err` is one
+    /// line naming the file and the first difference. `build` relies on it.
+    pub fn check_loaded_weights(
+        spec: &NetworkSpec,
+        is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync),
+    ) -> Result<(), String> {
+        check_loaded_weights(spec, &layout::chunks(spec), is_local)
     }
 
     /// Steps between two exchanges with other ranks (>= `local_steps`).
@@ -325,12 +336,24 @@ impl Network {
     /// synapse crossing ranks is >= `epoch_steps`, so a spike is always
     /// delivered before the step it acts on is updated.
     pub fn run_epoch(&mut self, ex: &mut dyn Exchange, out: &mut EpochOutput) -> bool {
+        self.run_epoch_until(ex, out, self.n_steps)
+    }
+
+    /// `run_epoch`, the epoch cut short to end at step `limit` if it would
+    /// go beyond it (> the current step; the same on every rank). A shorter
+    /// epoch changes no result: delays still cover it (see `run_epoch`).
+    pub fn run_epoch_until(
+        &mut self,
+        ex: &mut dyn Exchange,
+        out: &mut EpochOutput,
+        limit: u64,
+    ) -> bool {
         if self.is_done() {
             return false;
         }
         let t_start = Instant::now();
         let s0 = self.step;
-        let s1 = (s0 + self.epoch).min(self.n_steps);
+        let s1 = (s0 + self.epoch).min(self.n_steps).min(limit.max(s0 + 1));
         let local = self.local_steps();
         out.steps = (s0, s1);
         out.spikes.clear();
@@ -368,6 +391,25 @@ impl Network {
         tm.time_simulate += (t_end - t_start).as_secs_f64();
         self.step = s1;
         true
+    }
+
+    /// Delivers the pending spikes now rather than at the start of the next
+    /// interval (the same spikes into the same rings, nothing happens in
+    /// between), so that every plastic weight has seen every spike emitted
+    /// before the current step: the weights then depend on the step alone,
+    /// not on the layout's epochs (a weight recording's invariant). After
+    /// the last epoch `finish_plastic` has done it for the plastic synapses.
+    pub fn deliver_pending(&mut self) {
+        if self.is_done() {
+            return;
+        }
+        self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
+        let pending = &self.pending;
+        let items: Vec<_> = self.chunks.iter_mut().zip(self.rings.rings()).collect();
+        items
+            .into_par_iter()
+            .for_each(|(c, ring)| c.deliver(pending, ring));
+        self.pending.clear();
     }
 
     /// After the last epoch: the spikes still pending update the plastic

@@ -174,6 +174,33 @@ pub struct ProjectionSpec {
     /// Synapses regenerated from the RNG at each spike instead of stored
     /// (`connect::procedural`); never with `FixedIndegree` or `plastic`.
     pub procedural: bool,
+    /// Initial weights read from a weights file (`weights_from`); only
+    /// with `plastic`.
+    pub weights_from: Option<LoadedWeights>,
+}
+
+/// The initial weights of a plastic projection, read from a weights file
+/// (`weights_from`; `plastic::loaded` matches them to the generated
+/// synapses): one edge per synapse, in the canonical order of weight
+/// files — by source gid, then target gid, then the synapse's place in its
+/// source's row.
+#[derive(Clone, PartialEq, Default)]
+pub struct LoadedWeights {
+    /// The file (absolute path once read), for messages.
+    pub file: String,
+    /// (source gid, target gid, delay steps, weight), canonical order.
+    pub edges: std::sync::Arc<Vec<(u32, u32, u32, f64)>>,
+}
+
+impl std::fmt::Debug for LoadedWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LoadedWeights({:?}, {} edges)",
+            self.file,
+            self.edges.len()
+        )
+    }
 }
 
 /// A plastic projection's rule and the initial state of its rows (the

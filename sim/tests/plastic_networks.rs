@@ -114,8 +114,8 @@ fn plastic_brunel(rule: Rule) -> NetworkSpec {
     spec
 }
 
-/// (projection, source, target, delay steps, weight bits) of one plastic synapse.
-type WeightRow = (usize, u32, u32, u32, u64);
+/// Plastic synapses: (projection, source, target, delay, weight bits).
+type Weights = Vec<(usize, u32, u32, u32, u64)>;
 
 /// Spikes and plastic weights on `ranks` x `threads`, chunks by `place`.
 fn layout_run(
@@ -123,7 +123,7 @@ fn layout_run(
     ranks: usize,
     threads: usize,
     by_pop: bool,
-) -> (Vec<Spike>, Vec<WeightRow>) {
+) -> (Vec<Spike>, Weights) {
     let runs: Vec<RankRun> = run_ranks(ranks, |comm| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -150,7 +150,7 @@ fn replay(
     rule: Rule,
     spikes: &[Spike],
     synapses: &[(usize, u32, u32, u32, u64)],
-) -> Vec<WeightRow> {
+) -> Vec<(usize, u32, u32, u32, u64)> {
     let clock = Clock::new(spec.simulation.dt);
     let n = spec.n_neurons() as usize;
     let mut by_gid: Vec<Vec<u64>> = vec![Vec::new(); n];

@@ -1,10 +1,12 @@
 //! The effective configuration of a run: the given TOML with the
-//! command-line overrides applied (`[simulation]` `t_stop` and `seed`,
+//! command-line overrides applied (`[simulation]` `t_stop`, `seed` and
+//! `save_weights` (`--save-weights`),
 //! `[checkpoint]` `every` and `keep`), so
 //! `config.effective.toml` in the output directory re-runs exactly this run
 //! with no arguments. The `spikes_file` of a spike_generator is written as
 //! the absolute path that was read (a relative one is relative to the config
-//! file, which the copy in the output directory is not). Comments and layout
+//! file, which the copy in the output directory is not), and so is a
+//! projection's `weights_from`. Comments and layout
 //! are not kept (the given file is saved beside it as `config.toml`).
 
 use std::path::Path;
@@ -36,6 +38,9 @@ pub fn effective_text(
     };
     sim.insert("t_stop".into(), toml::Value::Float(run.t_stop));
     sim.insert("seed".into(), toml::Value::Integer(i64::from(run.seed)));
+    if config.save_weights {
+        sim.insert("save_weights".into(), toml::Value::Boolean(true));
+    }
     if let Some(c) = checkpoint {
         let mut t = toml::Table::new();
         t.insert("every".into(), toml::Value::Float(c.every_ms));
@@ -44,6 +49,9 @@ pub fn effective_text(
     }
     if let Some(toml::Value::Array(stimuli)) = table.get_mut("stimulus") {
         absolute_spike_files(config, stimuli);
+    }
+    if let Some(toml::Value::Array(projections)) = table.get_mut("projection") {
+        absolute_weight_files(config, projections);
     }
     toml::to_string(&table).map_err(|e| format!("{}: {e}", config.path.display()))
 }
@@ -82,6 +90,33 @@ fn absolute_spike_files(config: &LoadedConfig, stimuli: &mut [toml::Value]) {
             file.clone()
         };
         raw.insert("spikes_file".into(), toml::Value::String(path));
+    }
+}
+
+/// Each projection's `weights_from` as an absolute path (the file read).
+/// A template's instances share one text: it is made absolute from the
+/// config's directory, as `absolute_spike_files` does.
+fn absolute_weight_files(config: &LoadedConfig, projections: &mut [toml::Value]) {
+    let base = config.path.parent().unwrap_or(Path::new(""));
+    let base = std::path::absolute(base).unwrap_or(base.to_path_buf());
+    for (i, p) in config.spec.projections.iter().enumerate() {
+        let Some(w) = &p.weights_from else {
+            continue;
+        };
+        let Some(toml::Value::Table(raw)) = config
+            .origins
+            .file_index("projection", i)
+            .and_then(|f| projections.get_mut(f))
+        else {
+            continue;
+        };
+        let path = match raw.get("weights_from") {
+            Some(toml::Value::String(given)) if config.origins.is_instance("projection", i) => {
+                base.join(given).display().to_string()
+            }
+            _ => w.file.clone(),
+        };
+        raw.insert("weights_from".into(), toml::Value::String(path));
     }
 }
 

@@ -52,6 +52,7 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
         &rule,
         plastic.as_ref(),
     )?;
+    let weights_from = super::weights_from::given(at, r, plastic.is_some())?;
     Ok(ProjectionSpec {
         source,
         target,
@@ -63,6 +64,7 @@ pub(crate) fn projection(ctx: &Ctx, at: &str, r: &RawProjection) -> Check<Projec
         receptor,
         plastic,
         procedural,
+        weights_from,
     })
 }
 

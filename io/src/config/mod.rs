@@ -7,7 +7,9 @@
 //! their instances), `validate`, `inputs`, `coding` and `records`
 //! (every check, using `values` for single values), `spike_file` (the spike
 //! trains a spike_generator reads from a SONATA file, once the config is
-//! valid) and `locate` (field path <-> line).
+//! valid), `weights_from` (a plastic projection's initial weights from a
+//! weights file, read likewise), `weight_records` (`[[record]] type =
+//! "weights"`) and `locate` (field path <-> line).
 
 mod checkpoint;
 mod coding;
@@ -21,9 +23,12 @@ mod records;
 mod spike_file;
 mod template;
 mod validate;
+mod weight_records;
+mod weights_from;
 pub use checkpoint::{checkpoint_every_steps, CheckpointSpec, DEFAULT_KEEP};
 pub use template::Origins;
 pub use validate::{t_stop_on_grid, MAX_STEPS, MAX_THREADS};
+pub use weight_records::WeightRecord;
 mod values;
 
 #[cfg(test)]
@@ -48,6 +53,11 @@ pub struct LoadedConfig {
     pub checkpoint: Option<CheckpointSpec>,
     /// Where each table of the spec comes from in the file (templates).
     pub origins: Origins,
+    /// `[[record]] type = "weights"`: the weight recordings.
+    pub weight_records: Vec<WeightRecord>,
+    /// `[simulation] save_weights`: write the final weights of every
+    /// plastic projection (default false; `--save-weights` too).
+    pub save_weights: bool,
 }
 
 impl LoadedConfig {
@@ -112,6 +122,8 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let base = path.parent().unwrap_or(Path::new(""));
     spike_file::load_spike_files(&mut loaded.spec, base)
         .map_err(|e| loaded.error_at(&e.field, e.message))?;
+    weights_from::load_weight_files(&mut loaded.spec, base)
+        .map_err(|e| loaded.error_at(&e.field, e.message))?;
     Ok(loaded)
 }
 
@@ -132,7 +144,7 @@ pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig
         }
     };
     template::expand(&mut raw, &mut origins).map_err(|e| located(e, &origins))?;
-    let spec = validate::validate(&raw).map_err(|e| located(e, &origins))?;
+    let (spec, weight_records) = validate::validate(&raw).map_err(|e| located(e, &origins))?;
     let checkpoint = checkpoint::validate(raw.checkpoint.as_ref(), spec.simulation.dt)
         .map_err(|e| located(e, &origins))?;
     Ok(LoadedConfig {
@@ -141,6 +153,8 @@ pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig
         spec,
         checkpoint,
         origins,
+        weight_records,
+        save_weights: raw.simulation.save_weights.unwrap_or(false),
     })
 }
 

@@ -47,6 +47,7 @@ pub(crate) struct RawSimulation {
     pub chunk_size: Option<i64>,
     pub scale: Option<f64>,
     pub connectivity: Option<String>,
+    pub save_weights: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -86,6 +87,7 @@ pub(crate) struct RawProjection {
     pub connectivity: Option<String>,
     #[serde(default)]
     pub synapse_params: BTreeMap<String, f64>,
+    pub weights_from: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -166,6 +168,12 @@ pub(crate) struct RawRecord {
     pub variables: Option<Vec<String>>,
     pub node_ids: Option<Vec<i64>>,
     pub interval: Option<f64>,
+    pub projection: Option<i64>,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    pub source_node_ids: Option<Vec<i64>>,
+    pub target_node_ids: Option<Vec<i64>>,
+    pub at: Option<String>,
 }
 
 impl RawRecord {
@@ -179,6 +187,12 @@ impl RawRecord {
             ("variables", self.variables.is_some()),
             ("node_ids", self.node_ids.is_some()),
             ("interval", self.interval.is_some()),
+            ("projection", self.projection.is_some()),
+            ("source", self.source.is_some()),
+            ("target", self.target.is_some()),
+            ("source_node_ids", self.source_node_ids.is_some()),
+            ("target_node_ids", self.target_node_ids.is_some()),
+            ("at", self.at.is_some()),
         ];
         flags
             .iter()

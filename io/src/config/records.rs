@@ -2,7 +2,8 @@
 //! every population; optionally only some global `gids`), any number of
 //! uniquely named `state` records (variables of the population's model, node
 //! ids, a sampling interval on the dt grid).
-//! Without any `[[record]]` the spikes of every population are recorded.
+//! Without any `[[record]]` (weight recordings, `weight_records`, aside)
+//! the spikes of every population are recorded.
 
 use brainsim_sim::spec::RecordSpec;
 
@@ -11,7 +12,7 @@ use super::validate::Ctx;
 use super::values::{self, invalid, join, positive, Check};
 
 pub(crate) fn records(ctx: &Ctx, raw: &[RawRecord]) -> Check<Vec<RecordSpec>> {
-    if raw.is_empty() {
+    if raw.iter().all(|r| r.kind == "weights") {
         return Ok(vec![RecordSpec::Spikes {
             populations: (0..ctx.pops.len()).collect(),
             gids: None,
@@ -59,10 +60,12 @@ pub(crate) fn records(ctx: &Ctx, raw: &[RawRecord]) -> Check<Vec<RecordSpec>> {
                 }
                 record
             }
+            // Checked once the projections are known (`weight_records`).
+            "weights" => continue,
             other => {
                 return invalid(
                     join(&at, "type"),
-                    format!("unknown record type {other:?} (types: spikes, state)"),
+                    format!("unknown record type {other:?} (types: spikes, state, weights)"),
                 );
             }
         };

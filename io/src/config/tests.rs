@@ -10,6 +10,7 @@ mod errors;
 mod models;
 mod plastic;
 mod templates;
+mod weights;
 use brainsim_sim::spec::{
     ConnRule, Distribution, InitialValue, Receptor, RecordSpec, StimulusKind, StimulusSpec,
 };

@@ -15,6 +15,7 @@ use brainsim_sim::spec::{
 
 use super::raw::{RawConfig, RawPopulation, RawSimulation};
 use super::values::{self, finite, int_in, invalid, join, positive, Check};
+use super::weight_records::WeightRecord;
 use super::{inputs, records};
 
 /// What checks of projections, stimuli and records need to know.
@@ -116,7 +117,8 @@ impl Ctx<'_> {
     }
 }
 
-pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
+/// The spec and the weight recordings of `raw`.
+pub(crate) fn validate(raw: &RawConfig) -> Check<(NetworkSpec, Vec<WeightRecord>)> {
     let (simulation, scale) = simulation(&raw.simulation)?;
     let populations = populations(&raw.population, simulation.dt, scale)?;
     let ctx = Ctx {
@@ -146,7 +148,8 @@ pub(crate) fn validate(raw: &RawConfig) -> Check<NetworkSpec> {
         records,
     };
     total_numbers_fit(&spec)?;
-    Ok(spec)
+    let weights = super::weight_records::weight_records(&spec, scale != 1.0, &raw.record)?;
+    Ok((spec, weights))
 }
 
 /// A fixed_total_number projection is split among its target chunks before

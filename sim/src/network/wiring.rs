@@ -16,6 +16,7 @@ use crate::connect::procedural::ProceduralRows;
 use crate::connect::{self, RawSynapse, RowGen};
 use crate::dist::DelaySampler;
 use crate::layout::ChunkInfo;
+use crate::plastic::loaded::{match_weights, Onto};
 use crate::plastic::PlasticStore;
 use crate::spec::NetworkSpec;
 use crate::synapse::SynapseStore;
@@ -52,6 +53,7 @@ pub(super) fn connect_chunks(spec: &NetworkSpec, all: &[ChunkInfo], chunks: &mut
     let first_chunk_of_pop: Vec<usize> = (0..spec.populations.len())
         .map(|p| all.iter().position(|c| c.population == p).unwrap_or(0))
         .collect();
+    let onto = loaded_onto(spec);
     chunks.par_iter_mut().for_each(|chunk| {
         RAW_SCRATCH.with_borrow_mut(|raw| {
             raw.clear();
@@ -59,7 +61,7 @@ pub(super) fn connect_chunks(spec: &NetworkSpec, all: &[ChunkInfo], chunks: &mut
             let nth = info.index - first_chunk_of_pop[info.population];
             let share = |pi: usize| splits[pi].get(nth).copied().unwrap_or(0);
             let parts = generate_parts(spec, &info, &share, raw);
-            connect_chunk(spec, chunk, raw, parts);
+            connect_chunk(spec, chunk, raw, parts, &onto);
         });
     });
     // Give the scratch back: it is as large as the largest chunk's synapses.
@@ -104,8 +106,17 @@ fn generate_parts(
 /// Packs a chunk's generated synapses `raw` into its store, the plastic
 /// projections' into theirs, and sets up its procedural rows, all in the
 /// fixed point of the module docs; the devices' weights then take it.
-fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse], parts: Parts) {
+/// Loaded weights, per projection: a file's weights take the place of
+/// the generated ones, and the ring's bound comes from them.
+fn connect_chunk(
+    spec: &NetworkSpec,
+    chunk: &mut Chunk,
+    raw: &[RawSynapse],
+    parts: Parts,
+    onto: &[Option<Onto>],
+) {
     let len = chunk.info.len;
+    let first = chunk.info.first_gid;
     let mut bound = chunk.inputs.max_step_input(len as usize);
     let lanes = chunk.n_lanes() as u32;
     let stores: Vec<PlasticStore> = parts
@@ -113,16 +124,31 @@ fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse], part
         .into_iter()
         .map(|(pi, mut own)| {
             let ps = spec.projections[pi].plastic.expect("a plastic projection");
-            let w0 = own
-                .iter()
-                .map(|s| f64::from(s.weight).abs())
-                .fold(0.0, f64::max);
+            own.sort_by_key(|s| s.source);
+            let loaded = match (&spec.projections[pi].weights_from, &onto[pi]) {
+                (Some(w), Some(o)) => Some(
+                    match_weights(w, o, first, len, &own)
+                        .expect("weights_from checked before the build (check_loaded_weights)"),
+                ),
+                _ => None,
+            };
+            let w0 = match &loaded {
+                Some(w) => w.iter().copied().fold(0.0, f64::max),
+                None => own
+                    .iter()
+                    .map(|s| f64::from(s.weight).abs())
+                    .fold(0.0, f64::max),
+            };
             let most = ps.rule.max_transmitted(w0).unwrap_or(UNBOUNDED_GROWTH * w0);
             for s in &own {
                 bound[s.target as usize] += most;
             }
             let row0 = ps.rule.initial_row(ps.kplus, ps.u, ps.x);
-            PlasticStore::build(pi, ps.rule, row0, &mut own, len, lanes, most)
+            let mut store = PlasticStore::build(pi, ps.rule, row0, &mut own, len, lanes, most);
+            if let Some(w) = loaded {
+                store.set_weights(w);
+            }
+            store
         })
         .collect();
     bound.resize(len as usize, 0.0);
@@ -152,6 +178,69 @@ fn connect_chunk(spec: &NetworkSpec, chunk: &mut Chunk, raw: &[RawSynapse], part
     let pop = &spec.populations[chunk.info.population];
     let tau_minus = pop.params.get("tau_minus").copied().unwrap_or(20.0);
     chunk.set_plastic(stores, tau_minus, spec.simulation.dt);
+}
+
+/// Per projection, the edges per target of its loaded weights (None
+/// without `weights_from`).
+fn loaded_onto(spec: &NetworkSpec) -> Vec<Option<Onto>> {
+    spec.projections
+        .iter()
+        .map(|p| {
+            let t = &spec.populations[p.target];
+            p.weights_from
+                .as_ref()
+                .map(|w| Onto::new(w, t.first_gid, t.size))
+        })
+        .collect()
+}
+
+/// Checks, before anything is built, that every projection's loaded
+/// weights match the synapses the local chunks (of `all`, those for which
+/// `is_local` holds) generate: the first difference as
+/// `file: projection[i] (source -> target): what`.
+pub(super) fn check_loaded_weights(
+    spec: &NetworkSpec,
+    all: &[ChunkInfo],
+    is_local: &(dyn Fn(&ChunkInfo) -> bool + Sync),
+) -> Result<(), String> {
+    let onto = loaded_onto(spec);
+    let first_chunk_of_pop: Vec<usize> = (0..spec.populations.len())
+        .map(|p| all.iter().position(|c| c.population == p).unwrap_or(0))
+        .collect();
+    for (pi, p) in spec.projections.iter().enumerate() {
+        let (Some(w), Some(o)) = (&p.weights_from, &onto[pi]) else {
+            continue;
+        };
+        let split = connect::split_total(spec, pi, all);
+        let mine: Vec<&ChunkInfo> = all
+            .iter()
+            .filter(|c| c.population == p.target && is_local(c))
+            .collect();
+        mine.into_par_iter()
+            .try_for_each(|info| {
+                let nth = info.index - first_chunk_of_pop[info.population];
+                let mut own = Vec::new();
+                connect::generate(
+                    spec,
+                    pi,
+                    info,
+                    split.get(nth).copied().unwrap_or(0),
+                    &mut own,
+                );
+                own.sort_by_key(|s| s.source);
+                match_weights(w, o, info.first_gid, info.len, &own).map(|_| ())
+            })
+            .map_err(|e| {
+                let name = |i: usize| &spec.populations[i].name;
+                format!(
+                    "{}: projection[{pi}] ({} -> {}): {e}",
+                    w.file,
+                    name(p.source),
+                    name(p.target)
+                )
+            })?;
+    }
+    Ok(())
 }
 
 thread_local! {

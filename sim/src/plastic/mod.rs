@@ -9,8 +9,11 @@
 //! - `models`: the synapse models a config can name, with NEST's
 //!   parameters and defaults.
 //! - `store`: one plastic projection's synapses onto a chunk, and delivery.
+//! - `loaded`: initial weights from a weights file, matched to the
+//!   generated synapses.
 
 pub mod history;
+pub mod loaded;
 pub mod models;
 pub mod rules;
 pub mod store;

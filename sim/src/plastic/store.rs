@@ -112,6 +112,14 @@ impl PlasticStore {
         }
     }
 
+    /// Replaces the weights (one per synapse, in the order of the `raw`
+    /// given to `build` once sorted by source, stably): initial weights
+    /// read from a file (`plastic::loaded`), kept as f64.
+    pub fn set_weights(&mut self, weights: Vec<f64>) {
+        assert_eq!(weights.len(), self.weight.len(), "one weight per synapse");
+        self.weight = weights;
+    }
+
     /// Synapses held.
     pub fn len(&self) -> usize {
         self.offset.len()

@@ -66,5 +66,6 @@ pub(crate) fn projection(
         receptor: Receptor::BySign,
         plastic: None,
         procedural: false,
+        weights_from: None,
     }
 }

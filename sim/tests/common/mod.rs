@@ -72,6 +72,7 @@ pub fn projection(
         receptor: Receptor::BySign,
         plastic: None,
         procedural: false,
+        weights_from: None,
     }
 }
 
