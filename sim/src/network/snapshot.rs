@@ -38,6 +38,9 @@ impl Network {
     /// thread.
     pub fn capture(&mut self) -> ChunkStates {
         use rayon::prelude::*;
+        // After the last epoch `deliver_pending` leaves the spikes pending
+        // (finish_plastic has applied them to plastic weights); then, as
+        // with plastic synapses, capture_chunk delivers them into copies.
         if self.chunks.iter().all(|c| c.plastic.is_empty()) {
             self.deliver_pending();
         }
@@ -108,19 +111,6 @@ impl Network {
         self.received.clear();
         self.step = step;
         Ok(())
-    }
-
-    /// Delivers the pending spikes into the rings, as the next interval
-    /// would first do (`run_intervals`), and forgets them.
-    fn deliver_pending(&mut self) {
-        use rayon::prelude::*;
-        self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
-        let pending = &self.pending;
-        self.chunks
-            .par_iter_mut()
-            .zip(self.rings.rings().into_par_iter())
-            .for_each(|(c, ring)| c.deliver(pending, ring));
-        self.pending.clear();
     }
 }
 
