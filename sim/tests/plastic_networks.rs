@@ -114,13 +114,16 @@ fn plastic_brunel(rule: Rule) -> NetworkSpec {
     spec
 }
 
+/// A plastic synapse and its weight as the runs report them (`RankRun`).
+type WeightKey = (usize, u32, u32, u32, u64);
+
 /// Spikes and plastic weights on `ranks` x `threads`, chunks by `place`.
 fn layout_run(
     spec: &NetworkSpec,
     ranks: usize,
     threads: usize,
     by_pop: bool,
-) -> (Vec<Spike>, Vec<(usize, u32, u32, u32, u64)>) {
+) -> (Vec<Spike>, Vec<WeightKey>) {
     let runs: Vec<RankRun> = run_ranks(ranks, |comm| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -146,8 +149,8 @@ fn replay(
     spec: &NetworkSpec,
     rule: Rule,
     spikes: &[Spike],
-    synapses: &[(usize, u32, u32, u32, u64)],
-) -> Vec<(usize, u32, u32, u32, u64)> {
+    synapses: &[WeightKey],
+) -> Vec<WeightKey> {
     let clock = Clock::new(spec.simulation.dt);
     let n = spec.n_neurons() as usize;
     let mut by_gid: Vec<Vec<u64>> = vec![Vec::new(); n];

@@ -234,11 +234,9 @@ fn degrees(spec: &NetworkSpec) -> (Vec<u64>, Vec<u64>) {
     let (mut indeg, mut outdeg) = (vec![0u64; tgt.size as usize], vec![0u64; src.size as usize]);
     let all = layout::chunks(spec);
     let split = connect::split_total(spec, 0, &all);
-    let mut nth = 0;
-    for c in all.iter().filter(|c| c.population == p.target) {
+    for (nth, c) in all.iter().filter(|c| c.population == p.target).enumerate() {
         let mut raw = Vec::new();
         connect::generate(spec, 0, c, split.get(nth).copied().unwrap_or(0), &mut raw);
-        nth += 1;
         let mut pairs = std::collections::HashSet::new();
         for s in &raw {
             let t = c.first_gid + s.target;

@@ -18,6 +18,9 @@ use crate::rng::Stream;
 /// Tail mass (relative to the mode's probability) a table may leave out.
 const TAIL: f64 = 1.0 / 18_446_744_073_709_551_616.0; // 2^-64
 
+/// Tables by (n, p's bits), shared by every generator of the process.
+type Cache = Mutex<HashMap<(u32, u64), Arc<BinomialTable>>>;
+
 /// Binomial(n, p) by inversion: `cdf[j]` is P(K <= lo + j).
 #[derive(Debug)]
 pub struct BinomialTable {
@@ -30,7 +33,7 @@ impl BinomialTable {
     /// The table of Binomial(n, p), shared: one per distinct (n, p) in the
     /// process.
     pub fn shared(n: u32, p: f64) -> Arc<Self> {
-        static CACHE: OnceLock<Mutex<HashMap<(u32, u64), Arc<BinomialTable>>>> = OnceLock::new();
+        static CACHE: OnceLock<Cache> = OnceLock::new();
         let mut cache = CACHE
             .get_or_init(Default::default)
             .lock()
