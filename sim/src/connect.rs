@@ -18,11 +18,12 @@ use crate::model::{self, Router};
 use crate::rng::{stream_id, Purpose, Stream};
 use crate::spec::{ConnRule, NetworkSpec, ProjectionSpec};
 
+mod bernoulli;
+mod binomial;
 pub mod procedural;
 pub mod rows;
-mod skips;
 
-pub use rows::{by_source, RowGen};
+pub use rows::{by_source, RowGen, RowScratch};
 
 /// A synapse before it is packed into the store.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -159,9 +160,9 @@ pub fn generate(
         return fixed_indegree(&ctx, chunk, indegree, out);
     }
     let rows = RowGen::new(spec, proj, chunk, chunk_share);
-    let mut seen = Vec::new();
+    let mut scratch = RowScratch::default();
     for sg in rows.s0..rows.s0 + rows.ns {
-        rows.row(sg, &mut seen, |syn| out.push(syn));
+        rows.row(sg, &mut scratch, |syn| out.push(syn));
     }
 }
 

@@ -60,10 +60,16 @@ pub fn philox4x32_lanes<const L: usize>(ctr: [[u32; L]; 4], key: [u32; 2]) -> [[
     [c0, c1, c2, c3]
 }
 
-/// Eight blocks at once (`philox4x32_lanes::<8>`), compiled for AVX2 when
-/// the CPU has it (integer code: the same words either way).
+/// Eight blocks at once (`philox4x32_lanes::<8>`), compiled for AVX-512 or
+/// AVX2 when the CPU has it (integer code: the same words either way;
+/// AVX-512 multiplies the eight lanes' 64-bit products in one instruction).
 #[inline]
 pub fn philox4x32_x8(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        return unsafe { philox_x8_avx512(ctr, key) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked above).
@@ -79,6 +85,16 @@ pub fn philox4x32_x8(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn philox_x8_avx2(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
+    philox4x32_lanes::<8>(ctr, key)
+}
+
+/// `philox4x32_lanes::<8>` compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn philox_x8_avx512(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
     philox4x32_lanes::<8>(ctr, key)
 }
 

@@ -95,6 +95,13 @@ impl Stream {
         self.ctr[0] = c[0].wrapping_add(8);
     }
 
+    /// Drops what is left of the current block: the next word is the first
+    /// of the next block (a no-op at a block boundary).
+    #[inline]
+    pub fn align(&mut self) {
+        self.pos = 4;
+    }
+
     /// The next 32-bit word (four per Philox block).
     #[inline]
     pub fn next_u32(&mut self) -> u32 {

@@ -299,3 +299,35 @@ fn rules_by_source_follow_their_degree_distributions() {
     degrees_follow_binomial("total in", &i, n, 1.0 / nt as f64);
     degrees_follow_binomial("total out", &o, n, 1.0 / ns as f64);
 }
+
+/// Bernoulli rows draw a Binomial count, then distinct targets: the in-
+/// and out-degrees of a population onto itself without autapses follow
+/// Binomial(n - 1, p), whether the targets come from 16-bit halves (chunks
+/// <= 4096) or whole words, and whether the row keeps its picks or drops
+/// them (p > 1/2: the complement of the picks).
+#[test]
+fn bernoulli_rows_follow_their_degree_distributions_without_autapses() {
+    for (n, chunk, p) in [
+        (1500u32, 600usize, 0.05),
+        (1500, 600, 0.7),
+        (6000, 6000, 0.01),
+    ] {
+        let mut spec = network(
+            simulation(0.1, 1.0),
+            vec![population("A", n, "iaf_psc_exp", &[])],
+        );
+        spec.projections = vec![projection(
+            0,
+            0,
+            ConnRule::PairwiseBernoulli { p },
+            Distribution::Constant(1.0),
+            Distribution::Constant(1.0),
+        )];
+        spec.projections[0].allow_autapses = false;
+        spec.simulation.chunk_size = chunk;
+        let (i, o) = degrees(&spec);
+        let what = format!("n {n} chunk {chunk} p {p}");
+        degrees_follow_binomial(&format!("{what} in"), &i, u64::from(n) - 1, p);
+        degrees_follow_binomial(&format!("{what} out"), &o, u64::from(n) - 1, p);
+    }
+}

@@ -13,7 +13,7 @@
 use crate::exchange::Spike;
 use crate::synapse::{Encoder, Synapse};
 
-use super::RowGen;
+use super::{RowGen, RowScratch};
 
 /// One procedural projection onto one chunk.
 #[derive(Clone, Debug)]
@@ -32,8 +32,8 @@ pub struct ProceduralRows {
 }
 
 thread_local! {
-    /// Bit set of the targets picked in a row (rules without multapses).
-    static SEEN: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// What a row needs kept from row to row (its bit set of targets).
+    static SCRATCH: std::cell::RefCell<RowScratch> = std::cell::RefCell::new(RowScratch::default());
 }
 
 impl ProceduralRows {
@@ -80,7 +80,7 @@ impl ProceduralRows {
     /// The row of `source` as the store would hold it (not the hot path).
     pub fn row(&self, source: u32) -> Vec<Synapse> {
         let mut out = Vec::new();
-        SEEN.with_borrow_mut(|seen| {
+        SCRATCH.with_borrow_mut(|seen| {
             self.rows
                 .row(source, seen, |s| out.push(self.enc.encode(&s)))
         });
@@ -101,10 +101,23 @@ impl ProceduralRows {
         let stride = len / slots;
         let mask = slots - 1;
         let mut events = 0u64;
-        SEEN.with_borrow_mut(|seen| {
+        SCRATCH.with_borrow_mut(|scratch| {
             for sp in &spikes[a..b] {
                 let base = (sp.step & mask) * stride;
-                self.rows.row(sp.gid, seen, |s| {
+                if let Some((offset0, w)) = self.constant {
+                    if let Some(targets) = self.rows.constant_targets(sp.gid, scratch) {
+                        add_constant(
+                            ring,
+                            base + u64::from(offset0),
+                            self.enc.n_targets,
+                            targets,
+                            w,
+                        );
+                        events += targets.len() as u64;
+                        continue;
+                    }
+                }
+                self.rows.row(sp.gid, scratch, |s| {
                     let (offset, weight) = match self.constant {
                         Some((offset0, w)) => (offset0 + s.target, w),
                         None => {
@@ -120,5 +133,29 @@ impl ProceduralRows {
             }
         });
         events
+    }
+}
+
+/// Adds `w` at `start + t` of the ring (wrapping around its end) for each
+/// target `t` < `n`; `start` < 2 x the ring's length.
+#[inline]
+fn add_constant(ring: &mut [i32], start: u64, n: u32, targets: &[u32], w: i32) {
+    let len = ring.len() as u64;
+    let start = if start >= len { start - len } else { start } as usize;
+    if start + n as usize <= ring.len() {
+        let slot = &mut ring[start..];
+        for &t in targets {
+            slot[t as usize] += w;
+        }
+        return;
+    }
+    for &t in targets {
+        let pos = start + t as usize;
+        let pos = if pos >= ring.len() {
+            pos - ring.len()
+        } else {
+            pos
+        };
+        ring[pos] += w;
     }
 }

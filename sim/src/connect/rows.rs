@@ -10,29 +10,48 @@
 //! the projection, the source or the chunk alone (the splits of a count
 //! among chunks and sources) — never by rank, thread or the order in which
 //! rows are asked for. Within a row the draws are interleaved target,
-//! weight, delay, synapse after synapse.
+//! weight, delay, synapse after synapse — but for Bernoulli rows, whose
+//! count and targets come first from the row's stream (`bernoulli.rs`) and
+//! weights and delays, synapse after synapse, from a second stream keyed
+//! the same way (`SUB_SYNAPSES`).
 
 use crate::dist::{DelaySampler, WeightSampler};
 use crate::layout::ChunkInfo;
 use crate::model::Router;
-use crate::rng::{stream_id, Purpose, Stream, BATCH_WORDS};
+use std::sync::Arc;
+
+use crate::rng::{stream_id, Purpose, Stream};
 use crate::spec::{ConnRule, NetworkSpec};
 
-use super::skips::{geometric_skips, ln_exact, ln_table, ln_with};
+use super::bernoulli::Uniform;
+use super::binomial::BinomialTable;
 use super::RawSynapse;
 
 /// Sub-stream tags of the source-keyed rules (the per-target ones use 0..=2).
 const SUB_ROW: u32 = 3;
 const SUB_SPLIT: u32 = 4;
 const SUB_COUNTS: u32 = 5;
+const SUB_SYNAPSES: u32 = 6;
+
+/// What a row needs besides its generator, kept by the caller from row to
+/// row: a bit set of the chunk's targets (all clear between rows) and the
+/// targets picked so far.
+#[derive(Default, Debug)]
+pub struct RowScratch {
+    seen: Vec<u64>,
+    /// Targets picked; only the row's first ones count.
+    picked: Vec<u32>,
+}
 
 /// How a row's targets are chosen.
 #[derive(Clone, Debug)]
 enum RowKind {
-    /// Each target with probability p: geometric skips, 1 / ln(1 - p).
+    /// Each target with probability p: the count's law over the chunk
+    /// (`all`), and over the chunk less the source itself (`less`, when
+    /// autapses are refused).
     Bernoulli {
-        inv_log_q: f64,
-        p: f64,
+        all: (Arc<BinomialTable>, Uniform),
+        less: (Arc<BinomialTable>, Uniform),
     },
     AllToAll,
     OneToOne,
@@ -106,8 +125,11 @@ impl RowGen {
         g.fixed = g.constant();
         g.kind = match p.rule {
             ConnRule::PairwiseBernoulli { p } => RowKind::Bernoulli {
-                inv_log_q: 1.0 / ln_exact(1.0 - p),
-                p,
+                all: (BinomialTable::shared(chunk.len, p), Uniform::new(chunk.len)),
+                less: {
+                    let cap = chunk.len.saturating_sub(1);
+                    (BinomialTable::shared(cap, p), Uniform::new(cap))
+                },
             },
             ConnRule::AllToAll => RowKind::AllToAll,
             ConnRule::OneToOne => RowKind::OneToOne,
@@ -153,38 +175,30 @@ impl RowGen {
     }
 
     /// Calls `emit` for each synapse of `sg`'s row onto the chunk, in draw
-    /// order. `scratch` is a bit set of the chunk's length (all clear; left
-    /// clear) for rows of distinct targets.
+    /// order. `scratch` is kept by the caller from row to row.
     #[inline]
-    pub fn row(&self, sg: u32, scratch: &mut Vec<u64>, mut emit: impl FnMut(RawSynapse)) {
+    pub fn row(&self, sg: u32, scratch: &mut RowScratch, mut emit: impl FnMut(RawSynapse)) {
         let mut s = Stream::new_with(self.seed, self.stream, sg, SUB_ROW, self.chunk.index as u32);
         let own = self.self_index(sg);
         match &self.kind {
-            RowKind::Bernoulli { inv_log_q, p } => {
-                if *p <= 0.0 {
+            RowKind::Bernoulli { all, less } => {
+                let t = if own.is_some() { less } else { all };
+                let k = self.bernoulli_targets(s, t, own, scratch);
+                if let Some(f) = self.fixed {
+                    for &i in &scratch.picked[..k] {
+                        emit(RawSynapse {
+                            source: sg,
+                            target: i,
+                            ..f
+                        });
+                    }
                     return;
                 }
-                // Batches pay off when a row holds a few dozen synapses; a
-                // sparse row (p x len < 8) draws one block at a time. Both
-                // give the same skips.
-                if *p < 1.0 && self.fixed.is_some() && *p * f64::from(self.chunk.len) >= 8.0 {
-                    return self.bernoulli_batched(s, sg, *inv_log_q, &mut emit);
-                }
-                let table = ln_table();
-                let mut i: u64 = 0;
-                loop {
-                    if *p < 1.0 {
-                        // Both are negative: the quotient is >= 0, so
-                        // truncation is floor (libm's floor is a call).
-                        i += (ln_with(table, s.uniform_open32()) * inv_log_q) as u64;
-                    }
-                    if i >= u64::from(self.chunk.len) {
-                        break;
-                    }
-                    if own != Some(i as u32) {
-                        emit(self.synapse(&mut s, sg, i as u32));
-                    }
-                    i += 1;
+                let sub = SUB_SYNAPSES;
+                let mut ws =
+                    Stream::new_with(self.seed, self.stream, sg, sub, self.chunk.index as u32);
+                for &i in &scratch.picked[..k] {
+                    emit(self.synapse(&mut ws, sg, i));
                 }
             }
             RowKind::AllToAll => {
@@ -211,6 +225,47 @@ impl RowGen {
         }
     }
 
+    /// The targets (chunk indices) of `sg`'s row when it is a Bernoulli row
+    /// of constant synapses: the same targets, in the same order, as `row`
+    /// emits (procedural delivery's fast path). None for other rows.
+    #[inline]
+    pub fn constant_targets<'a>(&self, sg: u32, scratch: &'a mut RowScratch) -> Option<&'a [u32]> {
+        let (RowKind::Bernoulli { all, less }, Some(_)) = (&self.kind, self.fixed) else {
+            return None;
+        };
+        let s = Stream::new_with(self.seed, self.stream, sg, SUB_ROW, self.chunk.index as u32);
+        let own = self.self_index(sg);
+        let t = if own.is_some() { less } else { all };
+        let k = self.bernoulli_targets(s, t, own, scratch);
+        Some(&scratch.picked[..k])
+    }
+
+    /// Draws the count k of a Bernoulli row from `s` (the row's stream, at
+    /// its start), then its targets into `scratch.picked[..k]` (chunk
+    /// indices, the source itself skipped); returns k.
+    #[inline(always)]
+    fn bernoulli_targets(
+        &self,
+        mut s: Stream,
+        (t, u): &(Arc<BinomialTable>, Uniform),
+        own: Option<u32>,
+        scratch: &mut RowScratch,
+    ) -> usize {
+        let k = t.draw(&mut s);
+        if k == 0 {
+            return 0;
+        }
+        s.align();
+        let RowScratch { seen, picked } = scratch;
+        seen.resize((self.chunk.len as usize).div_ceil(64), 0);
+        super::bernoulli::targets(&mut s, u, k, seen, picked);
+        let picked = &mut picked[..k as usize];
+        if let Some(o) = own {
+            picked.iter_mut().for_each(|i| *i += u32::from(*i >= o));
+        }
+        k as usize
+    }
+
     /// The synapse every row holds when weight and delay are constants
     /// (target and source to be set): they consume no random numbers.
     pub fn constant(&self) -> Option<RawSynapse> {
@@ -224,37 +279,6 @@ impl RowGen {
             delay_steps: d,
             weight: w as f32,
         })
-    }
-
-    /// A Bernoulli row of constant synapses (no draw but the skips): the
-    /// same skips as the loop of `row`, computed 32 at a time from eight
-    /// Philox blocks (`Stream::next_words`, vectorised).
-    #[inline]
-    fn bernoulli_batched(
-        &self,
-        mut s: Stream,
-        sg: u32,
-        inv_log_q: f64,
-        emit: &mut impl FnMut(RawSynapse),
-    ) {
-        let own = self.self_index(sg);
-        let len = u64::from(self.chunk.len);
-        let (mut words, mut skips) = ([0u32; BATCH_WORDS], [0u32; BATCH_WORDS]);
-        let mut i: u64 = 0;
-        loop {
-            s.next_words(&mut words);
-            geometric_skips(&words, inv_log_q, &mut skips);
-            for &k in &skips {
-                i += u64::from(k);
-                if i >= len {
-                    return;
-                }
-                if own != Some(i as u32) {
-                    emit(self.synapse(&mut s, sg, i as u32));
-                }
-                i += 1;
-            }
-        }
     }
 
     /// Weight then delay of a synapse onto chunk index `i`.
@@ -287,7 +311,7 @@ impl RowGen {
         s: &mut Stream,
         sg: u32,
         k: u64,
-        seen: &mut Vec<u64>,
+        scratch: &mut RowScratch,
         emit: &mut impl FnMut(RawSynapse),
     ) {
         let cap = self.capacity(sg);
@@ -303,8 +327,9 @@ impl RowGen {
             }
             return;
         }
+        let RowScratch { seen, picked } = scratch;
         seen.resize((self.chunk.len as usize).div_ceil(64), 0);
-        let mut picked = Vec::with_capacity(k as usize);
+        picked.clear();
         for j in cap - k as u32..cap {
             let mut i = s.below(j + 1);
             if seen[i as usize / 64] >> (i % 64) & 1 == 1 {
@@ -314,7 +339,7 @@ impl RowGen {
             picked.push(i);
             emit(self.synapse(s, sg, skip_own(i)));
         }
-        for i in picked {
+        for &i in picked.iter() {
             seen[i as usize / 64] = 0;
         }
     }
