@@ -123,7 +123,7 @@ pub(super) const RING_EVERY: usize = 5;
 /// Is ring entry `i` of chunk `index` non-zero? One in `RING_EVERY`, at
 /// positions that differ between neighbouring chunks.
 pub(super) fn ring_position(index: u64, i: usize) -> bool {
-    (i + index as usize) % RING_EVERY == 0
+    (i + index as usize).is_multiple_of(RING_EVERY)
 }
 
 /// Ring value `i` of chunk `index` (where `ring_position`; never 0).
