@@ -428,7 +428,12 @@ mod tests {
             "positions not increasing (1 then 1)"
         );
         assert_eq!(bad(|x| x.value[2] = 0), "a zero entry at position 5");
-        assert_eq!(bad(|x| drop(x.value.pop())), "3 positions for 2 values");
+        assert_eq!(
+            bad(|x| {
+                x.value.pop();
+            }),
+            "3 positions for 2 values"
+        );
         assert!(RingEntries::of_dense(&[0; 4]).is_empty());
         let mut more = e.clone();
         more.extend_nonzero(9, &[0, -1, 0, 2, 0]);
