@@ -28,7 +28,7 @@ use crate::spike_reader::SpikeFile;
 const READ_CHUNK: usize = 1 << 20;
 
 /// One line for a config error, whatever the HDF5 library said.
-fn one_line(message: &str) -> String {
+pub(super) fn one_line(message: &str) -> String {
     let parts: Vec<&str> = message
         .lines()
         .map(str::trim)

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use brainsim_sim::spec::{LoadedWeights, NetworkSpec};
 
 use super::raw::RawProjection;
+use super::spike_file::one_line;
 use super::values::{invalid, join, on_grid, Check};
 use crate::weights::read_weights;
 
@@ -125,14 +126,4 @@ fn read_edges(
         out.push(edge);
     }
     Ok(out)
-}
-
-/// One line, whatever the HDF5 library said.
-fn one_line(message: &str) -> String {
-    let parts: Vec<&str> = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    parts.join("; ")
 }
