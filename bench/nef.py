@@ -55,7 +55,7 @@ def array(pairs=3, seconds=1.0, d=512, n=50):
     runs = [(ours(d, n, seconds), nengo(d, n, seconds)) for _ in range(pairs)]
     med = lambda side, key: statistics.median(r[side][key] for r in runs)
     print(f"NEF ensemble array, {d} dimensions x {n} neurons ({d * n} neurons), {seconds} s, {pairs} pairs "
-          f"(brainsim on {runs[0][0]["threads"]} threads; Nengo {runs[0][1]["nengo"]}, reference simulator)")
+          f"(brainsim on {runs[0][0]['threads']} threads; Nengo {runs[0][1]['nengo']}, reference simulator)")
     for key, goal in [("build_seconds", 10), ("run_seconds", 20)]:
         ratios = [r[1][key] / r[0][key] for r in runs]
         print(f"  {key:14s} brainsim {med(0, key):7.2f} s   Nengo {med(1, key):7.2f} s   "

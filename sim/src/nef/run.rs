@@ -218,7 +218,11 @@ impl<'a> NefSim<'a> {
             let now;
             let value: &[f64] = match (conn.filter, conn.pre) {
                 (None, Pre::Node(k)) => {
-                    now = node_weighted(conn, &self.node_out[k]);
+                    now = {
+                        let mut y = vec![0.0; conn.weights.nrows()];
+                        add_node_weighted(conn, &self.node_out[k], &mut y);
+                        y
+                    };
                     &now
                 }
                 _ => &self.conn_x[c],
@@ -273,9 +277,12 @@ impl<'a> NefSim<'a> {
     /// Sums the chunks' partials in chunk order, adds node sources, and
     /// steps every filter.
     fn update_connections(&mut self) {
+        let mut sum = Vec::new();
         for (c, conn) in self.net.connections.iter().enumerate() {
-            let weighted: Vec<f64> = match conn.pre {
-                Pre::Node(k) => node_weighted(conn, &self.node_out[k]),
+            sum.clear();
+            sum.resize(conn.weights.nrows(), 0.0);
+            match conn.pre {
+                Pre::Node(k) => add_node_weighted(conn, &self.node_out[k], &mut sum),
                 Pre::Ensemble(e) | Pre::Neurons(e) => {
                     let slot =
                         self.wiring.slot[c].expect("a connection from an ensemble has a slot");
@@ -283,19 +290,17 @@ impl<'a> NefSim<'a> {
                         .iter()
                         .map(|&o| self.net.connections[o].weights.nrows())
                         .sum();
-                    let mut sum = vec![0.0; conn.weights.nrows()];
                     for k in self.wiring.chunks_of[e].clone() {
                         let p = &self.partials[self.partial_at[k] + at..];
                         for (s, v) in sum.iter_mut().zip(p) {
                             *s += v;
                         }
                     }
-                    sum
                 }
-            };
+            }
             match conn.filter {
-                Some(f) => f.step(&mut self.conn_x[c], &weighted),
-                None => self.conn_x[c] = weighted,
+                Some(f) => f.step(&mut self.conn_x[c], &sum),
+                None => self.conn_x[c].copy_from_slice(&sum),
             }
         }
     }
@@ -368,16 +373,15 @@ impl<'a> NefSim<'a> {
     }
 }
 
-/// What node connection `conn` carries for the node output `out`.
-fn node_weighted(conn: &BuiltConnection, out: &[f64]) -> Vec<f64> {
+/// Adds what node connection `conn` carries for the node output `out` to
+/// `y`.
+fn add_node_weighted(conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
     let x = &out[conn.pre_slice.clone()];
-    let mut y = vec![0.0; conn.weights.nrows()];
     for (col, &v) in conn.weights.column_iter().zip(x) {
         for (y, w) in y.iter_mut().zip(col.iter()) {
             *y += w * v;
         }
     }
-    y
 }
 
 /// A chunk's partial weighted sums into `p`, one block per connection
