@@ -63,6 +63,8 @@ pub struct NefSim<'a> {
     conn_x: Vec<Vec<f64>>,
     /// Each `ProbeOf::Connection` probe's own filter state.
     probe_x: Vec<Vec<f64>>,
+    /// Each probe's filter, if it has a synapse.
+    probe_filter: Vec<Option<Lowpass>>,
     /// Each probe's rows, one per step, flat (`widths[k]` values a row).
     records: Vec<Vec<f64>>,
     widths: Vec<usize>,
@@ -72,62 +74,19 @@ impl<'a> NefSim<'a> {
     /// `net` at t = 0: voltages at their initial values, filters at zero.
     pub fn new(net: &'a Built) -> Self {
         let spec = &net.spec;
-        let (mut state, mut starts, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
-        let mut per_ens = Vec::new();
-        let mut consts = Vec::new();
-        let mut spike_out = Vec::new();
-        let mut encoders = Vec::new();
-        for (e, ens) in net.ensembles.iter().enumerate() {
-            let lif = spec.ensembles[e].1.neuron;
-            consts.push(NengoLifConsts::in_seconds(
-                spec.dt,
-                lif.tau_rc,
-                lif.tau_ref,
-                0.0,
-            ));
-            spike_out.push(lif.amplitude / spec.dt);
-            let se = ens.scaled_encoders();
-            encoders.push(se.transpose().as_slice().to_vec());
-            let start = state.len();
-            starts.push(start);
-            for i in 0..ens.n_neurons() {
-                let mut s = [0.0; 3];
-                s[VOLTAGE] = ens.initial_voltage[i];
-                s[BIAS] = ens.bias[i];
-                state.push(s);
-            }
-            let mut k = start;
-            per_ens.push(ens.n_neurons().div_ceil(CHUNK));
-            while k < state.len() {
-                let end = (k + CHUNK).min(state.len());
-                chunks.push(Chunk {
-                    ens: e,
-                    range: k..end,
-                    ens_start: start,
-                });
-                k = end;
-            }
-        }
+        let (state, starts, chunks) = neuron_layout(net);
+        let per_ens: Vec<usize> = net
+            .ensembles
+            .iter()
+            .map(|e| e.n_neurons().div_ceil(CHUNK))
+            .collect();
         let wiring = Wiring::new(net, &per_ens);
         let mut partial_at = vec![0];
         for ch in &chunks {
-            let size: usize = wiring.outgoing[ch.ens]
-                .iter()
-                .map(|&c| net.connections[c].weights.nrows())
-                .sum();
-            partial_at.push(partial_at.last().unwrap() + size);
+            partial_at.push(partial_at.last().unwrap() + wiring.block[ch.ens]);
         }
-        let total = *partial_at.last().unwrap();
-        let node_out = spec
-            .nodes
-            .iter()
-            .map(|(_, o)| vec![0.0; o.dimensions().expect("built nodes are valid")])
-            .collect();
-        let conn_x = net
-            .connections
-            .iter()
-            .map(|c| vec![0.0; c.weights.nrows()])
-            .collect();
+        let (consts, spike_out, encoders) = ensemble_constants(net);
+        let zeros = |n: usize| vec![0.0; n];
         Self {
             net,
             step: 0,
@@ -138,42 +97,44 @@ impl<'a> NefSim<'a> {
             state,
             starts,
             chunks,
+            partials: zeros(*partial_at.last().unwrap()),
             partial_at,
-            partials: vec![0.0; total],
             ens_in: spec
                 .ensembles
                 .iter()
-                .map(|(_, p)| vec![0.0; p.dimensions])
+                .map(|(_, p)| zeros(p.dimensions))
                 .collect(),
             neuron_in: (0..net.ensembles.len())
                 .map(|e| {
                     let fed = net.connections.iter().any(|c| c.post == Post::Neurons(e));
-                    fed.then(|| vec![0.0; net.ensembles[e].n_neurons()])
+                    fed.then(|| zeros(net.ensembles[e].n_neurons()))
                 })
                 .collect(),
             wiring,
-            node_out,
-            conn_x,
+            node_out: spec
+                .nodes
+                .iter()
+                .map(|(_, o)| zeros(o.dimensions().expect("built nodes are valid")))
+                .collect(),
+            conn_x: net
+                .connections
+                .iter()
+                .map(|c| zeros(c.weights.nrows()))
+                .collect(),
             probe_x: spec
                 .probes
                 .iter()
                 .map(|p| match p.of {
-                    ProbeOf::Connection(c) => vec![0.0; net.connections[c].weights.nrows()],
+                    ProbeOf::Connection(c) => zeros(net.connections[c].weights.nrows()),
                     _ => Vec::new(),
                 })
                 .collect(),
-            widths: spec
+            probe_filter: spec
                 .probes
                 .iter()
-                .map(|p| match p.of {
-                    ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => net.ensembles[e].n_neurons(),
-                    ProbeOf::Connection(c) => net.connections[c].weights.nrows(),
-                    ProbeOf::Decoded(e) => spec.ensembles[e].1.dimensions,
-                    ProbeOf::Node(n) => {
-                        spec.nodes[n].1.dimensions().expect("built nodes are valid")
-                    }
-                })
+                .map(|p| p.synapse.map(|tau| Lowpass::new(tau, spec.dt)))
                 .collect(),
+            widths: probe_widths(net),
             records: vec![Vec::new(); spec.probes.len()],
         }
     }
@@ -284,12 +245,7 @@ impl<'a> NefSim<'a> {
             match conn.pre {
                 Pre::Node(k) => add_node_weighted(conn, &self.node_out[k], &mut sum),
                 Pre::Ensemble(e) | Pre::Neurons(e) => {
-                    let slot =
-                        self.wiring.slot[c].expect("a connection from an ensemble has a slot");
-                    let at: usize = self.wiring.outgoing[e][..slot]
-                        .iter()
-                        .map(|&o| self.net.connections[o].weights.nrows())
-                        .sum();
+                    let at = self.wiring.offset[c].expect("a connection from an ensemble has one");
                     for k in self.wiring.chunks_of[e].clone() {
                         let p = &self.partials[self.partial_at[k] + at..];
                         for (s, v) in sum.iter_mut().zip(p) {
@@ -312,7 +268,9 @@ impl<'a> NefSim<'a> {
     /// output as its readers see it this step (also before the update).
     fn record_filtered(&mut self) {
         for (k, p) in self.net.spec.probes.iter().enumerate() {
-            let Some(tau) = p.synapse else { continue };
+            let Some(filter) = self.probe_filter[k] else {
+                continue;
+            };
             let rec = &mut self.records[k];
             match p.of {
                 ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
@@ -320,7 +278,7 @@ impl<'a> NefSim<'a> {
                 }
                 ProbeOf::Connection(c) => {
                     rec.extend_from_slice(&self.probe_x[k]);
-                    Lowpass::new(tau, self.net.spec.dt).step(&mut self.probe_x[k], &self.conn_x[c]);
+                    filter.step(&mut self.probe_x[k], &self.conn_x[c]);
                 }
                 ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => {}
             }
@@ -371,6 +329,63 @@ impl<'a> NefSim<'a> {
             .map(<[f64]>::to_vec)
             .collect()
     }
+}
+
+/// Every neuron's state at t = 0 (ensembles one after another), each
+/// ensemble's first neuron in it, and the chunks (`CHUNK` neurons, never
+/// across ensembles).
+fn neuron_layout(net: &Built) -> (Vec<[f64; 3]>, Vec<usize>, Vec<Chunk>) {
+    let (mut state, mut starts, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+    for (e, ens) in net.ensembles.iter().enumerate() {
+        let start = state.len();
+        starts.push(start);
+        for i in 0..ens.n_neurons() {
+            let mut s = [0.0; 3];
+            s[VOLTAGE] = ens.initial_voltage[i];
+            s[BIAS] = ens.bias[i];
+            state.push(s);
+        }
+        for k in (start..state.len()).step_by(CHUNK) {
+            chunks.push(Chunk {
+                ens: e,
+                range: k..(k + CHUNK).min(state.len()),
+                ens_start: start,
+            });
+        }
+    }
+    (state, starts, chunks)
+}
+
+/// Per ensemble: its neurons' step constants, its spike output
+/// (amplitude / dt) and its scaled encoders row-major (neuron, dimension).
+#[allow(clippy::type_complexity)]
+fn ensemble_constants(net: &Built) -> (Vec<NengoLifConsts>, Vec<f64>, Vec<Vec<f64>>) {
+    let dt = net.spec.dt;
+    let lifs = net.spec.ensembles.iter().map(|(_, p)| p.neuron);
+    (
+        lifs.clone()
+            .map(|l| NengoLifConsts::in_seconds(dt, l.tau_rc, l.tau_ref, 0.0))
+            .collect(),
+        lifs.map(|l| l.amplitude / dt).collect(),
+        net.ensembles
+            .iter()
+            .map(|e| e.scaled_encoders().transpose().as_slice().to_vec())
+            .collect(),
+    )
+}
+
+/// Values per row of each probe.
+fn probe_widths(net: &Built) -> Vec<usize> {
+    let spec = &net.spec;
+    spec.probes
+        .iter()
+        .map(|p| match p.of {
+            ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => net.ensembles[e].n_neurons(),
+            ProbeOf::Connection(c) => net.connections[c].weights.nrows(),
+            ProbeOf::Decoded(e) => spec.ensembles[e].1.dimensions,
+            ProbeOf::Node(n) => spec.nodes[n].1.dimensions().expect("built nodes are valid"),
+        })
+        .collect()
 }
 
 /// Adds what node connection `conn` carries for the node output `out` to

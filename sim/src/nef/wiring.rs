@@ -1,8 +1,9 @@
 //! Who feeds whom in a built NEF network, indexed once before the run so
 //! that a step touches only what it uses: each ensemble's outgoing
 //! connections (in connection order: a chunk's partial sums come in this
-//! order), each connection's slot among its source's outgoing ones, each
-//! ensemble's chunks, and the connection behind each probe of a value.
+//! order), where each one's partial sum sits in a chunk's block of them,
+//! the size of that block, each ensemble's chunks, and the connection
+//! behind each probe of a value.
 
 use super::net::{Built, Post, Pre};
 use std::ops::Range;
@@ -12,8 +13,12 @@ use std::ops::Range;
 pub struct Wiring {
     /// Per ensemble: the connections leaving it (decoded or from neurons).
     pub outgoing: Vec<Vec<usize>>,
-    /// Per connection from an ensemble: its index in `outgoing[e]`.
-    pub slot: Vec<Option<usize>>,
+    /// Per connection from an ensemble: where its partial sum starts in a
+    /// chunk's block (the sizes of the connections before it in
+    /// `outgoing[e]`).
+    pub offset: Vec<Option<usize>>,
+    /// Per ensemble: the size of a chunk's block of partial sums.
+    pub block: Vec<usize>,
     /// Per ensemble: its chunks (indices into the run's chunk list).
     pub chunks_of: Vec<Range<usize>>,
     /// Per probe: the connection that feeds it, if it probes a value.
@@ -25,10 +30,12 @@ impl Wiring {
     /// (numbered in ensemble order).
     pub fn new(net: &Built, chunks: &[usize]) -> Self {
         let mut outgoing = vec![Vec::new(); net.ensembles.len()];
-        let mut slot = vec![None; net.connections.len()];
+        let mut offset = vec![None; net.connections.len()];
+        let mut block = vec![0; net.ensembles.len()];
         for (c, conn) in net.connections.iter().enumerate() {
             if let Pre::Ensemble(e) | Pre::Neurons(e) = conn.pre {
-                slot[c] = Some(outgoing[e].len());
+                offset[c] = Some(block[e]);
+                block[e] += conn.weights.nrows();
                 outgoing[e].push(c);
             }
         }
@@ -46,7 +53,8 @@ impl Wiring {
         }
         Self {
             outgoing,
-            slot,
+            offset,
+            block,
             chunks_of,
             probe_conn,
         }
