@@ -119,6 +119,15 @@ impl Comm for MpiComm {
             Vec::new()
         }
     }
+
+    fn all_gather_f64(&self, values: &[f64], counts: &[usize], out: &mut Vec<f64>) {
+        let counts = counts_i32(counts);
+        out.clear();
+        out.resize(counts.iter().map(|&c| c as usize).sum(), 0.0);
+        let displs = displacements(&counts);
+        let mut part = PartitionMut::new(&mut out[..], &counts[..], &displs[..]);
+        self.world.all_gather_varcount_into(values, &mut part);
+    }
 }
 
 /// Prints `message` with the rank and calls `MPI_Abort(MPI_COMM_WORLD, code)`.

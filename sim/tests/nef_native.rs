@@ -6,9 +6,11 @@
 //! radius 1.5, probed on the connection), an integrator's drift and a
 //! 2-D oscillator's frequency. The reference signal is the ideal one passed
 //! through the same filters with the same step delays (`ideal_chain`), so
-//! the error is the NEF's alone. And the decoded probes are bit-identical
-//! for 1, 2 and 3 threads.
+//! the error is the NEF's alone. And every probe is bit-identical for 1, 2
+//! and 3 threads and 1, 2 and 3 ranks (in-process ranks, graded exchange).
 
+use brainsim_sim::comm::local::run_ranks;
+use brainsim_sim::nef::{block_placement, chunk_sizes};
 use brainsim_sim::nef::{
     ConnectionSpec, EnsembleParams, Function, Lowpass, NefSim, NetSpec, NodeOutput, Post, Pre,
     ProbeOf, ProbeSpec, Transform,
@@ -291,8 +293,10 @@ fn oscillator_runs_at_its_frequency() {
     );
 }
 
-#[test]
-fn decoded_probes_are_bit_identical_for_1_2_and_3_threads() {
+/// A network with every kind of coupling that crosses chunks: a node, a
+/// decoded connection, a function, ensembles of several chunks, and probes
+/// of decoded values, spikes and voltages.
+fn mixed_net() -> NetSpec {
     let mut s = net(7);
     s.nodes.push((
         "in".into(),
@@ -304,6 +308,7 @@ fn decoded_probes_are_bit_identical_for_1_2_and_3_threads() {
     ));
     s.ensembles.push(("A".into(), EnsembleParams::new(700, 2)));
     s.ensembles.push(("B".into(), EnsembleParams::new(600, 2)));
+    s.ensembles.push(("C".into(), EnsembleParams::new(90, 1)));
     s.connections
         .push(ConnectionSpec::new(Pre::Node(0), Post::Ensemble(0)));
     s.connections
@@ -312,29 +317,62 @@ fn decoded_probes_are_bit_identical_for_1_2_and_3_threads() {
     sq.function = Function::Square;
     sq.transform = Transform::Scalar(-0.3);
     s.connections.push(sq);
+    let mut prod = ConnectionSpec::new(Pre::Ensemble(1), Post::Ensemble(2));
+    prod.function = Function::Product;
+    s.connections.push(prod);
     s.probes.push(probe("A", ProbeOf::Decoded(0)));
     s.probes.push(probe("B", ProbeOf::Decoded(1)));
-    s.probes.push(ProbeSpec {
-        name: "spikes".into(),
-        of: ProbeOf::Spikes(1),
-        synapse: None,
-    });
-    let built = s.build().unwrap();
-    let runs: Vec<_> = [1, 2, 3]
-        .iter()
-        .map(|&t| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                let mut sim = NefSim::new(&built);
-                sim.run(500);
-                (0..3).map(|k| sim.rows(k)).collect::<Vec<_>>()
-            })
+    for (name, of) in [
+        ("spikes", ProbeOf::Spikes(1)),
+        ("voltage", ProbeOf::Voltage(0)),
+        ("C", ProbeOf::Decoded(2)),
+    ] {
+        s.probes.push(ProbeSpec {
+            name: name.into(),
+            of,
+            synapse: None,
+        });
+    }
+    s
+}
+
+/// Every probe's whole record after 500 steps on `ranks` in-process ranks
+/// (chunks placed in contiguous blocks) of `threads` threads each.
+fn run_mixed(built: &brainsim_sim::nef::Built, ranks: usize, threads: usize) -> Vec<Vec<f64>> {
+    let sizes = chunk_sizes(built);
+    let owner = block_placement(&sizes, ranks);
+    let per_rank = run_ranks(ranks, |comm| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut sim = NefSim::on_ranks(built, comm, &owner);
+            sim.run(500);
+            (0..built.spec.probes.len())
+                .map(|k| sim.collect(k))
+                .collect::<Vec<_>>()
         })
-        .collect();
-    let spikes: f64 = runs[0][2].iter().flatten().sum::<f64>() * DT;
+    });
+    per_rank.into_iter().next().unwrap()
+}
+
+#[test]
+fn probes_are_bit_identical_for_1_2_and_3_threads_and_ranks() {
+    let built = mixed_net().build().unwrap();
+    assert!(chunk_sizes(&built).len() >= 6, "several chunks to place");
+    let mut one = NefSim::new(&built);
+    one.run(500);
+    let reference: Vec<Vec<f64>> = (0..5).map(|k| one.record(k).to_vec()).collect();
+    let spikes: f64 = reference[2].iter().sum::<f64>() * DT;
     assert!(spikes > 1000.0, "{spikes} spikes");
-    assert!(runs[0] == runs[1] && runs[0] == runs[2]);
+    for (ranks, threads) in [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1), (3, 2)] {
+        let got = run_mixed(&built, ranks, threads);
+        for k in 0..5 {
+            assert!(
+                got[k] == reference[k],
+                "probe {k} differs on {ranks} ranks x {threads} threads"
+            );
+        }
+    }
 }

@@ -184,6 +184,23 @@ impl Comm for LocalComm {
         drop(self.wait(st));
         out
     }
+
+    fn all_gather_f64(&self, values: &[f64], counts: &[usize], out: &mut Vec<f64>) {
+        assert_eq!(values.len(), counts[self.rank], "this rank's count");
+        out.clear();
+        if self.shared.size == 1 {
+            out.extend_from_slice(values);
+            return;
+        }
+        let mut st = self.lock();
+        st.floats[self.rank].clear();
+        st.floats[self.rank].extend_from_slice(values);
+        let st = self.wait(st);
+        for f in &st.floats {
+            out.extend_from_slice(f);
+        }
+        drop(self.wait(st));
+    }
 }
 
 /// Runs `f` on `size` in-process ranks, one thread each, and returns each

@@ -3,7 +3,8 @@
 //!
 //! Like Arbor's distributed contexts: the simulator never calls MPI itself.
 //! `Comm` offers the few collectives a run needs (an all-to-all-v of u32
-//! words, an all-reduce, a gather to rank 0, a barrier); `cluster/` implements
+//! words, an all-reduce, a gather to rank 0, an all-gather of f64 with
+//! counts known to all, a barrier); `cluster/` implements
 //! it with MPI, `local.rs` with P ranks as threads of one process, so the
 //! exchange, the merge of per-rank outputs, the agreement on bad input and the
 //! delay-aware epoch are tested in plain `cargo test`, and a one-rank run
@@ -15,11 +16,13 @@
 //! same order with matching arguments (same `op`, counts consistent), and
 //! only from the thread that owns the `Comm` handle.
 
+pub mod graded;
 pub mod local;
 pub mod packet;
 pub mod routes;
 pub mod spike_exchange;
 
+pub use graded::GradedExchange;
 pub use local::LocalComm;
 pub use routes::Routes;
 pub use spike_exchange::SpikeExchange;
@@ -71,4 +74,9 @@ pub trait Comm {
     /// Rank 0 receives every rank's `values` (any lengths) concatenated in
     /// rank order; the other ranks receive an empty vector.
     fn gather_f64(&self, values: &[f64]) -> Vec<f64>;
+    /// Every rank receives every rank's `values` concatenated in rank order
+    /// into `out`; `counts[r]` is how many values rank r sends (the same
+    /// `counts` on every rank, known to all of them beforehand: graded
+    /// coupling, `graded.rs`).
+    fn all_gather_f64(&self, values: &[f64], counts: &[usize], out: &mut Vec<f64>);
 }

@@ -15,6 +15,7 @@ pub mod function;
 pub mod lif_rate;
 pub mod net;
 pub mod node;
+pub mod ranks;
 pub mod run;
 pub mod solver;
 pub mod synapse;
@@ -26,7 +27,8 @@ pub use function::Function;
 pub use lif_rate::LifRate;
 pub use net::{Built, ConnectionSpec, NetSpec, Post, Pre, ProbeOf, ProbeSpec, Transform};
 pub use node::NodeOutput;
-pub use run::NefSim;
+pub use ranks::block_placement;
+pub use run::{chunk_sizes, NefSim};
 pub use solver::{decoders, targets, LstsqL2};
 pub use synapse::Lowpass;
 

@@ -16,8 +16,10 @@
 //! coupling) are gathered before the ordered sum (`sim/DESIGN.md`, "NEF").
 
 use super::net::{Built, BuiltConnection, Post, Pre, ProbeOf};
+use super::ranks::Ranks;
 use super::synapse::Lowpass;
 use super::wiring::Wiring;
+use crate::comm::Comm;
 use crate::model::dynamics::Dynamics;
 use crate::model::nengo_lif::{NengoLif, NengoLifConsts, BIAS, VOLTAGE};
 use rayon::prelude::*;
@@ -28,11 +30,11 @@ pub const CHUNK: usize = 256;
 
 /// One chunk: its ensemble and its neurons' indices in the global state.
 #[derive(Clone, Debug)]
-struct Chunk {
-    ens: usize,
-    range: Range<usize>,
+pub(super) struct Chunk {
+    pub(super) ens: usize,
+    pub(super) range: Range<usize>,
     /// First neuron of its ensemble in the global state.
-    ens_start: usize,
+    pub(super) ens_start: usize,
 }
 
 /// A built network while it runs, with what its probes recorded.
@@ -46,7 +48,6 @@ pub struct NefSim<'a> {
     encoders: Vec<Vec<f64>>,
     state: Vec<[f64; 3]>,
     spiked: Vec<bool>,
-    starts: Vec<usize>,
     chunks: Vec<Chunk>,
     wiring: Wiring,
     /// Per chunk, where its partial sums start in `partials` (one block of
@@ -68,13 +69,28 @@ pub struct NefSim<'a> {
     /// Each probe's rows, one per step, flat (`widths[k]` values a row).
     records: Vec<Vec<f64>>,
     widths: Vec<usize>,
+    /// Which chunks this rank steps, and the exchange of the others'
+    /// partial sums.
+    ranks: Ranks<'a>,
 }
 
 impl<'a> NefSim<'a> {
-    /// `net` at t = 0: voltages at their initial values, filters at zero.
+    /// `net` at t = 0 in one process: voltages at their initial values,
+    /// filters at zero.
     pub fn new(net: &'a Built) -> Self {
+        Self::build(net, None)
+    }
+
+    /// `net` at t = 0 as one of `comm`'s ranks, stepping the chunks that
+    /// `owner` (one rank per chunk, in the order of `chunk_sizes`) gives
+    /// this rank. Every rank must make the same calls.
+    pub fn on_ranks(net: &'a Built, comm: &'a dyn Comm, owner: &[usize]) -> Self {
+        Self::build(net, Some((comm, owner)))
+    }
+
+    fn build(net: &'a Built, ranks: Option<(&'a dyn Comm, &[usize])>) -> Self {
         let spec = &net.spec;
-        let (state, starts, chunks) = neuron_layout(net);
+        let (state, chunks) = neuron_layout(net);
         let per_ens: Vec<usize> = net
             .ensembles
             .iter()
@@ -95,10 +111,7 @@ impl<'a> NefSim<'a> {
             encoders,
             spiked: vec![false; state.len()],
             state,
-            starts,
-            chunks,
             partials: zeros(*partial_at.last().unwrap()),
-            partial_at,
             ens_in: spec
                 .ensembles
                 .iter()
@@ -136,6 +149,9 @@ impl<'a> NefSim<'a> {
                 .collect(),
             widths: probe_widths(net),
             records: vec![Vec::new(); spec.probes.len()],
+            ranks: Ranks::new(ranks, &chunks, &partial_at),
+            chunks,
+            partial_at,
         }
     }
 
@@ -215,10 +231,13 @@ impl<'a> NefSim<'a> {
             slices.push((s, f, p));
             (state, spiked, partials) = (rest, frest, prest);
         }
+        let owned = &self.ranks.owned;
         slices
             .into_par_iter()
             .zip(self.chunks.par_iter())
-            .for_each(|((s, f, p), ch)| {
+            .enumerate()
+            .filter(|(k, _)| owned[*k])
+            .for_each(|(_, ((s, f, p), ch))| {
                 let e = ch.ens;
                 let d = ens_in[e].len();
                 let gain = &net.ensembles[e].gain;
@@ -233,6 +252,7 @@ impl<'a> NefSim<'a> {
                 }
                 chunk_partials(net, &wiring.outgoing[e], ch, f, out[e], p);
             });
+        self.ranks.exchange(&mut self.partials);
     }
 
     /// Sums the chunks' partials in chunk order, adds node sources, and
@@ -289,20 +309,19 @@ impl<'a> NefSim<'a> {
     fn record_unfiltered(&mut self) {
         for (k, p) in self.net.spec.probes.iter().enumerate() {
             let rec = &mut self.records[k];
-            let neurons =
-                |e: usize| self.starts[e]..self.starts[e] + self.net.ensembles[e].n_neurons();
+            // This rank's neurons of the ensemble, its chunks in order.
+            let owned = |e: usize| {
+                self.wiring.chunks_of[e]
+                    .clone()
+                    .filter(|&k| self.ranks.owned[k])
+                    .flat_map(|k| self.chunks[k].range.clone())
+            };
             match p.of {
                 ProbeOf::Spikes(e) => {
                     let amp = self.spike_out[e];
-                    rec.extend(
-                        self.spiked[neurons(e)]
-                            .iter()
-                            .map(|&s| if s { amp } else { 0.0 }),
-                    );
+                    rec.extend(owned(e).map(|i| if self.spiked[i] { amp } else { 0.0 }));
                 }
-                ProbeOf::Voltage(e) => {
-                    rec.extend(self.state[neurons(e)].iter().map(|s| s[VOLTAGE]))
-                }
+                ProbeOf::Voltage(e) => rec.extend(owned(e).map(|i| self.state[i][VOLTAGE])),
                 _ if p.synapse.is_some() => {}
                 ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
                     rec.extend_from_slice(&self.conn_x[self.wiring.probe_conn[k].expect("fed")])
@@ -317,28 +336,49 @@ impl<'a> NefSim<'a> {
         self.widths[k]
     }
 
-    /// Probe `k`'s rows, one per step, one after another (`width` each).
+    /// Probe `k`'s rows, one per step, one after another (`width` each);
+    /// on several ranks, spikes and voltages hold this rank's neurons only
+    /// (see `collect`).
     pub fn record(&self, k: usize) -> &[f64] {
         &self.records[k]
     }
 
-    /// Probe `k`'s rows as vectors.
+    /// Probe `k`'s rows as vectors (one process; else see `collect`).
     pub fn rows(&self, k: usize) -> Vec<Vec<f64>> {
         self.records[k]
             .chunks(self.widths[k].max(1))
             .map(<[f64]>::to_vec)
             .collect()
     }
+
+    /// Probe `k`'s whole record (rows of `width` values, one per step) on
+    /// rank 0, gathering the neurons of other ranks for spikes and
+    /// voltages; other ranks get an empty vector. A collective on several
+    /// ranks: every rank calls it for the same `k`.
+    pub fn collect(&self, k: usize) -> Vec<f64> {
+        match self.net.spec.probes[k].of {
+            ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => self.ranks.collect_neurons(
+                &self.records[k],
+                self.wiring.chunks_of[e].clone(),
+                &self.chunks,
+            ),
+            _ if self.ranks.rank() == 0 => self.records[k].clone(),
+            _ => Vec::new(),
+        }
+    }
 }
 
-/// Every neuron's state at t = 0 (ensembles one after another), each
-/// ensemble's first neuron in it, and the chunks (`CHUNK` neurons, never
-/// across ensembles).
-fn neuron_layout(net: &Built) -> (Vec<[f64; 3]>, Vec<usize>, Vec<Chunk>) {
-    let (mut state, mut starts, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+/// Neurons per chunk, in the chunks' order (what `on_ranks` places).
+pub fn chunk_sizes(net: &Built) -> Vec<usize> {
+    neuron_layout(net).1.iter().map(|c| c.range.len()).collect()
+}
+
+/// Every neuron's state at t = 0 (ensembles one after another) and the
+/// chunks (`CHUNK` neurons, never across ensembles).
+fn neuron_layout(net: &Built) -> (Vec<[f64; 3]>, Vec<Chunk>) {
+    let (mut state, mut chunks) = (Vec::new(), Vec::new());
     for (e, ens) in net.ensembles.iter().enumerate() {
         let start = state.len();
-        starts.push(start);
         for i in 0..ens.n_neurons() {
             let mut s = [0.0; 3];
             s[VOLTAGE] = ens.initial_voltage[i];
@@ -353,7 +393,7 @@ fn neuron_layout(net: &Built) -> (Vec<[f64; 3]>, Vec<usize>, Vec<Chunk>) {
             });
         }
     }
-    (state, starts, chunks)
+    (state, chunks)
 }
 
 /// Per ensemble: its neurons' step constants, its spike output
