@@ -59,6 +59,9 @@ pub struct NengoLifConsts {
     tau_rc: f64,
     tau_ref: f64,
     min_voltage: f64,
+    /// expm1(-dt / tau_rc): the decay factor of a step with no refractory
+    /// time left, the same double the step would compute (most steps).
+    decay_dt: f64,
 }
 
 impl NengoLifConsts {
@@ -70,6 +73,7 @@ impl NengoLifConsts {
             tau_rc,
             tau_ref,
             min_voltage,
+            decay_dt: (-dt / tau_rc).exp_m1(),
         }
     }
 }
@@ -120,12 +124,12 @@ impl Dynamics for NengoLif {
     }
 
     fn consts(p: &ParamMap, dt: f64) -> NengoLifConsts {
-        NengoLifConsts {
-            dt: nengo_seconds(dt),
-            tau_rc: nengo_seconds(p["tau_rc"]),
-            tau_ref: nengo_seconds(p["tau_ref"]),
-            min_voltage: p["min_voltage"],
-        }
+        NengoLifConsts::in_seconds(
+            nengo_seconds(dt),
+            nengo_seconds(p["tau_rc"]),
+            nengo_seconds(p["tau_ref"]),
+            p["min_voltage"],
+        )
     }
 
     fn rest(_c: &NengoLifConsts) -> [f64; 3] {
@@ -143,7 +147,13 @@ impl Dynamics for NengoLif {
         let refractory = s[REFRACTORY_TIME] - c.dt;
         let delta_t = (c.dt - refractory).max(0.0).min(c.dt);
         let mut v = s[VOLTAGE];
-        v -= (j - v) * (-delta_t / c.tau_rc).exp_m1();
+        // delta_t == dt: the same argument, so the same double as expm1.
+        let decay = if delta_t == c.dt {
+            c.decay_dt
+        } else {
+            (-delta_t / c.tau_rc).exp_m1()
+        };
+        v -= (j - v) * decay;
         if v > 1.0 {
             let t_spike = c.dt + c.tau_rc * (-(v - 1.0) / (j - 1.0)).ln_1p();
             s[VOLTAGE] = 0.0;
