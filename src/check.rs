@@ -63,8 +63,14 @@ pub fn main(args: CheckArgs) -> ExitCode {
         }
     };
     let synapses: f64 = est.ranks.iter().map(|r| r.synapses).sum();
+    let procedural = brainsim_sim::connect::expected_procedural_synapses(spec);
+    let procedural = if procedural > 0.0 {
+        format!(" stored + {procedural:.3e} procedural")
+    } else {
+        String::new()
+    };
     println!(
-        "brainsim check — {} ({} neurons, {:.3e} expected synapses) on {} rank(s) x {} thread(s), {}",
+        "brainsim check — {} ({} neurons, {:.3e}{procedural} expected synapses) on {} rank(s) x {} thread(s), {}",
         args.config.display(),
         spec.n_neurons(),
         synapses,

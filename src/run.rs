@@ -326,6 +326,19 @@ pub(crate) fn default_out_dir(config: &Path) -> PathBuf {
     PathBuf::from("out").join(stem)
 }
 
+/// "N synapses", or with procedural projections "N stored + M procedural
+/// (expected) synapses".
+fn synapse_count(meta: &RunMetadata) -> String {
+    if meta.procedural_synapses > 0.0 {
+        format!(
+            "{} stored + {:.3e} procedural (expected) synapses",
+            meta.synapses, meta.procedural_synapses
+        )
+    } else {
+        format!("{} synapses", meta.synapses)
+    }
+}
+
 /// The run's summary on stdout (rank 0). A closed or full stdout is not an
 /// error of the run: the results are in the output directory.
 fn print_summary(meta: &RunMetadata, out_dir: &Path) {
@@ -333,11 +346,11 @@ fn print_summary(meta: &RunMetadata, out_dir: &Path) {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "brainsim {} — {} ({} neurons, {} synapses, {} rank(s) x {} thread(s), {})",
+        "brainsim {} — {} ({} neurons, {}, {} rank(s) x {} thread(s), {})",
         meta.brainsim_version,
         meta.config_file,
         meta.neurons,
-        meta.synapses,
+        synapse_count(meta),
         meta.ranks,
         meta.threads,
         meta.partitioner

@@ -71,6 +71,7 @@ fn fresh_metadata(req: &RunRequest) -> RunMetadata {
         dt_ms: sim.dt,
         t_stop_ms: sim.t_stop,
         neurons: req.spec.n_neurons(),
+        procedural_synapses: brainsim_sim::connect::expected_procedural_synapses(&req.spec),
         outputs: planned_outputs(req),
         ..Default::default()
     }

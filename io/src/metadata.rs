@@ -124,6 +124,10 @@ pub struct RunMetadata {
     pub synapses: u64,
     /// Synapses held by each rank.
     pub synapses_per_rank: Vec<u64>,
+    /// Expected synapses of the procedural projections, regenerated from
+    /// each spike and never stored (not in `synapses`).
+    #[serde(default)]
+    pub procedural_synapses: f64,
     /// Synapse store memory per synapse (bytes), all ranks.
     pub bytes_per_synapse: f64,
     /// Smallest synaptic delay in the network (steps).

@@ -185,6 +185,15 @@ fn fixed_indegree(ctx: &Ctx<'_>, chunk: &ChunkInfo, indegree: u64, out: &mut Vec
     }
 }
 
+/// Expected synapses of the procedural projections (never stored, so not
+/// counted among the built ones).
+pub fn expected_procedural_synapses(spec: &NetworkSpec) -> f64 {
+    (0..spec.projections.len())
+        .filter(|&p| spec.projections[p].procedural)
+        .map(|p| expected_synapses(spec, p))
+        .sum()
+}
+
 /// Expected number of synapses of a projection (for estimates and partitioning).
 pub fn expected_synapses(spec: &NetworkSpec, proj: usize) -> f64 {
     let p = &spec.projections[proj];

@@ -88,5 +88,25 @@ fn procedural_brunel_stores_no_synapses() {
     let (s, p) = (synapse_mib(&stored), synapse_mib(&procedural));
     // 12500 x 1250 synapses, 5 bytes each: about 75 MiB stored.
     assert!(s > 60.0 && p < 1.0, "stored {s} MiB, procedural {p} MiB");
+    // The header counts the procedural synapses it will not store: every
+    // ordered pair but the 12500 autapses, with p = 0.1.
+    let out = run_ok(&["check", procedural.to_str().unwrap()]);
+    let header = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let count: f64 = header
+        .split(" stored + ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no procedural count in: {header}"));
+    let n = 12500.0_f64;
+    let want = 0.1 * (n * n - n);
+    assert!(
+        (count / want - 1.0).abs() < 1e-3,
+        "{count} vs {want}: {header}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
