@@ -147,9 +147,12 @@ impl Dynamics for NengoLif {
         let refractory = s[REFRACTORY_TIME] - c.dt;
         let delta_t = (c.dt - refractory).max(0.0).min(c.dt);
         let mut v = s[VOLTAGE];
-        // delta_t == dt: the same argument, so the same double as expm1.
+        // delta_t == dt: the same argument, so the same double as expm1;
+        // delta_t == 0 (the whole step refractory): expm1(-0) = -0.
         let decay = if delta_t == c.dt {
             c.decay_dt
+        } else if delta_t == 0.0 {
+            -0.0
         } else {
             (-delta_t / c.tau_rc).exp_m1()
         };
