@@ -24,7 +24,7 @@ const WEIGHT_TOTAL: f64 = (1u64 << 26) as f64;
 
 /// Scales non-negative weights so they sum to about `WEIGHT_TOTAL`, non-zero
 /// ones to at least 1.
-fn scale(w: impl Iterator<Item = f64> + Clone) -> Vec<i32> {
+pub(crate) fn scale(w: impl Iterator<Item = f64> + Clone) -> Vec<i32> {
     let total: f64 = w.clone().sum();
     let f = if total > 0.0 {
         WEIGHT_TOTAL / total
@@ -44,15 +44,25 @@ fn scale(w: impl Iterator<Item = f64> + Clone) -> Vec<i32> {
 /// The chunk graph as METIS wants it: undirected edges {a, b} (weights of
 /// both directions summed, scaled) in CSR form, each edge in both rows.
 fn weighted_csr(graph: &ChunkGraph) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
-    let n = graph.n_vertices();
-    // Undirected edges {a, b}, a < b, summed over both directions.
-    let mut und: Vec<(u32, u32, f64)> = graph
+    let und = graph
         .edges
         .iter()
-        .map(|e| {
-            let (a, b) = (e.source.min(e.target), e.source.max(e.target));
-            (a, b, graph.edge_messages(e))
-        })
+        .map(|e| (e.source, e.target, graph.edge_messages(e)));
+    undirected_csr(graph.n_vertices(), und)
+}
+
+/// Directed weighted edges (a, b, w) between `n` vertices as METIS's
+/// undirected graph: {a, b} weighs the sum of both directions (scaled,
+/// `scale`), in CSR form with each edge in both rows. Self-edges are
+/// dropped.
+pub(crate) fn undirected_csr(
+    n: usize,
+    edges: impl Iterator<Item = (u32, u32, f64)>,
+) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
+    // Undirected edges {a, b}, a < b, summed over both directions.
+    let mut und: Vec<(u32, u32, f64)> = edges
+        .filter(|e| e.0 != e.1)
+        .map(|(s, t, w)| (s.min(t), s.max(t), w))
         .collect();
     und.sort_unstable_by_key(|&(a, b, _)| (a, b));
     und.dedup_by(|next, kept| {
@@ -114,17 +124,29 @@ pub fn kway(graph: &ChunkGraph, ranks: usize) -> Result<Vec<u32>, String> {
     } else {
         neurons
     };
+    metis_parts(ncon, ranks, &vwgt, (&xadj, &adjncy, &adjwgt))
+}
+
+/// METIS k-way of a CSR graph with `ncon` interleaved (scaled) vertex
+/// weights per vertex, into `ranks` parts.
+pub(crate) fn metis_parts(
+    ncon: usize,
+    ranks: usize,
+    vwgt: &[i32],
+    (xadj, adjncy, adjwgt): (&[i32], &[i32], &[i32]),
+) -> Result<Vec<u32>, String> {
+    let n = xadj.len() - 1;
     let ubvec = vec![IMBALANCE_TOLERANCE; ncon];
     let mut part = vec![0i32; n];
-    let g = metis::Graph::new(ncon as i32, ranks as i32, &xadj, &adjncy)
+    let g = metis::Graph::new(ncon as i32, ranks as i32, xadj, adjncy)
         .map_err(|e| format!("METIS: {e}"))?
-        .set_vwgt(&vwgt)
+        .set_vwgt(vwgt)
         .set_ubvec(&ubvec)
         .set_option(metis::option::Seed(METIS_SEED));
     let g = if adjwgt.is_empty() {
         g
     } else {
-        g.set_adjwgt(&adjwgt)
+        g.set_adjwgt(adjwgt)
     };
     {
         // METIS keeps global state while it partitions (GKlib's memory

@@ -5,13 +5,16 @@
 //! i % P (NEST's placement); `block` gives each rank one contiguous range of
 //! chunks, balanced by neuron count; `metis` splits the analytic chunk graph
 //! (`graph`) with METIS k-way on two constraints, minimising spike messages
-//! (`kway`). `report` predicts what a decomposition costs. See DESIGN.md.
+//! (`kway`). `report` predicts what a decomposition costs. `nef` does both
+//! for an NEF network's chunks (values per step instead of spikes). See
+//! DESIGN.md.
 //!
 //! Invariant: a decomposition depends only on the spec and the number of
 //! ranks, so every rank computes the same one without communicating.
 
 pub mod graph;
 pub mod kway;
+pub mod nef;
 pub mod report;
 
 use std::fmt;
@@ -21,6 +24,7 @@ use brainsim_sim::layout::ChunkInfo;
 use brainsim_sim::spec::NetworkSpec;
 
 pub use graph::ChunkGraph;
+pub use nef::{NefGraph, NefReport};
 pub use report::Report;
 
 /// How chunks are placed on ranks.
