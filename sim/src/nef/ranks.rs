@@ -85,7 +85,7 @@ impl<'a> Ranks<'a> {
             width[self.owner[k]] += chunks[k].range.len();
         }
         let n: usize = width.iter().sum();
-        let steps = if n == 0 { 0 } else { all.len() / n };
+        let steps = all.len().checked_div(n).unwrap_or(0);
         let mut start = vec![0; p];
         for r in 1..p {
             start[r] = start[r - 1] + width[r - 1] * steps;
