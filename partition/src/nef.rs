@@ -78,7 +78,7 @@ impl NefGraph {
                     probed.extend(chunks_of(e).map(|a| (a as u32, ci as u32, values as u32)));
                     continue;
                 }
-                Post::Sink => continue,
+                Post::Sink | Post::Node(_) => continue,
             };
             for a in chunks_of(e) {
                 for b in chunks_of(f).filter(|&b| b != a) {

@@ -15,6 +15,7 @@ pub mod function;
 pub mod lif_rate;
 pub mod net;
 pub mod node;
+pub mod passthrough;
 pub mod ranks;
 pub mod run;
 pub mod solver;

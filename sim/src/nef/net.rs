@@ -37,6 +37,8 @@ pub enum Post {
     Neurons(usize),
     /// A probe's filter (probes of decoded values and nodes, built here).
     Probe(usize),
+    /// A passthrough node (folded away before the build: `passthrough`).
+    Node(usize),
     /// Nothing: a connection whose output only probes read
     /// (`ProbeOf::Connection`; Nengo's connection into a passthrough node).
     Sink,
@@ -163,7 +165,7 @@ pub struct Built {
 
 impl NetSpec {
     /// Size of a source's output, and the range of it that is read.
-    fn pre_size(&self, c: &ConnectionSpec) -> Result<(usize, Range<usize>), NefError> {
+    pub(super) fn pre_size(&self, c: &ConnectionSpec) -> Result<(usize, Range<usize>), NefError> {
         let full = match c.pre {
             Pre::Node(k) => self.nodes[k].1.dimensions()?,
             Pre::Ensemble(e) => self.ensembles[e].1.dimensions,
@@ -190,13 +192,29 @@ impl NetSpec {
         match post {
             Post::Ensemble(e) => Some(self.ensembles[e].1.dimensions),
             Post::Neurons(e) => Some(self.ensembles[e].1.n_neurons),
+            Post::Node(k) => self.nodes[k].1.dimensions().ok(),
             Post::Probe(_) | Post::Sink => None,
         }
     }
 
     /// Builds every ensemble and connection (decoders solved here), or says
-    /// which part is wrong.
+    /// which part is wrong. Passthrough nodes are folded away first.
     pub fn build(&self) -> Result<Built, NefError> {
+        for (i, c) in self.connections.iter().enumerate() {
+            if let Post::Node(k) = c.post {
+                if !matches!(self.nodes[k].1, NodeOutput::Passthrough { .. }) {
+                    return Err(NefError::new(format!(
+                        "connection {i}: node `{}` takes no input (only passthrough nodes do)",
+                        self.nodes[k].0
+                    )));
+                }
+            }
+        }
+        super::passthrough::fold(self)?.build_folded()
+    }
+
+    /// `build` of a network without passthrough connections.
+    fn build_folded(&self) -> Result<Built, NefError> {
         for p in &self.probes {
             if matches!(p.of, ProbeOf::Spikes(_) | ProbeOf::Voltage(_)) && p.synapse.is_some() {
                 return Err(NefError::new(format!(
@@ -238,12 +256,17 @@ impl NetSpec {
         })
     }
 
-    /// The connections that feed probes of decoded values and nodes.
+    /// The connections that feed probes of decoded values and nodes (not
+    /// of passthrough nodes: folding made theirs).
     fn probe_connections(&self) -> Vec<ConnectionSpec> {
         let mut out = Vec::new();
         for (k, p) in self.probes.iter().enumerate() {
             let pre = match p.of {
                 ProbeOf::Decoded(e) => Pre::Ensemble(e),
+                // A passthrough node's probe is fed by its folded paths.
+                ProbeOf::Node(n) if matches!(self.nodes[n].1, NodeOutput::Passthrough { .. }) => {
+                    continue
+                }
                 ProbeOf::Node(n) => Pre::Node(n),
                 ProbeOf::Spikes(_) | ProbeOf::Voltage(_) | ProbeOf::Connection(_) => continue,
             };
@@ -281,6 +304,7 @@ impl NetSpec {
         }
         let unfiltered_ok =
             matches!(c.pre, Pre::Node(_)) || matches!(c.post, Post::Probe(_) | Post::Sink);
+        debug_assert!(!matches!(c.post, Post::Node(_)), "folded before the build");
         if c.synapse.is_none() && !unfiltered_ok {
             return Err(NefError::new(
                 "a connection from an ensemble into an ensemble needs a synapse",

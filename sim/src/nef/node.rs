@@ -38,6 +38,13 @@ pub enum NodeOutput {
         /// Standard deviation per step.
         std: f64,
     },
+    /// Nengo's passthrough node (`Node(size_in=d)`): the sum of its
+    /// connections' values. Folded away before the build (`passthrough`),
+    /// so it is never evaluated.
+    Passthrough {
+        /// Dimensions in and out.
+        dimensions: usize,
+    },
     /// Nengo's `PresentInput`: row k of `values` from t = k period on,
     /// cycling through the rows.
     Table {
@@ -92,6 +99,10 @@ impl NodeOutput {
                 }
                 Ok(*dimensions)
             }
+            Self::Passthrough { dimensions: 0 } => {
+                Err(NefError::new("passthrough: dimensions must be > 0"))
+            }
+            Self::Passthrough { dimensions } => Ok(*dimensions),
             Self::Table { period, values } => {
                 if *period <= 0.0 {
                     return Err(NefError::new("table: the period must be > 0"));
@@ -131,6 +142,7 @@ impl NodeOutput {
                     *o = mean + std * s.normal();
                 }
             }
+            Self::Passthrough { .. } => out.fill(0.0),
             Self::Table { period, values } => {
                 let k = ((t / period).floor() as usize) % values.len();
                 out.copy_from_slice(&values[k]);

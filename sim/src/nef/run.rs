@@ -178,6 +178,7 @@ impl<'a> NefSim<'a> {
         self.neurons();
         self.record_filtered();
         self.update_connections();
+        self.step_probes_of_unfiltered();
         self.record_unfiltered();
     }
 
@@ -207,7 +208,7 @@ impl<'a> NefSim<'a> {
             let target = match conn.post {
                 Post::Ensemble(e) => &mut self.ens_in[e],
                 Post::Neurons(e) => self.neuron_in[e].as_mut().expect("made for it"),
-                Post::Probe(_) | Post::Sink => continue,
+                Post::Probe(_) | Post::Sink | Post::Node(_) => continue,
             };
             for (t, v) in target.iter_mut().zip(value) {
                 *t += v;
@@ -284,8 +285,9 @@ impl<'a> NefSim<'a> {
     /// Records every probe with a synapse: its filter's value before this
     /// step's update (Nengo's filters are "update" operators: what reads
     /// them, a probe included, sees the state after the previous step), and
-    /// steps the filters of probes of connections with the connection's
-    /// output as its readers see it this step (also before the update).
+    /// steps the filters of probes of filtered connections with the
+    /// connection's output as its readers see it this step (also before
+    /// the update).
     fn record_filtered(&mut self) {
         for (k, p) in self.net.spec.probes.iter().enumerate() {
             let Some(filter) = self.probe_filter[k] else {
@@ -293,14 +295,34 @@ impl<'a> NefSim<'a> {
             };
             let rec = &mut self.records[k];
             match p.of {
-                ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
-                    rec.extend_from_slice(&self.conn_x[self.wiring.probe_conn[k].expect("fed")])
-                }
+                ProbeOf::Decoded(_) | ProbeOf::Node(_) => push_sum(
+                    rec,
+                    &self.wiring.probe_conn[k],
+                    &self.conn_x,
+                    self.widths[k],
+                ),
                 ProbeOf::Connection(c) => {
                     rec.extend_from_slice(&self.probe_x[k]);
-                    filter.step(&mut self.probe_x[k], &self.conn_x[c]);
+                    // An unfiltered connection's output of this step is
+                    // known after the update (`step_probes_of_unfiltered`).
+                    if self.net.connections[c].filter.is_some() {
+                        filter.step(&mut self.probe_x[k], &self.conn_x[c]);
+                    }
                 }
                 ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => {}
+            }
+        }
+    }
+
+    /// Steps the filters of the probes of unfiltered connections with
+    /// their output of this step (Nengo: such a connection's output is
+    /// computed in the step, and the probe's filter updates on it).
+    fn step_probes_of_unfiltered(&mut self) {
+        for (k, p) in self.net.spec.probes.iter().enumerate() {
+            if let (ProbeOf::Connection(c), Some(f)) = (p.of, self.probe_filter[k]) {
+                if self.net.connections[c].filter.is_none() {
+                    f.step(&mut self.probe_x[k], &self.conn_x[c]);
+                }
             }
         }
     }
@@ -323,9 +345,12 @@ impl<'a> NefSim<'a> {
                 }
                 ProbeOf::Voltage(e) => rec.extend(owned(e).map(|i| self.state[i][VOLTAGE])),
                 _ if p.synapse.is_some() => {}
-                ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
-                    rec.extend_from_slice(&self.conn_x[self.wiring.probe_conn[k].expect("fed")])
-                }
+                ProbeOf::Decoded(_) | ProbeOf::Node(_) => push_sum(
+                    rec,
+                    &self.wiring.probe_conn[k],
+                    &self.conn_x,
+                    self.widths[k],
+                ),
                 ProbeOf::Connection(c) => rec.extend_from_slice(&self.conn_x[c]),
             }
         }
@@ -426,6 +451,23 @@ fn probe_widths(net: &Built) -> Vec<usize> {
             ProbeOf::Node(n) => spec.nodes[n].1.dimensions().expect("built nodes are valid"),
         })
         .collect()
+}
+
+/// Appends the sum of the values of connections `conns` (in that order;
+/// one is copied as it is) to `rec`, or `width` zeros without any.
+fn push_sum(rec: &mut Vec<f64>, conns: &[usize], conn_x: &[Vec<f64>], width: usize) {
+    let start = rec.len();
+    match conns.split_first() {
+        None => rec.resize(start + width, 0.0),
+        Some((&first, rest)) => {
+            rec.extend_from_slice(&conn_x[first]);
+            for &c in rest {
+                for (r, v) in rec[start..].iter_mut().zip(&conn_x[c]) {
+                    *r += v;
+                }
+            }
+        }
+    }
 }
 
 /// Adds what node connection `conn` carries for the node output `out` to

@@ -21,8 +21,9 @@ pub struct Wiring {
     pub block: Vec<usize>,
     /// Per ensemble: its chunks (indices into the run's chunk list).
     pub chunks_of: Vec<Range<usize>>,
-    /// Per probe: the connection that feeds it, if it probes a value.
-    pub probe_conn: Vec<Option<usize>>,
+    /// Per probe of a value: the connections that feed it, summed in this
+    /// order (one, or one per path into a probed passthrough node).
+    pub probe_conn: Vec<Vec<usize>>,
 }
 
 impl Wiring {
@@ -45,10 +46,10 @@ impl Wiring {
             chunks_of.push(next..next + n);
             next += n;
         }
-        let mut probe_conn = vec![None; net.spec.probes.len()];
+        let mut probe_conn = vec![Vec::new(); net.spec.probes.len()];
         for (c, conn) in net.connections.iter().enumerate() {
             if let Post::Probe(k) = conn.post {
-                probe_conn[k] = Some(c);
+                probe_conn[k].push(c);
             }
         }
         Self {
