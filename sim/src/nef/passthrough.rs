@@ -150,7 +150,7 @@ fn compose(
         function: i.function.clone(),
         transform: Transform::Matrix(t_o * read),
         synapse,
-        solver: i.solver.clone(),
+        solver: i.solver,
     })
 }
 
