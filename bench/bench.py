@@ -7,7 +7,8 @@ several runs, NEST 3.10 on the same Brunel network in the same invocation, and
     bench/run.sh [--runs N] [--mc-runs M] [--threads T] [--skip-nest] [--skip-mc] [--skip-layouts]
                  [--skip-checkpoints] [--skip-procedural] [--skip-nef] [--spaun-ms MS] [--skip-plastic] [--plastic-ms MS]
 
-NEF (bench/nef.py): a 512-D ensemble array (25,600 neurons) built and run in
+NEF (bench/nef.py): a 512-D ensemble array (25,600 neurons) and a 64-D
+circular convolution (26,400 neurons) built and run in
 brainsim's NEF run-time against Nengo 4.1's reference simulator, in pairs.
 
 Plastic Brunel against NEST 3.10 (bench/plastic.py): configs/plastic_brunel.toml
@@ -132,7 +133,7 @@ def main():
     ap.add_argument("--skip-layouts", action="store_true", help="skip the 1x1/1x2/2x1 MPI comparison")
     ap.add_argument("--skip-checkpoints", action="store_true")
     ap.add_argument("--skip-procedural", action="store_true")
-    ap.add_argument("--skip-nef", action="store_true", help="skip the NEF ensemble array against Nengo")
+    ap.add_argument("--skip-nef", action="store_true", help="skip the NEF ensemble array and circular convolution against Nengo")
     ap.add_argument("--spaun-ms", type=float, default=20.0, help="biological time of the Spaun-scale run")
     ap.add_argument("--skip-plastic", action="store_true", help="skip the plastic Brunel vs NEST pairs")
     ap.add_argument("--plastic-ms", type=float, default=1000.0, help="biological time of each plastic run")
@@ -177,6 +178,7 @@ def main():
 
     if not a.skip_nef:
         nef.array(max(1, min(a.runs, 3)))
+        nef.circconv(max(1, min(a.runs, 3)))
     if not a.skip_procedural:
         procedural.brunel(BIN, ROOT, a.threads, max(1, min(a.runs, 3)))
         procedural.largest(BIN, ROOT)

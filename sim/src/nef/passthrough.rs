@@ -47,12 +47,15 @@ pub fn fold(spec: &NetSpec) -> Result<NetSpec, NefError> {
             kept.push(c.clone());
         }
     }
-    // Paths out of passthrough nodes still to fold; probes of passthrough
-    // nodes are such paths into their probe.
+    // Paths out of passthrough nodes into something else, still to fold
+    // (a path into another passthrough node is part of the paths out of
+    // that one); probes of passthrough nodes are such paths into their
+    // probe.
     let mut open: Vec<ConnectionSpec> = spec
         .connections
         .iter()
         .filter(|c| matches!(c.pre, Pre::Node(k) if is_passthrough(spec, k)))
+        .filter(|c| !matches!(c.post, Post::Node(_)))
         .cloned()
         .collect();
     for (p, probe) in spec.probes.iter().enumerate() {

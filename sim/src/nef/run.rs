@@ -496,13 +496,17 @@ fn chunk_partials(
     let mut at = 0;
     for &c in outgoing {
         let w = &net.connections[c].weights;
-        let block = &mut p[at..at + w.nrows()];
+        let rows = w.nrows();
+        let block = &mut p[at..at + rows];
+        // Column-major: a neuron's column is contiguous (vectorised loop).
+        let all = w.as_slice();
         for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
-            let col = w.column(ch.range.start + j - ch.ens_start);
-            for (p, w) in block.iter_mut().zip(col.iter()) {
+            let i = ch.range.start + j - ch.ens_start;
+            let col = &all[i * rows..(i + 1) * rows];
+            for (p, w) in block.iter_mut().zip(col) {
                 *p += w * out;
             }
         }
-        at += w.nrows();
+        at += rows;
     }
 }
