@@ -474,8 +474,10 @@ fn push_sum(rec: &mut Vec<f64>, conns: &[usize], conn_x: &[Vec<f64>], width: usi
 /// `y`.
 fn add_node_weighted(conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
     let x = &out[conn.pre_slice.clone()];
-    for (col, &v) in conn.weights.column_iter().zip(x) {
-        for (y, w) in y.iter_mut().zip(col.iter()) {
+    let rows = conn.weights.nrows();
+    // Column-major: column j is contiguous (vectorised loop).
+    for (col, &v) in conn.weights.as_slice().chunks_exact(rows.max(1)).zip(x) {
+        for (y, w) in y.iter_mut().zip(col) {
             *y += w * v;
         }
     }
