@@ -9,9 +9,10 @@ as `nengo.Simulator` holds them; per connection the built weight matrix
 synapse with the very coefficients Nengo's filter step uses; per node its
 output at each of Nengo's step times t = n dt (n = 1 .. n_steps), taken from
 the simulator itself (so callables, arrays and processes all work); per
-probe its target, attribute and synapse. Probes of decoded values and nodes
-are connections into the probe in Nengo's build; they are exported as such
-(post kind "probe").
+probe its target, attribute and synapse. Probes of decoded values are
+connections into the probe in Nengo's build; they are exported as such
+(post kind "probe"), and so is a probe of a node's output (Nengo filters the
+node's signal itself: a connection of identity weights, the same numbers).
 
 Refused, with a message naming the object: neuron types other than
 nengo.LIF, ensemble noise, synapses other than Lowpass (or None), nodes with
@@ -178,6 +179,19 @@ def _write_connections(f, sim, index, dt):
     ]
     for i, conn in enumerate(conns):
         _write_connection(root.create_group(str(i)), conn, sim, index, dt)
+    # Nengo probes a node's output signal directly (through the probe's
+    # synapse); here that is a connection of identity weights.
+    for p, k in index.probes.items():
+        if isinstance(p.target, nengo.Node):
+            g = root.create_group(str(len(conns)))
+            conns.append(p)
+            d = p.target.size_out
+            g.attrs["pre_kind"], g.attrs["pre"] = "node", np.int64(index.nodes[p.target])
+            g.attrs["post_kind"], g.attrs["post"] = "probe", np.int64(k)
+            g.create_dataset("weights", data=np.eye(d))
+            g.create_dataset("pre_slice", data=np.arange(d, dtype=np.int64))
+            g.create_dataset("post_slice", data=np.arange(d, dtype=np.int64))
+            _synapse(g, p.synapse, dt, f"probe {p}")
 
 
 PROBED = {
