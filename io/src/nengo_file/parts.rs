@@ -128,7 +128,7 @@ fn synapse(r: &Reader, g: &Group) -> R<Option<(f64, Lowpass)>> {
         "none" => Ok(None),
         "lowpass" => {
             let tau = r.attr_f64(g, "tau")?;
-            if !(tau > 0.0) {
+            if tau.is_nan() || tau <= 0.0 {
                 return Err(r.err(g, "tau", format!("is {tau}, must be > 0 (s)")));
             }
             let (a, b) = (r.attr_f64(g, "a")?, r.attr_f64(g, "b")?);
@@ -151,11 +151,11 @@ fn index(r: &Reader, g: &Group, name: &str, count: usize, what: &str) -> R<usize
     Ok(i)
 }
 
-/// A connection, widened to its source's and target's full sizes, and
-/// whether its `post_slice` is the whole target.
-fn connection(r: &Reader, g: &Group, s: &Sizes) -> R<(BuiltConnection, bool)> {
+/// A connection's source: what it is, the size of its output (what
+/// `pre_slice` indexes) and the columns of its widened weights.
+fn source(r: &Reader, g: &Group, s: &Sizes) -> R<(Pre, usize, usize)> {
     let n_ens = s.ens.len();
-    let (pre, full_in, cols) = match r.attr_str(g, "pre_kind")?.as_str() {
+    Ok(match r.attr_str(g, "pre_kind")?.as_str() {
         "node" => {
             let k = index(r, g, "pre", s.nodes.len(), "node")?;
             (Pre::Node(k), s.nodes[k], s.nodes[k])
@@ -169,14 +169,17 @@ fn connection(r: &Reader, g: &Group, s: &Sizes) -> R<(BuiltConnection, bool)> {
             (Pre::Neurons(e), s.ens[e].0, s.ens[e].0)
         }
         k => {
-            return Err(r.err(
-                g,
-                "pre_kind",
-                format!("is `{k}`, expected node, ensemble or neurons"),
-            ))
+            let what = format!("is `{k}`, expected node, ensemble or neurons");
+            return Err(r.err(g, "pre_kind", what));
         }
-    };
-    let (post, rows) = match r.attr_str(g, "post_kind")?.as_str() {
+    })
+}
+
+/// A connection's target and the size of its input (`None`: a probe, which
+/// takes what comes).
+fn target(r: &Reader, g: &Group, s: &Sizes) -> R<(Post, Option<usize>)> {
+    let n_ens = s.ens.len();
+    Ok(match r.attr_str(g, "post_kind")?.as_str() {
         "ensemble" => {
             let e = index(r, g, "post", n_ens, "ensemble")?;
             (Post::Ensemble(e), Some(s.ens[e].1))
@@ -187,67 +190,54 @@ fn connection(r: &Reader, g: &Group, s: &Sizes) -> R<(BuiltConnection, bool)> {
         }
         "probe" => (Post::Probe(index(r, g, "post", s.n_probes, "probe")?), None),
         k => {
-            return Err(r.err(
-                g,
-                "post_kind",
-                format!("is `{k}`, expected ensemble, neurons or probe"),
-            ))
+            let what = format!("is `{k}`, expected ensemble, neurons or probe");
+            return Err(r.err(g, "post_kind", what));
         }
-    };
+    })
+}
+
+/// A connection, widened to its source's and target's full sizes, and
+/// whether its `post_slice` is the whole target.
+fn connection(r: &Reader, g: &Group, s: &Sizes) -> R<(BuiltConnection, bool)> {
+    let (pre, full_in, cols) = source(r, g, s)?;
+    let (post, rows) = target(r, g, s)?;
     let pre_ix = r.indices(g, "pre_slice", full_in)?;
     let (shape, w) = r.floats(g, "weights", 2)?;
     let post_ix = r.indices(g, "post_slice", rows.unwrap_or(shape[0]))?;
-    // A decoded connection's columns are the source's neurons; otherwise
-    // the sliced values.
-    let want_cols = if matches!(pre, Pre::Ensemble(_)) {
-        cols
-    } else {
-        pre_ix.len()
-    };
+    // A decoded connection's columns are the source's neurons, else the
+    // values its pre_slice names.
+    let decoded = matches!(pre, Pre::Ensemble(_));
+    let want_cols = if decoded { cols } else { pre_ix.len() };
     if shape != [post_ix.len(), want_cols] {
-        return Err(r.err(
-            g,
-            "weights",
-            format!(
-                "has shape {shape:?}, expected [{}, {want_cols}] (post_slice, source)",
-                post_ix.len()
-            ),
-        ));
+        let what = format!(
+            "has shape {shape:?}, expected [{}, {want_cols}] (post_slice, source)",
+            post_ix.len()
+        );
+        return Err(r.err(g, "weights", what));
     }
     let rows = rows.unwrap_or(shape[0]);
     if matches!(post, Post::Probe(_)) && post_ix.iter().enumerate().any(|(i, &j)| i != j) {
-        return Err(r.err(
-            g,
-            "post_slice",
-            "a connection into a probe takes all its values",
-        ));
+        let what = "a connection into a probe takes all its values";
+        return Err(r.err(g, "post_slice", what));
     }
-    let col_of = |j: usize| {
-        if matches!(pre, Pre::Ensemble(_)) {
-            j
-        } else {
-            pre_ix[j]
-        }
-    };
     let mut weights = DMatrix::zeros(rows, cols);
     for (i, &row) in post_ix.iter().enumerate() {
         for j in 0..want_cols {
-            weights[(row, col_of(j))] = w[i * want_cols + j];
+            let col = if decoded { j } else { pre_ix[j] };
+            weights[(row, col)] = w[i * want_cols + j];
         }
     }
     let pre_slice: Range<usize> = 0..cols;
     let filter = synapse(r, g)?.map(|(_, f)| f);
     let full = post_ix.len() == rows;
-    Ok((
-        BuiltConnection {
-            pre,
-            post,
-            weights,
-            pre_slice,
-            filter,
-        },
-        full,
-    ))
+    let c = BuiltConnection {
+        pre,
+        post,
+        weights,
+        pre_slice,
+        filter,
+    };
+    Ok((c, full))
 }
 
 fn probe(r: &Reader, g: &Group, s: &Sizes, full_post: &[bool]) -> R<ProbeSpec> {
