@@ -9,7 +9,8 @@
 //! run metadata record; the output directory's file names and its policy for
 //! an earlier run's files (`outdir`); checkpoint files, written atomically and
 //! checksummed (`checkpoint`); the live progress record (`progress_record`)
-//! and the batch job record (`job_record`) that `brainsim status` reads. See
+//! and the batch job record (`job_record`) that `brainsim status` reads;
+//! Nengo models exported by `scripts/nengo_export.py` (`nengo_file`). See
 //! DESIGN.md.
 
 pub mod analyze;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod job_record;
 pub mod json_file;
 pub mod metadata;
+pub mod nengo_file;
 pub mod outdir;
 pub mod progress_record;
 pub mod raster;

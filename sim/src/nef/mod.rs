@@ -7,7 +7,8 @@
 //! model `model::nengo_lif`; decoded connections between ensembles (graded
 //! coupling) are to come (`sim/DESIGN.md`, "NEF"). Pure Rust: draws come
 //! from the engine's counter-based streams (`Purpose::Nef`), dense algebra
-//! from nalgebra.
+//! from nalgebra. A network built elsewhere (Nengo's own build, exported)
+//! enters through `Built::prebuilt` (`prebuilt`).
 
 pub mod dists;
 pub mod ensemble;
@@ -16,6 +17,7 @@ pub mod lif_rate;
 pub mod net;
 pub mod node;
 pub mod passthrough;
+pub mod prebuilt;
 pub mod ranks;
 pub mod run;
 pub mod solver;
@@ -28,6 +30,7 @@ pub use function::Function;
 pub use lif_rate::LifRate;
 pub use net::{Built, ConnectionSpec, NetSpec, Post, Pre, ProbeOf, ProbeSpec, Transform};
 pub use node::NodeOutput;
+pub use prebuilt::PrebuiltEnsemble;
 pub use ranks::block_placement;
 pub use run::{chunk_sizes, NefSim};
 pub use solver::{decoders, targets, LstsqL2};

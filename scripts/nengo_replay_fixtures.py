@@ -1,0 +1,132 @@
+"""Fixtures of io/tests/nengo_replay.rs: three small Nengo 4.1 networks
+exported with scripts/nengo_export.py, and what Nengo itself did with them.
+
+Models (network seed 1, dt 1 ms, 2 s):
+- channel: Node sin(2 pi t) -> A (50 LIF, 1-D) -> B (50, 1-D), default
+  synapses (Lowpass 5 ms); probes: spikes of A and B, B decoded (10 ms).
+- integrator: tau 0.1 s; Node piecewise {0: 0, 0.2: 1, 1.0: 0} -> A (100,
+  1-D; transform tau, synapse tau); A -> A (synapse tau); probes: spikes of
+  A, A decoded (10 ms).
+- oscillator: 1 Hz, tau 0.1 s; kick Node piecewise {0: [1, 0], 0.1: [0, 0]}
+  -> A (100, 2-D); A -> A with [[1, -w tau], [w tau, 1]] (synapse tau);
+  probes: spikes of A, A decoded (10 ms).
+- mixed (seed 3): what the reader must widen and wire: Node [sin(2 pi t),
+  0.5] sliced into A (60, 2-D, radius 1.5): value 0 x 1.2 into dimension 1,
+  value 1 into dimension 0; A -> B (40, 1-D) decoding x0 x1; A's neurons
+  0-29 -> all of B's (weights -2e-4); probes: spikes of A and B,
+  B decoded (10 ms), the node (5 ms), A's voltages, the neuron
+  connection's output (5 ms).
+
+For each model NAME, writes to io/tests/fixtures/nengo_replay/:
+- NAME.h5: the export (README.md, "Models from Nengo");
+- NAME.ref.h5: Nengo's results of the same simulator run: per spike probe
+  a dataset /spikes/<probe name> of (step, neuron) pairs (int32, steps
+  counted from 1: step n ends at t = n dt), per other probe a dataset
+  /probes/<probe name> (n_steps x size), the value Nengo recorded at each
+  step (voltages: the first VOLTAGE_STEPS steps only); root attributes nengo_version, numpy_version, n_steps.
+
+Usage: .venv/bin/python scripts/nengo_replay_fixtures.py (a few seconds).
+"""
+
+import pathlib
+import sys
+
+import h5py
+import nengo
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from nengo_export import GZIP, export  # noqa: E402
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "io/tests/fixtures/nengo_replay"
+T_STOP = 2.0
+TAU = 0.1
+# Voltages compress badly: only the first steps are kept.
+VOLTAGE_STEPS = 100
+
+
+def channel():
+    with nengo.Network(seed=1) as model:
+        u = nengo.Node(lambda t: np.sin(2 * np.pi * t), label="input")
+        a = nengo.Ensemble(50, 1, label="A")
+        b = nengo.Ensemble(50, 1, label="B")
+        nengo.Connection(u, a)
+        nengo.Connection(a, b)
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(b.neurons, label="B_spikes")
+        nengo.Probe(b, synapse=0.01, label="B")
+    return model
+
+
+def integrator():
+    with nengo.Network(seed=1) as model:
+        u = nengo.Node(nengo.processes.Piecewise({0: 0, 0.2: 1, 1.0: 0}), label="input")
+        a = nengo.Ensemble(100, 1, label="A")
+        nengo.Connection(u, a, transform=TAU, synapse=TAU)
+        nengo.Connection(a, a, synapse=TAU)
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(a, synapse=0.01, label="A")
+    return model
+
+
+def oscillator():
+    w = 2 * np.pi
+    with nengo.Network(seed=1) as model:
+        kick = nengo.Node(nengo.processes.Piecewise({0: [1, 0], 0.1: [0, 0]}), label="kick")
+        a = nengo.Ensemble(100, 2, label="A")
+        nengo.Connection(kick, a)
+        nengo.Connection(a, a, transform=[[1, -w * TAU], [w * TAU, 1]], synapse=TAU)
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(a, synapse=0.01, label="A")
+    return model
+
+
+def mixed():
+    with nengo.Network(seed=3) as model:
+        u = nengo.Node(lambda t: [np.sin(2 * np.pi * t), 0.5], label="input")
+        a = nengo.Ensemble(60, 2, radius=1.5, label="A")
+        b = nengo.Ensemble(40, 1, label="B")
+        nengo.Connection(u[0], a[1], transform=1.2)
+        nengo.Connection(u[1], a[0])
+        nengo.Connection(a, b, function=lambda x: x[0] * x[1])
+        c = nengo.Connection(a.neurons[:30], b.neurons, transform=np.full((40, 30), -2e-4))
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(b.neurons, label="B_spikes")
+        nengo.Probe(b, synapse=0.01, label="B")
+        nengo.Probe(u, synapse=0.005, label="input")
+        nengo.Probe(a.neurons, "voltage", label="A_voltage")
+        nengo.Probe(c, synapse=0.005, label="c_out")
+    return model
+
+
+def write_reference(model, sim, path, n_steps):
+    with h5py.File(path, "w") as f:
+        f.attrs["nengo_version"] = nengo.__version__
+        f.attrs["numpy_version"] = np.__version__
+        f.attrs["n_steps"] = np.int64(n_steps)
+        spikes, probes = f.create_group("spikes"), f.create_group("probes")
+        for p in model.all_probes:
+            data = np.asarray(sim.data[p])
+            assert len(data) == n_steps, p
+            if isinstance(p.target, nengo.ensemble.Neurons) and p.attr in ("output", "spikes"):
+                step, neuron = np.nonzero(data)
+                pairs = np.stack([step + 1, neuron], axis=1).astype(np.int32)
+                spikes.create_dataset(p.label, data=pairs, **GZIP)
+            else:
+                if p.attr == "voltage":
+                    data = data[:VOLTAGE_STEPS]
+                probes.create_dataset(p.label, data=data.astype(np.float64), **GZIP)
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    for make in (channel, integrator, oscillator, mixed):
+        model = make()
+        with export(model, OUT / f"{make.__name__}.h5", T_STOP) as sim:
+            n_steps = int(np.round(T_STOP / sim.dt))
+            write_reference(model, sim, OUT / f"{make.__name__}.ref.h5", n_steps)
+        print(make.__name__, "written")
+
+
+if __name__ == "__main__":
+    main()
