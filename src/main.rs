@@ -17,6 +17,7 @@ mod progress;
 mod readout;
 mod resume;
 mod run;
+mod run_nef;
 mod slurm;
 mod status;
 mod submit;

@@ -222,6 +222,9 @@ fn validated(args: &Args) -> Result<Launch, String> {
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if crate::run_nef::is_nef_file(&args.config) {
+        return crate::run_nef::main(args);
+    }
     let world = match World::start() {
         Ok(w) => w,
         Err(message) => {

@@ -16,6 +16,7 @@ pub mod driver;
 pub mod estimate;
 pub mod memory;
 pub mod merge;
+pub mod nef_run;
 #[cfg(feature = "mpi")]
 pub mod mpi_comm;
 pub mod output;

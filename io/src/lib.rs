@@ -18,6 +18,7 @@ pub mod config;
 pub mod job_record;
 pub mod json_file;
 pub mod metadata;
+pub mod nef_probes;
 pub mod outdir;
 pub mod progress_record;
 pub mod raster;

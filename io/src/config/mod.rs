@@ -17,6 +17,7 @@ mod connectivity;
 pub mod effective;
 mod inputs;
 mod locate;
+pub mod nef;
 mod plastic;
 mod raw;
 mod records;
