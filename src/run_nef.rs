@@ -26,7 +26,8 @@ pub fn is_nef_file(path: &Path) -> bool {
 fn validated(args: &Args) -> Result<NefConfig, String> {
     let mut c = nef::load(&args.config).map_err(|e| e.to_string())?;
     if let Some(t) = args.t_stop {
-        c.set_t_stop(t).map_err(|m| format!("brainsim: --t-stop: {m}"))?;
+        c.set_t_stop(t)
+            .map_err(|m| format!("brainsim: --t-stop: {m}"))?;
     }
     if let Some(s) = args.seed {
         c.spec.seed = s;
@@ -60,7 +61,10 @@ pub fn main(args: Args) -> ExitCode {
         Err(code) => return code,
     };
     let threads = default_threads(args.threads.or(config.threads));
-    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
         return world.fail(&format!("cannot start {threads} threads: {e}"));
     }
     let t0 = Instant::now();
@@ -83,7 +87,10 @@ pub fn main(args: Args) -> ExitCode {
         config.spec.connections.len(),
         config.steps()
     );
-    let out_dir = args.out.clone().unwrap_or_else(|| default_out_dir(&args.config));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&args.config));
     let req = NefRunRequest {
         built: &built,
         datasets: &config.datasets,
@@ -144,6 +151,10 @@ fn print_summary(meta: &RunMetadata, config: &NefConfig, out_dir: &Path) {
         "  peak RSS          {:>10.1} MiB",
         meta.peak_rss_bytes as f64 / 1048576.0
     );
-    let _ = writeln!(o, "  output            {}", out_dir.join("probes.h5").display());
+    let _ = writeln!(
+        o,
+        "  output            {}",
+        out_dir.join("probes.h5").display()
+    );
     let _ = std::io::Write::write_all(&mut std::io::stdout(), o.as_bytes());
 }

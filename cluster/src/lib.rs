@@ -16,9 +16,9 @@ pub mod driver;
 pub mod estimate;
 pub mod memory;
 pub mod merge;
-pub mod nef_run;
 #[cfg(feature = "mpi")]
 pub mod mpi_comm;
+pub mod nef_run;
 pub mod output;
 pub mod resume;
 pub mod shard;

@@ -136,8 +136,18 @@ fn claim(req: &NefRunRequest, dir: &OutputDir) -> Result<brainsim_io::outdir::Ru
 /// `running` metadata of the run about to start.
 fn initial_metadata(req: &NefRunRequest) -> RunMetadata {
     let spec = &req.built.spec;
-    let neurons = req.built.ensembles.iter().map(|e| e.n_neurons() as u64).sum();
-    let weights = req.built.connections.iter().map(|c| c.weights.len() as u64).sum();
+    let neurons = req
+        .built
+        .ensembles
+        .iter()
+        .map(|e| e.n_neurons() as u64)
+        .sum();
+    let weights = req
+        .built
+        .connections
+        .iter()
+        .map(|c| c.weights.len() as u64)
+        .sum();
     RunMetadata {
         status: "running".into(),
         brainsim_version: env!("CARGO_PKG_VERSION").into(),

@@ -103,7 +103,11 @@ fn write_file(
         let width: usize = parts.iter().map(|p| p.width).sum();
         let steps = steps as usize;
         if let Some(p) = parts.iter().find(|p| p.rows.len() != steps * p.width) {
-            let msg = format!("{what}: {} values for {steps} rows of {}", p.rows.len(), p.width);
+            let msg = format!(
+                "{what}: {} values for {steps} rows of {}",
+                p.rows.len(),
+                p.width
+            );
             return Err(IoError::invalid(path, msg));
         }
         let mut flat = Vec::with_capacity(steps * width);

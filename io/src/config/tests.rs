@@ -8,6 +8,7 @@ mod coding;
 mod connectivity;
 mod errors;
 mod models;
+mod nef;
 mod plastic;
 mod templates;
 mod weights;

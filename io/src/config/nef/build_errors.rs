@@ -78,7 +78,11 @@ mod tests {
             probes: Vec::new(),
         };
         for (name, of) in [("s", ProbeOf::Spikes(0)), ("d", ProbeOf::Decoded(0))] {
-            spec.probes.push(ProbeSpec { name: name.into(), of, synapse: None });
+            spec.probes.push(ProbeSpec {
+                name: name.into(),
+                of,
+                synapse: None,
+            });
         }
         let origin = Origin {
             ensembles: vec!["nef.ensemble[0]".into()],
@@ -86,10 +90,19 @@ mod tests {
             probes: vec!["nef.probe[0]".into(), "nef.probe[1]".into()],
         };
         let at = |m: &str| origin.place(&spec, m);
-        assert_eq!(at("ensemble `a`: bad"), ("nef.ensemble[0]".into(), "bad".into()));
-        assert_eq!(at("connection 0: bad"), ("nef.connection[0]".into(), "bad".into()));
+        assert_eq!(
+            at("ensemble `a`: bad"),
+            ("nef.ensemble[0]".into(), "bad".into())
+        );
+        assert_eq!(
+            at("connection 0: bad"),
+            ("nef.connection[0]".into(), "bad".into())
+        );
         // Connection 1 feeds the first probe of a decoded value: probe 1.
-        assert_eq!(at("connection 1: bad"), ("nef.probe[1]".into(), "bad".into()));
+        assert_eq!(
+            at("connection 1: bad"),
+            ("nef.probe[1]".into(), "bad".into())
+        );
         assert_eq!(at("probe `s`: bad"), ("nef.probe[0]".into(), "bad".into()));
         assert_eq!(at("other"), ("nef".into(), "other".into()));
     }

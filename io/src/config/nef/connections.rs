@@ -45,7 +45,10 @@ pub(crate) fn connection(
     let pre = names.resolve(&join(at, "pre"), &r.pre)?;
     let post = names.resolve(&join(at, "post"), &r.post)?;
     if let Ref::Thing(Named::Node(_)) = post {
-        return invalid(join(at, "post"), format!("`{}` is a node: nodes are sources, not targets", r.post));
+        return invalid(
+            join(at, "post"),
+            format!("`{}` is a node: nodes are sources, not targets", r.post),
+        );
     }
     let function = match &r.function {
         None => Function::Identity,
@@ -53,7 +56,10 @@ pub(crate) fn connection(
     };
     let from_ensemble = matches!(pre, Ref::Thing(Named::Ensemble(_) | Named::Array { .. }));
     if r.function.is_some() && !from_ensemble {
-        return invalid(join(at, "function"), "a function is decoded from an ensemble (`pre` names none)");
+        return invalid(
+            join(at, "function"),
+            "a function is decoded from an ensemble (`pre` names none)",
+        );
     }
     let (pre_side, slice) = pre_side(at, r, pre, &function, spec)?;
     let post_side = post_side(post, spec);
@@ -87,14 +93,20 @@ pub(crate) fn connection(
     let mut out = Vec::new();
     for (p, cols) in &pre_side.pieces {
         for (q, rows) in &post_side.pieces {
-            let block = full.view((rows.start, cols.start), (rows.len(), cols.len())).into_owned();
+            let block = full
+                .view((rows.start, cols.start), (rows.len(), cols.len()))
+                .into_owned();
             if !single && block.iter().all(|&x| x == 0.0) {
                 continue;
             }
             let mut c = ConnectionSpec::new(*p, *q);
             c.pre_slice = slice.clone();
             c.function = function.clone();
-            c.transform = if single { t.clone() } else { Transform::Matrix(block) };
+            c.transform = if single {
+                t.clone()
+            } else {
+                Transform::Matrix(block)
+            };
             c.synapse = syn;
             out.push(c);
         }
@@ -115,7 +127,10 @@ fn pre_side(
     let size_out = |d: usize| f.size_out(d).or_else(|e| invalid(field.clone(), e.0));
     let (endpoint, full) = match pre {
         Ref::Thing(Named::Node(k)) => {
-            let d = spec.nodes[k].1.dimensions().or_else(|e| invalid(join(at, "pre"), e.0))?;
+            let d = spec.nodes[k]
+                .1
+                .dimensions()
+                .or_else(|e| invalid(join(at, "pre"), e.0))?;
             (Pre::Node(k), d)
         }
         Ref::Thing(Named::Ensemble(e)) => (Pre::Ensemble(e), spec.ensembles[e].1.dimensions),
@@ -125,20 +140,39 @@ fn pre_side(
                 return invalid(join(at, "pre_slice"), "a connection out of an array is not sliced; connect from one of its ensembles (`name[k]`)");
             }
             let k = size_out(d)?;
-            let pieces = (0..n).map(|i| (Pre::Ensemble(first + i), i * k..(i + 1) * k)).collect();
-            return Ok((Side { pieces, size: n * k }, None));
+            let pieces = (0..n)
+                .map(|i| (Pre::Ensemble(first + i), i * k..(i + 1) * k))
+                .collect();
+            return Ok((
+                Side {
+                    pieces,
+                    size: n * k,
+                },
+                None,
+            ));
         }
     };
     let slice = match &r.pre_slice {
         None => None,
-        Some(s) => Some(pre_slice(&join(at, "pre_slice"), s, full, matches!(pre, Ref::Neurons(_)))?),
+        Some(s) => Some(pre_slice(
+            &join(at, "pre_slice"),
+            s,
+            full,
+            matches!(pre, Ref::Neurons(_)),
+        )?),
     };
     let read = slice.as_ref().map_or(full, Range::len);
     let mid = match endpoint {
         Pre::Ensemble(_) => size_out(read)?,
         _ => read,
     };
-    Ok((Side { pieces: vec![(endpoint, 0..mid)], size: mid }, slice))
+    Ok((
+        Side {
+            pieces: vec![(endpoint, 0..mid)],
+            size: mid,
+        },
+        slice,
+    ))
 }
 
 /// The target's pieces.
@@ -147,13 +181,21 @@ fn post_side(post: Ref, spec: &brainsim_sim::nef::NetSpec) -> Side<Post> {
         Ref::Thing(Named::Ensemble(e)) => (Post::Ensemble(e), spec.ensembles[e].1.dimensions),
         Ref::Neurons(e) => (Post::Neurons(e), spec.ensembles[e].1.n_neurons),
         Ref::Thing(Named::Array { first, n, d }) => {
-            let pieces = (0..n).map(|i| (Post::Ensemble(first + i), i * d..(i + 1) * d)).collect();
-            return Side { pieces, size: n * d };
+            let pieces = (0..n)
+                .map(|i| (Post::Ensemble(first + i), i * d..(i + 1) * d))
+                .collect();
+            return Side {
+                pieces,
+                size: n * d,
+            };
         }
         // Refused by the caller before (a node is no target).
         Ref::Thing(Named::Node(_)) => (Post::Sink, 0),
     };
-    Side { pieces: vec![(endpoint, 0..size)], size }
+    Side {
+        pieces: vec![(endpoint, 0..size)],
+        size,
+    }
 }
 
 /// `[start, stop]` within `0..full`, non-empty; neurons are not sliced.
@@ -162,10 +204,16 @@ fn pre_slice(field: &str, s: &[i64], full: usize, neurons: bool) -> Check<Range<
         return invalid(field, "neurons are not sliced");
     }
     let [start, stop] = s else {
-        return invalid(field, format!("expected [start, stop], got {} values", s.len()));
+        return invalid(
+            field,
+            format!("expected [start, stop], got {} values", s.len()),
+        );
     };
     if !(0 <= *start && start < stop && *stop as u64 <= full as u64) {
-        return invalid(field, format!("[{start}, {stop}] is not a non-empty range within the source's {full} values"));
+        return invalid(
+            field,
+            format!("[{start}, {stop}] is not a non-empty range within the source's {full} values"),
+        );
     }
     Ok(*start as usize..*stop as usize)
 }

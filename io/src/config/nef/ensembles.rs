@@ -37,13 +37,24 @@ pub(crate) fn ensembles(
     let mut out = Ensembles::default();
     for (i, r) in plain.iter().enumerate() {
         let at = format!("nef.ensemble[{i}]");
-        for (key, v) in [("n_ensembles", r.n_ensembles), ("ens_dimensions", r.ens_dimensions)] {
+        for (key, v) in [
+            ("n_ensembles", r.n_ensembles),
+            ("ens_dimensions", r.ens_dimensions),
+        ] {
             if v.is_some() {
-                return invalid(join(&at, key), format!("`{key}` is for [[nef.ensemble_array]]"));
+                return invalid(
+                    join(&at, key),
+                    format!("`{key}` is for [[nef.ensemble_array]]"),
+                );
             }
         }
         let n = name(&join(&at, "name"), &r.name)?;
-        let d = int_in(&join(&at, "dimensions"), r.dimensions.unwrap_or(1), 1, MAX_SIZE)?;
+        let d = int_in(
+            &join(&at, "dimensions"),
+            r.dimensions.unwrap_or(1),
+            1,
+            MAX_SIZE,
+        )?;
         let p = params(&at, r, d as usize)?;
         names.add(&at, &n, Named::Ensemble(out.list.len()))?;
         out.list.push((n, p));
@@ -59,13 +70,29 @@ pub(crate) fn ensembles(
         }
         let n = name(&join(&at, "name"), &r.name)?;
         let Some(count) = r.n_ensembles else {
-            return invalid(join(&at, "n_ensembles"), "an ensemble array requires `n_ensembles`");
+            return invalid(
+                join(&at, "n_ensembles"),
+                "an ensemble array requires `n_ensembles`",
+            );
         };
         let count = int_in(&join(&at, "n_ensembles"), count, 1, MAX_SIZE)? as usize;
-        let d = int_in(&join(&at, "ens_dimensions"), r.ens_dimensions.unwrap_or(1), 1, MAX_SIZE)?;
+        let d = int_in(
+            &join(&at, "ens_dimensions"),
+            r.ens_dimensions.unwrap_or(1),
+            1,
+            MAX_SIZE,
+        )?;
         let p = params(&at, r, d as usize)?;
         let first = out.list.len();
-        names.add(&at, &n, Named::Array { first, n: count, d: d as usize })?;
+        names.add(
+            &at,
+            &n,
+            Named::Array {
+                first,
+                n: count,
+                d: d as usize,
+            },
+        )?;
         for k in 0..count {
             names.add(&at, &format!("{n}[{k}]"), Named::Ensemble(first + k))?;
             out.list.push((format!("{n}[{k}]"), p.clone()));
@@ -85,7 +112,10 @@ fn params(at: &str, r: &RawEnsemble, d: usize) -> Check<EnsembleParams> {
     let tau_rc = positive(&join(at, "tau_rc"), r.tau_rc.unwrap_or(20.0))?;
     let tau_ref = r.tau_ref.unwrap_or(2.0);
     if !(tau_ref.is_finite() && tau_ref >= 0.0) {
-        return invalid(join(at, "tau_ref"), format!("must be >= 0 ms, got {tau_ref}"));
+        return invalid(
+            join(at, "tau_ref"),
+            format!("must be >= 0 ms, got {tau_ref}"),
+        );
     }
     p.neuron = LifRate {
         tau_rc: seconds(tau_rc),
@@ -154,7 +184,9 @@ fn bounds(s: &Scalar) -> (f64, f64) {
         Scalar::Uniform { low, high } => (*low, *high),
         Scalar::Values(v) => v
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x))),
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            }),
     }
 }
 

@@ -119,7 +119,10 @@ impl NefConfig {
             .map_err(|e| format!("{}: {e}", self.path.display()))?;
         if let Some(toml::Value::Table(sim)) = table.get_mut("simulation") {
             sim.insert("t_stop".into(), toml::Value::Float(self.t_stop_ms));
-            sim.insert("seed".into(), toml::Value::Integer(i64::from(self.spec.seed)));
+            sim.insert(
+                "seed".into(),
+                toml::Value::Integer(i64::from(self.spec.seed)),
+            );
         }
         toml::to_string(&table).map_err(|e| format!("{}: {e}", self.path.display()))
     }
@@ -185,14 +188,19 @@ fn model(
         let made = connections::connection(&at, r, &names, &spec)?;
         let first = spec.connections.len();
         per_config.push((first..first + made.len()).collect::<Vec<_>>());
-        origin.connections.extend(std::iter::repeat_n(at, made.len()));
+        origin
+            .connections
+            .extend(std::iter::repeat_n(at, made.len()));
         spec.connections.extend(made);
     }
     let mut datasets: Vec<ProbeDataset> = Vec::new();
     for (i, r) in nef.probe.iter().enumerate() {
         let at = format!("nef.probe[{i}]");
         if datasets.iter().any(|d| d.name == r.name) {
-            return invalid(join(&at, "name"), format!("a probe named `{}` comes before", r.name));
+            return invalid(
+                join(&at, "name"),
+                format!("a probe named `{}` comes before", r.name),
+            );
         }
         let (specs, dataset) = probes::probe(&at, r, &names, &per_config, spec.probes.len())?;
         origin.probes.extend(std::iter::repeat_n(at, specs.len()));

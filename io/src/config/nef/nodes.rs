@@ -40,19 +40,34 @@ pub(crate) fn node(at: &str, r: &RawNode) -> Check<NodeOutput> {
         None => invalid(join(at, key), format!("{owner} requires `{key}`")),
     };
     Ok(match r.output.as_str() {
-        "constant" => NodeOutput::Constant(vector(&join(at, "value"), &need("value", r.value.as_ref())?)?),
+        "constant" => NodeOutput::Constant(vector(
+            &join(at, "value"),
+            &need("value", r.value.as_ref())?,
+        )?),
         "sine" => sine(at, r, &need("frequency", r.frequency.as_ref())?)?,
         "piecewise" => piecewise(at, r, &owner)?,
         "white_noise" => NodeOutput::WhiteNoise {
-            dimensions: int_in(&join(at, "dimensions"), r.dimensions.unwrap_or(1), 1, 1 << 20)? as usize,
+            dimensions: int_in(
+                &join(at, "dimensions"),
+                r.dimensions.unwrap_or(1),
+                1,
+                1 << 20,
+            )? as usize,
             mean: finite(&join(at, "mean"), r.mean.unwrap_or(0.0))?,
             std: non_negative(&join(at, "std"), r.std.unwrap_or(1.0))?,
         },
         _ => {
-            let period = positive(&join(at, "period"), required(&join(at, "period"), r.period, &owner)?)?;
+            let period = positive(
+                &join(at, "period"),
+                required(&join(at, "period"), r.period, &owner)?,
+            )?;
             NodeOutput::Table {
                 period: seconds(period),
-                values: rows(&join(at, "values"), &need("values", r.values.as_ref())?, true)?,
+                values: rows(
+                    &join(at, "values"),
+                    &need("values", r.values.as_ref())?,
+                    true,
+                )?,
             }
         }
     })
@@ -83,8 +98,14 @@ fn sine(at: &str, r: &RawNode, frequency: &toml::Value) -> Check<NodeOutput> {
     let zero = toml::Value::Float(0.0);
     let parts = [
         ("frequency", vector(&join(at, "frequency"), frequency)?),
-        ("amplitude", vector(&join(at, "amplitude"), r.amplitude.as_ref().unwrap_or(&one))?),
-        ("phase", vector(&join(at, "phase"), r.phase.as_ref().unwrap_or(&zero))?),
+        (
+            "amplitude",
+            vector(&join(at, "amplitude"), r.amplitude.as_ref().unwrap_or(&one))?,
+        ),
+        (
+            "phase",
+            vector(&join(at, "phase"), r.phase.as_ref().unwrap_or(&zero))?,
+        ),
     ];
     let d = parts.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
     let mut out = Vec::new();
@@ -92,13 +113,22 @@ fn sine(at: &str, r: &RawNode, frequency: &toml::Value) -> Check<NodeOutput> {
         match v.len() {
             1 => out.push(vec![v[0]; d]),
             n if n == d => out.push(v),
-            n => return invalid(join(at, key), format!("{n} values, another key has {d} (one per dimension, or one for all)")),
+            n => {
+                return invalid(
+                    join(at, key),
+                    format!("{n} values, another key has {d} (one per dimension, or one for all)"),
+                )
+            }
         }
     }
     let phase = out.pop().unwrap_or_default();
     let amplitude = out.pop().unwrap_or_default();
     let frequency = out.pop().unwrap_or_default();
-    Ok(NodeOutput::Sine { frequency, amplitude, phase })
+    Ok(NodeOutput::Sine {
+        frequency,
+        amplitude,
+        phase,
+    })
 }
 
 /// Times (ms, increasing) and one row of values per time.
@@ -112,15 +142,18 @@ fn piecewise(at: &str, r: &RawNode, owner: &str) -> Check<NodeOutput> {
     };
     let values = rows(&join(at, "values"), v, true)?;
     if values.len() != times.len() {
-        return invalid(join(at, "values"), format!("{} rows for {} times", values.len(), times.len()));
-    }
-    for (i, w) in times.windows(2).enumerate() {
-        if !(w[1] > w[0]) {
-            return invalid(format!("{times_field}[{}]", i + 1), "times must increase");
-        }
+        return invalid(
+            join(at, "values"),
+            format!("{} rows for {} times", values.len(), times.len()),
+        );
     }
     if let Some(t) = times.iter().find(|t| !t.is_finite()) {
         return invalid(times_field, format!("must be finite, got {t}"));
+    }
+    for (i, w) in times.windows(2).enumerate() {
+        if w[1] <= w[0] {
+            return invalid(format!("{times_field}[{}]", i + 1), "times must increase");
+        }
     }
     Ok(NodeOutput::Piecewise {
         times: times.iter().map(|&t| seconds(t)).collect(),

@@ -31,13 +31,19 @@ pub(crate) fn probe(
 ) -> Check<(Vec<ProbeSpec>, ProbeDataset)> {
     let n = name(&join(at, "name"), &r.name)?;
     if n == "time" {
-        return invalid(join(at, "name"), "`time` is the probe file's time axis; choose another name");
+        return invalid(
+            join(at, "name"),
+            "`time` is the probe file's time axis; choose another name",
+        );
     }
     let syn = synapse(&join(at, "synapse"), r.synapse.as_ref(), None)?;
     let attr = r.attr.as_deref();
     let attr_field = join(at, "attr");
     let wrong_attr = |a: &str, takes: &str| {
-        invalid(attr_field.clone(), format!("{a:?} is not recorded here; this probe takes {takes}"))
+        invalid(
+            attr_field.clone(),
+            format!("{a:?} is not recorded here; this probe takes {takes}"),
+        )
     };
     let of: Vec<ProbeOf> = match (&r.target, r.connection) {
         (Some(_), Some(_)) | (None, None) => {
@@ -46,7 +52,10 @@ pub(crate) fn probe(
         (None, Some(k)) => {
             let field = join(at, "connection");
             let Some(specs) = usize::try_from(k).ok().and_then(|k| conns.get(k)) else {
-                return invalid(field, format!("no [[nef.connection]] {k} (there are {})", conns.len()));
+                return invalid(
+                    field,
+                    format!("no [[nef.connection]] {k} (there are {})", conns.len()),
+                );
             };
             if specs.len() != 1 {
                 return invalid(field, format!("connection {k} into or out of an array is {} connections; probe its target instead", specs.len()));
@@ -59,7 +68,12 @@ pub(crate) fn probe(
         (Some(t), None) => match names.resolve(&join(at, "target"), t)? {
             Ref::Thing(Named::Ensemble(e)) => match attr {
                 None | Some("decoded_output") => vec![ProbeOf::Decoded(e)],
-                Some(a) => return wrong_attr(a, "\"decoded_output\" (spikes and voltages: target `name.neurons`)"),
+                Some(a) => {
+                    return wrong_attr(
+                        a,
+                        "\"decoded_output\" (spikes and voltages: target `name.neurons`)",
+                    )
+                }
             },
             Ref::Thing(Named::Array { first, n, .. }) => match attr {
                 None | Some("decoded_output") => (first..first + n).map(ProbeOf::Decoded).collect(),
@@ -77,13 +91,20 @@ pub(crate) fn probe(
         },
     };
     if syn.is_some() && matches!(of[0], ProbeOf::Spikes(_) | ProbeOf::Voltage(_)) {
-        return invalid(join(at, "synapse"), "spikes and voltages are recorded unfiltered (leave `synapse` out)");
+        return invalid(
+            join(at, "synapse"),
+            "spikes and voltages are recorded unfiltered (leave `synapse` out)",
+        );
     }
     let specs: Vec<ProbeSpec> = of
         .iter()
         .enumerate()
         .map(|(k, &of)| ProbeSpec {
-            name: if of_array(r, names) { format!("{n}[{k}]") } else { n.clone() },
+            name: if of_array(r, names) {
+                format!("{n}[{k}]")
+            } else {
+                n.clone()
+            },
             of,
             synapse: syn,
         })
