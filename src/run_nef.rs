@@ -125,6 +125,55 @@ pub fn main(args: Args) -> ExitCode {
     }
 }
 
+/// `brainsim check` of an NEF config: validated and built (decoders
+/// solved), what it builds printed; bad input as for `run`.
+pub fn check(path: &Path, ranks: usize) -> ExitCode {
+    let config = match nef::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if ranks > 1 {
+        eprintln!("brainsim: --ranks {ranks}: an NEF model runs on one rank for now");
+        return ExitCode::from(2);
+    }
+    let t0 = Instant::now();
+    let built = match config.build() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let spec = &config.spec;
+    let weights: usize = built.connections.iter().map(|c| c.weights.len()).sum();
+    println!(
+        "brainsim check — {} (NEF model, built in {:.3} s)",
+        path.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {} ensembles, {} neurons, {} nodes",
+        built.ensembles.len(),
+        built.ensembles.iter().map(|e| e.n_neurons()).sum::<usize>(),
+        spec.nodes.len()
+    );
+    println!(
+        "  {} connections ({} more feed probes), {weights} weights",
+        spec.connections.len(),
+        built.connections.len() - spec.connections.len()
+    );
+    println!(
+        "  {} probes -> probes.h5; {} steps of {} ms",
+        config.datasets.len(),
+        config.steps(),
+        config.dt_ms
+    );
+    ExitCode::SUCCESS
+}
+
 /// The run's summary on stdout.
 fn print_summary(meta: &RunMetadata, config: &NefConfig, out_dir: &Path) {
     use std::fmt::Write as _;
