@@ -6,7 +6,7 @@
 //! Attributes: each dataset's `units` (`1` for decoded values, node and
 //! connection outputs and voltages; `1/s` for spikes, Nengo's amplitude /
 //! dt in the step of a spike), `of` (what it records, e.g. `decoded_output
-//! of a`) and `synapse_ms` (its lowpass; absent when unfiltered); on the
+//! of a`; for an array, each ensemble's, joined by `; `) and `synapse_ms` (its lowpass; absent when unfiltered); on the
 //! root `dt_ms`, `steps` and `finished` = 1.
 //!
 //! Invariant (nothing half-written looks like a result): the file is
@@ -125,7 +125,12 @@ fn write_file(
             .ctx(path, &what)?;
         let first = &spec.probes[d.probes[0]];
         write_str_attr(&ds, "units", units(first.of), path)?;
-        write_str_attr(&ds, "of", &describe(spec, first.of), path)?;
+        let of: Vec<String> = d
+            .probes
+            .iter()
+            .map(|&k| describe(spec, spec.probes[k].of))
+            .collect();
+        write_str_attr(&ds, "of", &of.join("; "), path)?;
         if let Some(tau) = first.synapse {
             write_scalar_attr(&ds, "synapse_ms", &(tau * 1000.0), path)?;
         }
@@ -151,5 +156,73 @@ fn describe(spec: &NetSpec, of: ProbeOf) -> String {
         ProbeOf::Spikes(e) => format!("spikes of {}.neurons", ens(e)),
         ProbeOf::Voltage(e) => format!("voltage of {}.neurons", ens(e)),
         ProbeOf::Connection(c) => format!("output of connection {c}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brainsim_sim::nef::{EnsembleParams, ProbeSpec};
+
+    #[test]
+    fn probes_of_one_dataset_are_written_side_by_side_row_by_row() {
+        let probe = |name: &str, e| ProbeSpec {
+            name: name.into(),
+            of: ProbeOf::Decoded(e),
+            synapse: Some(0.01),
+        };
+        let spec = NetSpec {
+            dt: 0.001,
+            seed: 1,
+            ensembles: vec![
+                ("x[0]".into(), EnsembleParams::new(5, 2)),
+                ("x[1]".into(), EnsembleParams::new(5, 1)),
+            ],
+            nodes: Vec::new(),
+            connections: Vec::new(),
+            probes: vec![probe("x[0]", 0), probe("x[1]", 1)],
+        };
+        let datasets = [ProbeDataset {
+            name: "x".into(),
+            probes: vec![0, 1],
+        }];
+        // Three steps: probe 0 two values a row, probe 1 one.
+        let (p0, p1) = ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [10.0, 20.0, 30.0]);
+        let records = [
+            ProbeRows {
+                width: 2,
+                rows: &p0,
+            },
+            ProbeRows {
+                width: 1,
+                rows: &p1,
+            },
+        ];
+        let dir = std::env::temp_dir().join(format!("brainsim-nef-probes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        write_probes(&dir, &spec, &datasets, &records, 3, 1.0).unwrap();
+        let f = File::open(dir.join(PROBES_FILE)).unwrap();
+        let ds = f.dataset("probes/x").unwrap();
+        assert_eq!(ds.shape(), [3, 3]);
+        let got: Vec<f64> = ds.read_raw().unwrap();
+        assert_eq!(got, [1.0, 2.0, 10.0, 3.0, 4.0, 20.0, 5.0, 6.0, 30.0]);
+        let t: Vec<f64> = f.dataset("time").unwrap().read_raw().unwrap();
+        assert_eq!(t, [1.0, 2.0, 3.0]);
+        assert!(!dir.join("probes.h5.tmp").exists());
+        // Rows of the wrong length: an error, and no file left.
+        std::fs::remove_file(dir.join(PROBES_FILE)).unwrap();
+        let short = [
+            ProbeRows {
+                width: 2,
+                rows: &p0[..4],
+            },
+            ProbeRows {
+                width: 1,
+                rows: &p1,
+            },
+        ];
+        assert!(write_probes(&dir, &spec, &datasets, &short, 3, 1.0).is_err());
+        assert!(!dir.join(PROBES_FILE).exists() && !dir.join("probes.h5.tmp").exists());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

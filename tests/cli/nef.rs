@@ -289,3 +289,26 @@ fn bad_nef_input_is_one_line_and_exit_2() {
         refused(name, text, at, field, words);
     }
 }
+
+#[test]
+fn more_than_one_rank_is_refused_in_one_line() {
+    let dir = scratch("nef-ranks");
+    let out = dir.join("out");
+    let cfg = repo("configs/nef_channel.toml");
+    let args = super::mpi::args(&cfg, &out, 1, &[]);
+    let run = super::mpi::mpirun(2, &args)
+        .output()
+        .expect("mpirun must be installed");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("brainsim"))
+        .collect();
+    assert_eq!(said.len(), 1, "one line from one rank: {stderr}");
+    assert!(
+        said[0].contains("runs on one rank for now, not 2"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "an output directory was created");
+}

@@ -444,3 +444,33 @@ fn a_spiking_loader_refuses_an_nef_model_in_one_line() {
     assert_eq!(e.field, "nef");
     assert!(e.message.contains("an NEF model"), "{e}");
 }
+
+#[test]
+fn an_ensemble_array_runs_to_its_input_and_its_sum() {
+    let mut text = ARRAY
+        .replace("t_stop = 10.0", "t_stop = 300.0")
+        .replace("n_neurons = 20", "n_neurons = 200");
+    text.push_str("\n[[nef.probe]]\nname = \"sum\"\ntarget = \"sum\"\nsynapse = 10.0\n");
+    let c = ok(&text);
+    let built = c.build().unwrap();
+    let mut sim = brainsim_sim::nef::NefSim::new(&built);
+    sim.run(c.steps());
+    // The mean of the last 100 ms of each probe's columns.
+    let tail = |k: usize| -> Vec<f64> {
+        let rows = sim.rows(k);
+        let w = rows[0].len();
+        (0..w)
+            .map(|j| rows[200..].iter().map(|r| r[j]).sum::<f64>() / 100.0)
+            .collect()
+    };
+    let arr: Vec<f64> = (0..3).flat_map(tail).collect();
+    let input = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    eprintln!("array: {arr:.3?}, sum: {:.3?}", tail(3));
+    for (got, want) in arr.iter().zip(input) {
+        assert!((got - want).abs() < 0.05, "{arr:?}");
+    }
+    // sum = arr[0] + arr[2], per dimension: [0.6, 0.8].
+    for (got, want) in tail(3).iter().zip([0.6, 0.8]) {
+        assert!((got - want).abs() < 0.1, "{got} vs {want}");
+    }
+}
