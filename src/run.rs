@@ -1,6 +1,6 @@
 //! `brainsim run`: start the ranks (MPI under a launcher, else one
 //! in-process rank without MPI), load and validate the config, apply
-//! overrides, run, summarise.
+//! overrides, run, summarise. An NEF config goes to `run_nef` instead.
 //!
 //! Every rank parses the config and the arguments; the ranks agree on bad
 //! input (`brainsim_cluster::agree`): all of them exit with code 2, the lowest
