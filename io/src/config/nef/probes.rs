@@ -37,6 +37,35 @@ pub(crate) fn probe(
         );
     }
     let syn = synapse(&join(at, "synapse"), r.synapse.as_ref(), None)?;
+    let of = recorded(at, r, names, conns)?;
+    if syn.is_some() && matches!(of[0], ProbeOf::Spikes(_) | ProbeOf::Voltage(_)) {
+        return invalid(
+            join(at, "synapse"),
+            "spikes and voltages are recorded unfiltered (leave `synapse` out)",
+        );
+    }
+    let specs: Vec<ProbeSpec> = of
+        .iter()
+        .enumerate()
+        .map(|(k, &of)| ProbeSpec {
+            name: if of_array(r, names) {
+                format!("{n}[{k}]")
+            } else {
+                n.clone()
+            },
+            of,
+            synapse: syn,
+        })
+        .collect();
+    let dataset = ProbeDataset {
+        name: n,
+        probes: (first..first + specs.len()).collect(),
+    };
+    Ok((specs, dataset))
+}
+
+/// What probe `at` records: one `ProbeOf`, or one per ensemble of an array.
+fn recorded(at: &str, r: &RawProbe, names: &Names, conns: &[Vec<usize>]) -> Check<Vec<ProbeOf>> {
     let attr = r.attr.as_deref();
     let attr_field = join(at, "attr");
     let wrong_attr = |a: &str, takes: &str| {
@@ -45,7 +74,7 @@ pub(crate) fn probe(
             format!("{a:?} is not recorded here; this probe takes {takes}"),
         )
     };
-    let of: Vec<ProbeOf> = match (&r.target, r.connection) {
+    Ok(match (&r.target, r.connection) {
         (Some(_), Some(_)) | (None, None) => {
             return invalid(at, "a probe names either a `target` or a `connection`")
         }
@@ -89,31 +118,7 @@ pub(crate) fn probe(
                 Some(a) => return wrong_attr(a, "\"spikes\" or \"voltage\""),
             },
         },
-    };
-    if syn.is_some() && matches!(of[0], ProbeOf::Spikes(_) | ProbeOf::Voltage(_)) {
-        return invalid(
-            join(at, "synapse"),
-            "spikes and voltages are recorded unfiltered (leave `synapse` out)",
-        );
-    }
-    let specs: Vec<ProbeSpec> = of
-        .iter()
-        .enumerate()
-        .map(|(k, &of)| ProbeSpec {
-            name: if of_array(r, names) {
-                format!("{n}[{k}]")
-            } else {
-                n.clone()
-            },
-            of,
-            synapse: syn,
-        })
-        .collect();
-    let dataset = ProbeDataset {
-        name: n,
-        probes: (first..first + specs.len()).collect(),
-    };
-    Ok((specs, dataset))
+    })
 }
 
 /// Whether the probe records an array.
