@@ -39,7 +39,7 @@ pub(crate) fn node(at: &str, r: &RawNode) -> Check<NodeOutput> {
         Some(v) => Ok(v.clone()),
         None => invalid(join(at, key), format!("{owner} requires `{key}`")),
     };
-    Ok(match r.output.as_str() {
+    let out = match r.output.as_str() {
         "constant" => NodeOutput::Constant(vector(
             &join(at, "value"),
             &need("value", r.value.as_ref())?,
@@ -70,7 +70,10 @@ pub(crate) fn node(at: &str, r: &RawNode) -> Check<NodeOutput> {
                 )?,
             }
         }
-    })
+    };
+    // Every node has at least one dimension (the run relies on it).
+    out.dimensions().or_else(|e| invalid(at, e.0))?;
+    Ok(out)
 }
 
 /// The keys written in the table besides `name` and `output`.

@@ -426,6 +426,21 @@ fn unknown_keys() {
 }
 
 #[test]
+fn a_node_without_values() {
+    let text = GOOD.replace("frequency = [1.0, 2.0]", "frequency = []");
+    rejects(
+        &text,
+        "frequency = []",
+        "nef.node[0].frequency",
+        &["0 values, another key has 1"],
+    );
+    let text =
+        format!("{GOOD}\n[[nef.node]]\nname = \"empty\"\noutput = \"constant\"\nvalue = []\n");
+    let e = parse(Path::new("net.toml"), &text).unwrap_err();
+    assert_eq!(e.field, "nef.node[2]", "{e}");
+}
+
+#[test]
 fn build_errors_of_the_library_name_the_table() {
     // Only the library's build finds this one: an unfiltered connection
     // between ensembles.
