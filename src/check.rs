@@ -1,7 +1,8 @@
 //! `brainsim check`: load and validate the config, place its chunks on P
 //! ranks as `run` would, and print every rank's memory estimate with its
 //! breakdown — without building anything and without MPI. Bad input: the
-//! one-line error and exit code 2, as `run`.
+//! one-line error and exit code 2, as `run`. An NEF model is validated and
+//! built instead (`nef_check::check`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub fn main(args: CheckArgs) -> ExitCode {
     if args.ranks == 0 || args.threads == Some(0) {
         eprintln!("brainsim: --ranks and --threads: must be >= 1");
         return ExitCode::from(2);
+    }
+    if crate::run_nef::is_nef_file(args.config) {
+        return crate::nef_check::check(args.config, args.ranks, args.partitioner);
     }
     let loaded = match config::load(args.config) {
         Ok(c) => c,

@@ -12,11 +12,13 @@
 mod analyze;
 mod check;
 mod models;
+mod nef_check;
 mod partition;
 mod progress;
 mod readout;
 mod resume;
 mod run;
+mod run_nef;
 mod slurm;
 mod status;
 mod submit;

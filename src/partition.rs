@@ -20,6 +20,9 @@ pub fn main(config_path: &Path, ranks: usize, how: Partitioner) -> ExitCode {
         eprintln!("brainsim: --ranks: must be in 1..={MAX_RANKS}, got {ranks}");
         return ExitCode::from(2);
     }
+    if crate::run_nef::is_nef_file(config_path) {
+        return crate::nef_check::partition(config_path, ranks, how);
+    }
     let loaded = match config::load(config_path) {
         Ok(c) => c,
         Err(e) => {

@@ -1,6 +1,6 @@
 //! `brainsim run`: start the ranks (MPI under a launcher, else one
 //! in-process rank without MPI), load and validate the config, apply
-//! overrides, run, summarise.
+//! overrides, run, summarise. An NEF config goes to `run_nef` instead.
 //!
 //! Every rank parses the config and the arguments; the ranks agree on bad
 //! input (`brainsim_cluster::agree`): all of them exit with code 2, the lowest
@@ -222,6 +222,9 @@ fn validated(args: &Args) -> Result<Launch, String> {
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if crate::run_nef::is_export(&args.config) || crate::run_nef::is_nef_file(&args.config) {
+        return crate::run_nef::main(args);
+    }
     let world = match World::start() {
         Ok(w) => w,
         Err(message) => {

@@ -6,7 +6,8 @@
 //! input; `merge.rs` merges the per-rank spike files; `stats.rs` gathers the
 //! ranks' figures into the metadata; `estimate.rs` estimates every rank's
 //! memory and `memory.rs` checks it; `weights.rs` saves, loads (checks)
-//! and `weight_record.rs` records plastic weights.
+//! and `weight_record.rs` records plastic weights; `nef_run.rs` runs a
+//! built NEF model into an output directory.
 
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod memory;
 pub mod merge;
 #[cfg(feature = "mpi")]
 pub mod mpi_comm;
+pub mod nef_run;
 pub mod output;
 pub mod resume;
 pub mod shard;

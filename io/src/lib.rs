@@ -3,7 +3,8 @@
 //! brainsim's input/output layer — the only crate touching HDF5.
 //!
 //! Config files -> validated `NetworkSpec` (raw serde mirror, then validation
-//! with file:line:field errors); SONATA spike files and state reports (streamed
+//! with file:line:field errors), or an NEF model's `NetSpec` (`config::nef`)
+//! and its probe file (`nef_probes`); SONATA spike files and state reports (streamed
 //! in chunks; a crash leaves everything up to the last flush readable); the
 //! streaming spike reader, the `analyze` statistics and the raster plot; the
 //! run metadata record; the output directory's file names and its policy for
@@ -19,6 +20,7 @@ pub mod config;
 pub mod job_record;
 pub mod json_file;
 pub mod metadata;
+pub mod nef_probes;
 pub mod nengo_file;
 pub mod outdir;
 pub mod progress_record;

@@ -13,6 +13,7 @@ mod ks;
 mod microcircuit;
 mod models;
 mod mpi;
+mod nef;
 mod outputs;
 mod partition;
 mod plastic;

@@ -17,6 +17,7 @@ mod connectivity;
 pub mod effective;
 mod inputs;
 mod locate;
+pub mod nef;
 mod plastic;
 mod raw;
 mod records;
@@ -132,6 +133,14 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
 /// structure of a run's network, not its inputs (`brainsim analyze`).
 pub fn parse_without_spike_files(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let file = path.display().to_string();
+    if nef::is_nef(text) {
+        return Err(ConfigError {
+            file,
+            line: locate::line_of_path(text, "nef"),
+            field: "nef".into(),
+            message: "an NEF model: `brainsim run` and `brainsim check` take it, this command only spiking networks".into(),
+        });
+    }
     let mut raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error(&file, text, &e))?;
     let mut origins = Origins::default();
     let located = |e: values::Invalid, origins: &Origins| {

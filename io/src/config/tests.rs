@@ -8,6 +8,7 @@ mod coding;
 mod connectivity;
 mod errors;
 mod models;
+mod nef;
 mod plastic;
 mod templates;
 mod weights;
@@ -399,7 +400,13 @@ fn shipped_configs_load() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            if let Err(e) = load(&path) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if crate::config::nef::is_nef(&text) {
+                // NEF models load and build.
+                crate::config::nef::load(&path)
+                    .and_then(|c| c.build())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            } else if let Err(e) = load(&path) {
                 panic!("{e}");
             }
             n += 1;
