@@ -415,3 +415,73 @@ fn a_nengo_export_runs_from_the_command_line_as_in_nengo() {
         assert!(worst < 1e-6, "decoded B off Nengo's by {worst}");
     }
 }
+
+/// `brainsim partition` of an NEF config: the per-rank neurons of its
+/// placement add up to the model's, for each partitioner.
+#[test]
+fn partition_reports_the_placement_of_an_nef_model() {
+    let cfg = repo("configs/nef_oscillator.toml");
+    for how in ["metis", "round_robin", "block"] {
+        let out = run_ok(&[
+            "partition",
+            cfg.to_str().unwrap(),
+            "--ranks",
+            "3",
+            "--partitioner",
+            how,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let per_rank: Vec<usize> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("rank "))
+            .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(per_rank.len(), 3, "{text}");
+        assert_eq!(per_rank.iter().sum::<usize>(), 1000, "{text}");
+        assert!(text.contains("cut"), "{text}");
+    }
+}
+
+/// A file that is not a Nengo export of the right version: one line naming
+/// the file and what is wrong, exit 2, no output directory.
+#[test]
+fn a_bad_export_is_one_line_and_exit_2() {
+    let dir = scratch("nef-bad-export");
+    let not_hdf5 = dir.join("junk.h5");
+    std::fs::write(&not_hdf5, "not HDF5").unwrap();
+    let wrong_version = dir.join("v9.h5");
+    std::fs::copy(
+        repo("io/tests/fixtures/nengo_replay/channel.h5"),
+        &wrong_version,
+    )
+    .unwrap();
+    {
+        let f = hdf5::File::open_rw(&wrong_version).unwrap();
+        f.delete_attr("version").unwrap();
+        f.new_attr::<i64>()
+            .create("version")
+            .unwrap()
+            .write_scalar(&9i64)
+            .unwrap();
+    }
+    for (file, words) in [(&not_hdf5, "HDF5"), (&wrong_version, "version")] {
+        let out = dir.join("out");
+        let run = Command::new(env!("CARGO_BIN_EXE_brainsim"))
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(file.to_str().unwrap()) && stderr.contains(words),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+}
