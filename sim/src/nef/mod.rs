@@ -3,9 +3,10 @@
 //! gains and biases, eval points, initial voltages, with Nengo's defaults
 //! and distributions, `dists`), the LIF rate approximation (`lif_rate`),
 //! and decoders by Nengo's default solver (`solver`: regularised least
-//! squares through a Cholesky factor). The run-time half is the neuron
-//! model `model::nengo_lif`; decoded connections between ensembles (graded
-//! coupling) are to come (`sim/DESIGN.md`, "NEF"). Pure Rust: draws come
+//! squares through a Cholesky factor). The run-time half: the neuron model
+//! `model::nengo_lif`, a network's build (`net`, with passthrough nodes
+//! folded away, `passthrough`) and its run (`run`), across ranks by graded
+//! coupling (`ranks`; `sim/DESIGN.md`, "NEF"). Pure Rust: draws come
 //! from the engine's counter-based streams (`Purpose::Nef`), dense algebra
 //! from nalgebra. A network built elsewhere (Nengo's own build, exported)
 //! enters through `Built::prebuilt` (`prebuilt`).
