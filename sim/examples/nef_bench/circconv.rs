@@ -134,29 +134,41 @@ pub fn network(d: usize, n: usize) -> (NetSpec, Vec<f64>) {
         connections: Vec::new(),
         probes: Vec::new(),
     };
+    let out = wire(&mut s, d, n);
+    s.probes.push(ProbeSpec {
+        name: "out".into(),
+        of: ProbeOf::Node(out),
+        synapse: Some(0.01),
+    });
+    (s, ideal)
+}
+
+/// The network between the input nodes (0 and 1) and the output
+/// passthrough node, whose index it returns.
+fn wire(s: &mut NetSpec, d: usize, n: usize) -> usize {
     let (tr_a, tr_b, tr_out) = (
         transform_in(d, false),
         transform_in(d, true),
         transform_out(d),
     );
     let m = tr_a.nrows();
-    let [in_a, in_b, out] = ["in_a", "in_b", "out"].map(|x| passthrough(&mut s, x, d));
+    let [in_a, in_b, out] = ["in_a", "in_b", "out"].map(|x| passthrough(s, x, d));
     let [pa, pb, sq1_in, sq2_in, sq1_out, sq2_out, p_out] = [
         "pa", "pb", "sq1_in", "sq2_in", "sq1_out", "sq2_out", "p_out",
     ]
-    .map(|x| passthrough(&mut s, x, m));
+    .map(|x| passthrough(s, x, m));
     let one = || Transform::Scalar(1.0);
-    conn(&mut s, Pre::Node(0), Post::Node(in_a), one(), Some(0.005));
-    conn(&mut s, Pre::Node(1), Post::Node(in_b), one(), Some(0.005));
+    conn(s, Pre::Node(0), Post::Node(in_a), one(), Some(0.005));
+    conn(s, Pre::Node(1), Post::Node(in_b), one(), Some(0.005));
     conn(
-        &mut s,
+        s,
         Pre::Node(in_a),
         Post::Node(pa),
         Transform::Matrix(tr_a),
         None,
     );
     conn(
-        &mut s,
+        s,
         Pre::Node(in_b),
         Post::Node(pb),
         Transform::Matrix(tr_b),
@@ -170,7 +182,7 @@ pub fn network(d: usize, n: usize) -> (NetSpec, Vec<f64>) {
         (pb, sq2_in, -r),
     ] {
         conn(
-            &mut s,
+            s,
             Pre::Node(pre),
             Post::Node(post),
             Transform::Scalar(t),
@@ -179,33 +191,28 @@ pub fn network(d: usize, n: usize) -> (NetSpec, Vec<f64>) {
     }
     // Product(n, m, input_magnitude = 2): radius 2 sqrt 2, n / 2 neurons.
     let radius = 2.0 * 2f64.sqrt();
-    square_array(&mut s, m, (n / 2).max(1), radius, sq1_in, sq1_out);
-    square_array(&mut s, m, (n / 2).max(1), radius, sq2_in, sq2_out);
+    square_array(s, m, (n / 2).max(1), radius, sq1_in, sq1_out);
+    square_array(s, m, (n / 2).max(1), radius, sq2_in, sq2_out);
     conn(
-        &mut s,
+        s,
         Pre::Node(sq1_out),
         Post::Node(p_out),
         Transform::Scalar(0.5),
         None,
     );
     conn(
-        &mut s,
+        s,
         Pre::Node(sq2_out),
         Post::Node(p_out),
         Transform::Scalar(-0.5),
         None,
     );
     conn(
-        &mut s,
+        s,
         Pre::Node(p_out),
         Post::Node(out),
         Transform::Matrix(tr_out),
         None,
     );
-    s.probes.push(ProbeSpec {
-        name: "out".into(),
-        of: ProbeOf::Node(out),
-        synapse: Some(0.01),
-    });
-    (s, ideal)
+    out
 }

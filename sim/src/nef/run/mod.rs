@@ -19,11 +19,11 @@ use super::net::{Built, BuiltConnection, Post, Pre, ProbeOf};
 use super::ranks::Ranks;
 use super::synapse::Lowpass;
 use super::wiring::Wiring;
-use record::probe_widths;
 use crate::comm::Comm;
 use crate::model::dynamics::Dynamics;
 use crate::model::nengo_lif::{NengoLif, NengoLifConsts, BIAS, VOLTAGE};
 use rayon::prelude::*;
+use record::probe_widths;
 use std::ops::Range;
 
 /// Neurons per chunk of an ensemble.
@@ -284,7 +284,6 @@ impl<'a> NefSim<'a> {
             }
         }
     }
-
 }
 
 /// Neurons per chunk, in the chunks' order (what `on_ranks` places).
@@ -332,7 +331,6 @@ fn ensemble_constants(net: &Built) -> (Vec<NengoLifConsts>, Vec<f64>, Vec<Vec<f6
             .collect(),
     )
 }
-
 
 /// Adds what node connection `conn` carries for the node output `out` to
 /// `y`.
