@@ -70,15 +70,6 @@ impl History {
         (&e[a..b], j.checked_sub(1).map(|j| &e[j]))
     }
 
-    /// Where the newest entry is (for a prefetch; any address when empty:
-    /// a prefetch never faults).
-    #[inline]
-    pub fn newest_ptr(&self) -> *const Entry {
-        self.entries
-            .as_ptr()
-            .wrapping_add(self.entries.len().saturating_sub(1))
-    }
-
     /// The latest entry strictly before stamp `u`, if any.
     pub fn before(&self, u: i64) -> Option<&Entry> {
         let i = self.entries.partition_point(|e| e.stamp < u);

@@ -28,9 +28,6 @@ use super::time::Clock;
 use crate::connect::RawSynapse;
 use crate::exchange::Spike;
 
-/// Synapses ahead in a row whose target's history and memo are prefetched.
-const TARGET_PREFETCH_AHEAD: usize = 8;
-
 /// One plastic projection's synapses onto one chunk (see the module doc).
 #[derive(Clone, Debug)]
 pub struct PlasticStore {
@@ -259,22 +256,6 @@ impl PlasticStore {
         prefetch_line::<TO_L1, _>(self.weight.as_ptr().wrapping_add(a));
     }
 
-    /// Hints the cache to load what the synapse of offset `o` reads: its
-    /// target's newest history entries and K_minus memo (the targets of a
-    /// row are scattered over the chunk).
-    #[inline]
-    fn prefetch_target(&self, o: u32, t: &Target) {
-        use crate::ring::{prefetch_line, TO_L1};
-        let target = match self.base {
-            Some(base) => o.wrapping_sub(base),
-            None => o % self.n,
-        } as usize;
-        if let Some(h) = t.history.get(target) {
-            prefetch_line::<TO_L1, _>(h.newest_ptr());
-        }
-        prefetch_line::<TO_L1, _>(self.k_memo.as_ptr().wrapping_add(target));
-    }
-
     /// The synapses `range` of a row at spike `pre` (row state `row`),
     /// into the ring's slot starting at `slot`.
     #[inline]
@@ -296,11 +277,7 @@ impl PlasticStore {
             ms: t.clock.delay_ms(u64::from(steps)),
         };
         let fixed = self.base.map(|base| (delay(base / per_delay), base));
-        let end = range.end;
         for i in range {
-            if i + TARGET_PREFETCH_AHEAD < end {
-                self.prefetch_target(self.offset[i + TARGET_PREFETCH_AHEAD], t);
-            }
             let o = self.offset[i];
             let (d, target) = match fixed {
                 Some((d, base)) => (d, o - base),
