@@ -47,6 +47,9 @@ def _ours_bytes_per_plastic(bin_, root, threads, plastic_meta, n_ee):
     static = re.sub(r'^synapse_model = "stdp_pl_synapse_hom"\n^synapse_params = .*\n', "", text, count=1,
                     flags=re.M)
     assert static != text, "the E -> E projection's synapse_model lines were not found"
+    # A static projection's weights cannot be recorded: drop the weight recordings.
+    static = re.sub(r'^\[\[record\]\]\ntype = "weights"\n(^[^\[\n].*\n)*', "", static, flags=re.M)
+    static = static.replace("save_weights = true", "save_weights = false")
     with tempfile.TemporaryDirectory() as d:
         cfg = Path(d) / "static_brunel.toml"
         cfg.write_text(static)

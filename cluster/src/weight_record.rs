@@ -146,8 +146,7 @@ impl WeightRecorder {
                 continue;
             }
             let item = &mut self.items[k];
-            let synapses = net.plastic_weights(item.record.projection);
-            let mine: Vec<f64> = item.local.iter().map(|&i| synapses[i].3).collect();
+            let mine = net.plastic_weights_at(item.record.projection, &item.local);
             let all = comm.gather_f64(&mine);
             if let Some(w) = item.writer.as_mut() {
                 let row: Vec<f64> = item.order.iter().map(|&i| all[i]).collect();

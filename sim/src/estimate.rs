@@ -492,9 +492,10 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
 /// What the plastic projections onto `c` cost beyond what the static store
 /// counts for their synapses: 12 bytes per synapse in a `PlasticStore`
 /// (counted as static synapses above, at least 5), its rows (a source, a
-/// row start and a `RowState` each, at most one per synapse or source) and,
-/// when a rule reads it, a spike history per neuron (its `Vec`, plus
-/// entries that trimming keeps: counted as 16 spikes of 24 bytes).
+/// row start and a `RowState` each, at most one per synapse or source), its
+/// K_minus memo (one per neuron) and, when a rule reads it, a spike history
+/// per neuron (its `Vec`, plus entries that trimming keeps: counted as 16
+/// spikes of 24 bytes).
 fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
     let mut bytes = 0.0;
     let mut history = false;
@@ -507,6 +508,11 @@ fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
         let n = mean + SIGMAS * var.sqrt();
         let rows = n.min(f64::from(spec.populations[p.source].size));
         bytes += n * 7.0 + rows * (8.0 + std::mem::size_of::<crate::plastic::RowState>() as f64);
+        if ps.rule.reads_history() {
+            // The store's K_minus memo, one per neuron of the chunk.
+            let memo = std::mem::size_of::<crate::plastic::memo::KMemo>();
+            bytes += f64::from(c.len) * memo as f64;
+        }
         history |= ps.rule.reads_history();
     }
     if history {

@@ -290,6 +290,32 @@ impl Network {
         out
     }
 
+    /// The weights of the synapses at `indices` of `plastic_weights(projection)`
+    /// (any order), without building that list: a weight recording reads a
+    /// few of a projection's synapses at each due step.
+    pub fn plastic_weights_at(&self, projection: usize, indices: &[usize]) -> Vec<f64> {
+        let stores: Vec<&[f64]> = self
+            .chunks
+            .iter()
+            .flat_map(|c| &c.plastic)
+            .filter(|p| p.projection == projection)
+            .map(|p| p.weights())
+            .collect();
+        let mut start = Vec::with_capacity(stores.len());
+        let mut total = 0;
+        for w in &stores {
+            start.push(total);
+            total += w.len();
+        }
+        indices
+            .iter()
+            .map(|&i| {
+                let s = start.partition_point(|&a| a <= i) - 1;
+                stores[s][i - start[s]]
+            })
+            .collect()
+    }
+
     /// The first local neuron, in chunk order, with a state variable that
     /// is NaN or infinite: (population, gid, variable name). The run loop
     /// calls it about once per wall second, so a blown-up population ends

@@ -142,6 +142,13 @@ fn run(spec: &NetworkSpec, ranks: usize, at: Option<u64>) -> (Vec<Spike>, Bits, 
             if Some(net.step) == at {
                 net.deliver_pending();
                 mid = net.plastic_weights(0);
+                // The recorder's reader gives the same weights (every
+                // third synapse, backwards).
+                let picked: Vec<usize> = (0..mid.len()).rev().step_by(3).collect();
+                let read = net.plastic_weights_at(0, &picked);
+                for (&i, w) in picked.iter().zip(read) {
+                    assert_eq!(w.to_bits(), mid[i].3.to_bits(), "synapse {i}");
+                }
             }
         }
         (spikes, mid, net.plastic_weights(0))

@@ -47,6 +47,29 @@ impl History {
         &self.entries[a..b.max(a)]
     }
 
+    /// `window(lo, hi)` and `before(hi)` in one walk back from the newest
+    /// entry (no binary search): a lookup's `hi` is at most a delay and an
+    /// epoch behind the newest spike, and the window's entries are read
+    /// anyway, so the walk is as long as what it returns.
+    #[inline]
+    pub fn lookup(&self, lo: i64, hi: i64) -> (&[Entry], Option<&Entry>) {
+        let e = &self.entries;
+        let mut b = e.len();
+        while b > 0 && e[b - 1].stamp > hi {
+            b -= 1;
+        }
+        let mut a = b;
+        while a > 0 && e[a - 1].stamp > lo {
+            a -= 1;
+        }
+        // Entries stamped hi are in the window but not before hi.
+        let mut j = b;
+        while j > 0 && e[j - 1].stamp >= hi {
+            j -= 1;
+        }
+        (&e[a..b], j.checked_sub(1).map(|j| &e[j]))
+    }
+
     /// The latest entry strictly before stamp `u`, if any.
     pub fn before(&self, u: i64) -> Option<&Entry> {
         let i = self.entries.partition_point(|e| e.stamp < u);
@@ -94,5 +117,25 @@ impl History {
     /// Replaces the entries (a checkpoint's), which must be in stamp order.
     pub fn set_entries(&mut self, entries: Vec<Entry>) {
         self.entries = entries;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_window_and_before() {
+        let mut h = History::default();
+        for s in [3, 5, 5, 9, 12, 12, 20] {
+            h.push(s, s as f64 * 0.1, 1.0 / 30.0);
+        }
+        for lo in -2..24 {
+            for hi in -2..24 {
+                let (w, b) = h.lookup(lo, hi);
+                assert_eq!(w, h.window(lo, hi), "window ({lo}, {hi}]");
+                assert_eq!(b, h.before(hi), "before {hi}");
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! - `history`: a post-synaptic neuron's spike history and K_minus trace
 //!   (NEST's archiving node).
 //! - `rules`: the update at a pre-synaptic spike.
+//! - `memo`: remembered pow/exp results (the same doubles, fewer calls).
 //! - `models`: the synapse models a config can name, with NEST's
 //!   parameters and defaults.
 //! - `store`: one plastic projection's synapses onto a chunk, and delivery.
@@ -14,6 +15,7 @@
 
 pub mod history;
 pub mod loaded;
+pub mod memo;
 pub mod models;
 pub mod rules;
 pub mod store;

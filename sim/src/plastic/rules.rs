@@ -17,7 +17,8 @@
 //! post-synaptic spikes stamped before its spike minus its delay, which are
 //! all in the history when any delivery happens.
 
-use super::history::History;
+use super::history::{Entry, History};
+use super::memo::{pow_exact, KMemo, PowMemo};
 
 /// The parameters shared by the STDP rules (NEST names).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,7 +112,7 @@ pub struct Delay {
 
 #[inline]
 fn facilitate(p: &StdpParams, w: f64, k: f64) -> f64 {
-    let n = (w / p.w_max) + ((p.lambda * (1.0 - (w / p.w_max)).powf(p.mu_plus)) * k);
+    let n = (w / p.w_max) + ((p.lambda * pow_exact(1.0 - (w / p.w_max), p.mu_plus)) * k);
     if n < 1.0 {
         n * p.w_max
     } else {
@@ -121,7 +122,7 @@ fn facilitate(p: &StdpParams, w: f64, k: f64) -> f64 {
 
 #[inline]
 fn depress(p: &StdpParams, w: f64, k: f64) -> f64 {
-    let n = (w / p.w_max) - (((p.alpha * p.lambda) * (w / p.w_max).powf(p.mu_minus)) * k);
+    let n = (w / p.w_max) - (((p.alpha * p.lambda) * pow_exact(w / p.w_max, p.mu_minus)) * k);
     if n > 0.0 {
         n * p.w_max
     } else {
@@ -193,32 +194,56 @@ impl Rule {
         history: &History,
         inv_tau_minus: f64,
     ) -> f64 {
+        let (mut pow, mut k) = (PowMemo::default(), KMemo::default());
+        self.synapse_memo(w, row, pre, d, history, inv_tau_minus, (&mut pow, &mut k))
+    }
+
+    /// `synapse` with memos (`plastic::memo`: the same doubles, fewer libm
+    /// calls): the store's pow and the target's K_minus.
+    #[inline]
+    pub fn synapse_memo(
+        &self,
+        w: &mut f64,
+        row: &RowState,
+        pre: PreSpike,
+        d: Delay,
+        history: &History,
+        inv_tau_minus: f64,
+        memo: (&mut PowMemo, &mut KMemo),
+    ) -> f64 {
         let (lo, hi) = (row.last - d.steps, pre.stamp - d.steps);
         let t_u = pre.t - d.ms;
+        let (pow, kmemo) = memo;
+        let mut k_minus =
+            |e: Option<&Entry>| e.map_or(0.0, |e| kmemo.k_minus(e.k, e.t, t_u, inv_tau_minus));
         match self {
             Rule::Stdp(p) => {
-                for e in history.window(lo, hi) {
+                let (window, before) = history.lookup(lo, hi);
+                for e in window {
                     let minus_dt = row.t_last - (e.t + d.ms);
                     *w = facilitate(p, *w, row.kplus * (minus_dt / p.tau_plus).exp());
                 }
-                *w = depress(p, *w, history.k_minus(hi, t_u, inv_tau_minus));
+                *w = depress(p, *w, k_minus(before));
                 *w
             }
             Rule::StdpNnSymm(p) => {
-                for e in history.window(lo, hi) {
+                let (window, before) = history.lookup(lo, hi);
+                for e in window {
                     let minus_dt = row.t_last - (e.t + d.ms);
                     *w = facilitate(p, *w, (minus_dt / p.tau_plus).exp());
                 }
-                *w = depress(p, *w, history.nearest(hi, t_u, inv_tau_minus));
+                let nearest = before.map_or(0.0, |e| ((e.t - t_u) * inv_tau_minus).exp());
+                *w = depress(p, *w, nearest);
                 *w
             }
             Rule::StdpPlHom(p) => {
-                for e in history.window(lo, hi) {
+                let (window, before) = history.lookup(lo, hi);
+                for e in window {
                     let minus_dt = row.t_last - (e.t + d.ms);
                     let k = row.kplus * (minus_dt * p.inv_tau_plus).exp();
-                    *w += (p.lambda * w.powf(p.mu)) * k;
+                    *w += (p.lambda * pow.pow(*w, p.mu)) * k;
                 }
-                let k = history.k_minus(hi, t_u, inv_tau_minus);
+                let k = k_minus(before);
                 let n = *w - (((p.lambda * p.alpha) * *w) * k);
                 *w = if n > 0.0 { n } else { 0.0 };
                 *w

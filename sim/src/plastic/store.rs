@@ -5,9 +5,12 @@
 //! object alone is 96).
 //!
 //! Delivery (`deliver`): for each spike, in the order given, the row's
-//! rule runs (`Rule::row_before`, `synapse` for each synapse,
+//! rule runs (`Rule::row_before`, `synapse_memo` for each synapse,
 //! `row_after`) and each transmitted weight is added to the ring in the
-//! chunk's fixed point.
+//! chunk's fixed point. The store keeps the memos of its pow and of each
+//! target's K_minus (`plastic::memo`); when every synapse has the same
+//! delay and lane (one `base` offset) a synapse's target is its offset
+//! minus `base`, without a division; the next spike's row is prefetched.
 //!
 //! Invariants: (1) the spikes of one source reach the store in stamp order
 //! (one source is one chunk's neuron, emitted in step order; the epoch loop
@@ -19,6 +22,7 @@
 //! the run fails at its next check.
 
 use super::history::History;
+use super::memo::{KMemo, PowMemo};
 use super::rules::{Delay, PreSpike, RowState, Rule};
 use super::time::Clock;
 use crate::connect::RawSynapse;
@@ -52,6 +56,35 @@ pub struct PlasticStore {
     pub bound: f64,
     /// Transmitted weights beyond `bound` (skipped, the run must fail).
     pub overflows: u64,
+    /// `(delay * lanes + lane) * n` when it is the same for every synapse.
+    base: Option<u32>,
+    /// The memos (`plastic::memo`): the last pow, each target's K_minus
+    /// (one per neuron when the rule reads the history), and the bits of
+    /// the `inv_tau_minus` they were made with.
+    pow_memo: PowMemo,
+    k_memo: Vec<KMemo>,
+    memo_inv: u64,
+}
+
+/// `x.round() as i32` (half away from zero, saturating; NaN gives 0)
+/// without libm's `round`: below 2^52 the conversion to i64 truncates
+/// exactly and `x - trunc(x)` is exact, above it x is already whole.
+#[inline]
+fn round_i32(x: f64) -> i32 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let i = x as i64;
+        let f = x - i as f64;
+        let r = if f >= 0.5 {
+            i + 1
+        } else if f <= -0.5 {
+            i - 1
+        } else {
+            i
+        };
+        r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    } else {
+        x as i32
+    }
 }
 
 /// What `deliver` needs of the chunk besides the store.
@@ -95,6 +128,13 @@ impl PlasticStore {
             .iter()
             .map(|s| (s.delay_steps * lanes + lane(s)) * n + s.target)
             .collect();
+        let bases = raw.iter().map(|s| (s.delay_steps * lanes + lane(s)) * n);
+        let base = bases.clone().min().filter(|&b| bases.max() == Some(b));
+        let k_memo = if rule.reads_history() {
+            vec![KMemo::default(); n as usize]
+        } else {
+            Vec::new()
+        };
         Self {
             projection,
             rule,
@@ -109,6 +149,10 @@ impl PlasticStore {
             max_delay: raw.iter().map(|s| s.delay_steps).max().unwrap_or(0),
             bound,
             overflows: 0,
+            base,
+            pow_memo: PowMemo::default(),
+            k_memo,
+            memo_inv: 0,
         }
     }
 
@@ -132,7 +176,9 @@ impl PlasticStore {
 
     /// Bytes of the synapses and rows.
     pub fn bytes(&self) -> usize {
-        self.len() * 12 + self.sources.len() * (8 + std::mem::size_of::<RowState>())
+        self.len() * 12
+            + self.sources.len() * (8 + std::mem::size_of::<RowState>())
+            + self.k_memo.len() * std::mem::size_of::<KMemo>()
     }
 
     /// The sources with a row, increasing.
@@ -152,6 +198,11 @@ impl PlasticStore {
         })
     }
 
+    /// The weights, in the order of `synapses`.
+    pub fn weights(&self) -> &[f64] {
+        &self.weight
+    }
+
     /// The row states, by source.
     pub fn rows(&self) -> &[RowState] {
         &self.rows
@@ -160,48 +211,93 @@ impl PlasticStore {
     /// Delivers `spikes` (see the module doc) into `ring` (`[slot][lane][neuron]`,
     /// `slots` a power of two); returns the events added.
     pub fn deliver(&mut self, spikes: &[Spike], t: &Target, ring: &mut [i32], slots: u64) -> u64 {
+        if t.inv_tau_minus.to_bits() != self.memo_inv {
+            self.memo_inv = t.inv_tau_minus.to_bits();
+            self.k_memo.fill(KMemo::default());
+        }
         let stride = u64::from(self.lanes * self.n);
         let mask = slots - 1;
-        let len = ring.len() as u64;
-        let per_delay = self.lanes * self.n;
         let mut events = 0;
-        let empty = History::default();
-        for sp in spikes {
-            let Ok(r) = self.sources.binary_search(&sp.gid) else {
-                continue;
-            };
+        let mut next = spikes
+            .first()
+            .and_then(|sp| self.sources.binary_search(&sp.gid).ok());
+        for (k, sp) in spikes.iter().enumerate() {
+            let row = next;
+            next = spikes
+                .get(k + 1)
+                .and_then(|sp| self.sources.binary_search(&sp.gid).ok());
+            if let Some(r) = next {
+                self.prefetch_row(r);
+            }
+            let Some(r) = row else { continue };
             let stamp = sp.step + 1;
             let pre = PreSpike {
                 stamp: stamp as i64,
                 t: t.clock.stamp_ms(stamp),
             };
-            let row = &mut self.rows[r];
-            self.rule.row_before(row, pre);
-            let base = (sp.step & mask) * stride;
-            for i in self.row_start[r] as usize..self.row_start[r + 1] as usize {
-                let o = self.offset[i];
-                let steps = o / per_delay;
-                let d = Delay {
-                    steps: i64::from(steps),
-                    ms: t.clock.delay_ms(u64::from(steps)),
-                };
-                // No history when the rule reads none (tsodyks2).
-                let h = t.history.get((o % self.n) as usize).unwrap_or(&empty);
-                let sent = self
-                    .rule
-                    .synapse(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus);
-                if sent.abs() > self.bound || !sent.is_finite() {
-                    self.overflows += 1;
-                    continue;
-                }
-                let pos = base + u64::from(o);
-                let pos = if pos >= len { pos - len } else { pos };
-                ring[pos as usize] += (sent * t.fixed_scale).round() as i32;
-            }
-            self.rule.row_after(row, pre);
-            events += u64::from(self.row_start[r + 1] - self.row_start[r]);
+            let mut state = self.rows[r];
+            self.rule.row_before(&mut state, pre);
+            let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+            self.deliver_row(a..b, &state, pre, t, ring, (sp.step & mask) * stride);
+            self.rule.row_after(&mut state, pre);
+            self.rows[r] = state;
+            events += (b - a) as u64;
         }
         events
+    }
+
+    /// Hints the cache to load row `r`'s state and first synapses.
+    #[inline]
+    fn prefetch_row(&self, r: usize) {
+        use crate::ring::{prefetch_line, TO_L1};
+        let a = self.row_start[r] as usize;
+        prefetch_line::<TO_L1, _>(self.rows.as_ptr().wrapping_add(r));
+        prefetch_line::<TO_L1, _>(self.offset.as_ptr().wrapping_add(a));
+        prefetch_line::<TO_L1, _>(self.weight.as_ptr().wrapping_add(a));
+    }
+
+    /// The synapses `range` of a row at spike `pre` (row state `row`),
+    /// into the ring's slot starting at `slot`.
+    #[inline]
+    fn deliver_row(
+        &mut self,
+        range: std::ops::Range<usize>,
+        row: &RowState,
+        pre: PreSpike,
+        t: &Target,
+        ring: &mut [i32],
+        slot: u64,
+    ) {
+        let len = ring.len() as u64;
+        let per_delay = self.lanes * self.n;
+        let empty = History::default();
+        let mut spare = KMemo::default();
+        let delay = |steps: u32| Delay {
+            steps: i64::from(steps),
+            ms: t.clock.delay_ms(u64::from(steps)),
+        };
+        let fixed = self.base.map(|base| (delay(base / per_delay), base));
+        for i in range {
+            let o = self.offset[i];
+            let (d, target) = match fixed {
+                Some((d, base)) => (d, o - base),
+                None => (delay(o / per_delay), o % self.n),
+            };
+            // No history (nor K_minus memo) when the rule reads none (tsodyks2).
+            let h = t.history.get(target as usize).unwrap_or(&empty);
+            let k = self.k_memo.get_mut(target as usize).unwrap_or(&mut spare);
+            let memo = (&mut self.pow_memo, k);
+            let sent =
+                self.rule
+                    .synapse_memo(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus, memo);
+            if sent.abs() > self.bound || !sent.is_finite() {
+                self.overflows += 1;
+                continue;
+            }
+            let pos = slot + u64::from(o);
+            let pos = if pos >= len { pos - len } else { pos };
+            ring[pos as usize] += round_i32(sent * t.fixed_scale);
+        }
     }
 
     /// The earliest stamp a future lookup of this store can need: its rows'
@@ -209,5 +305,46 @@ impl PlasticStore {
     pub fn history_cut(&self) -> i64 {
         let last = self.rows.iter().map(|r| r.last).min().unwrap_or(i64::MAX);
         last.saturating_sub(i64::from(self.max_delay))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_i32;
+
+    #[test]
+    fn round_i32_is_round_as_i32() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+        ];
+        xs.extend([
+            2147483647.5,
+            -2147483648.5,
+            3e9,
+            -3e9,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+        ]);
+        xs.extend([4503599627370495.5, 4503599627370497.0, -4503599627370496.0]);
+        let mut x = 0.1234f64;
+        for _ in 0..10_000 {
+            x = (x * 7919.0 + 0.377).fract();
+            xs.extend([
+                x * 1e3 - 500.0,
+                (x * 2e3).floor() + 0.5,
+                -(x * 2e3).floor() - 0.5,
+            ]);
+        }
+        for x in xs {
+            assert_eq!(round_i32(x), x.round() as i32, "{x}");
+        }
     }
 }
