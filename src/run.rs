@@ -342,6 +342,19 @@ fn synapse_count(meta: &RunMetadata) -> String {
     }
 }
 
+/// The summary's build time, simulation time and real-time factor lines
+/// (spiking and NEF runs alike).
+pub(crate) fn timing_lines(o: &mut String, meta: &RunMetadata) {
+    use std::fmt::Write as _;
+    let _ = writeln!(o, "  build time        {:>10.3} s", meta.build_seconds);
+    let _ = writeln!(
+        o,
+        "  simulation time   {:>10.3} s for {:.1} ms biological time",
+        meta.simulate_seconds, meta.t_valid_ms
+    );
+    let _ = writeln!(o, "  real-time factor  {:>10.3}", meta.real_time_factor);
+}
+
 /// The run's summary on stdout (rank 0). A closed or full stdout is not an
 /// error of the run: the results are in the output directory.
 fn print_summary(meta: &RunMetadata, out_dir: &Path) {
@@ -358,13 +371,7 @@ fn print_summary(meta: &RunMetadata, out_dir: &Path) {
         meta.threads,
         meta.partitioner
     );
-    let _ = writeln!(o, "  build time        {:>10.3} s", meta.build_seconds);
-    let _ = writeln!(
-        o,
-        "  simulation time   {:>10.3} s for {:.1} ms biological time",
-        meta.simulate_seconds, meta.t_valid_ms
-    );
-    let _ = writeln!(o, "  real-time factor  {:>10.3}", meta.real_time_factor);
+    timing_lines(&mut o, meta);
     let _ = writeln!(o, "  spikes            {:>10}", meta.spikes);
     let events_per_s = meta.synaptic_events as f64 / meta.simulate_seconds.max(1e-9);
     let _ = writeln!(

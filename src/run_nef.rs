@@ -230,13 +230,7 @@ fn print_summary(meta: &RunMetadata, p: &Prepared, out_dir: &Path) {
         meta.threads,
         meta.partitioner
     );
-    let _ = writeln!(o, "  build time        {:>10.3} s", meta.build_seconds);
-    let _ = writeln!(
-        o,
-        "  simulation time   {:>10.3} s for {:.1} ms biological time",
-        meta.simulate_seconds, meta.t_valid_ms
-    );
-    let _ = writeln!(o, "  real-time factor  {:>10.3}", meta.real_time_factor);
+    crate::run::timing_lines(&mut o, meta);
     let _ = writeln!(
         o,
         "  peak RSS          {:>10.1} MiB",

@@ -105,15 +105,19 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Read and validate the config file at `path`.
-pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+/// The text of the config file at `path`, or the error naming it.
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         line: None,
         field: String::new(),
         message: format!("cannot read the config file: {e}"),
-    })?;
-    parse(path, &text)
+    })
+}
+
+/// Read and validate the config file at `path`.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    parse(path, &read_text(path)?)
 }
 
 /// Validate config `text` and read the spike files it names (relative to

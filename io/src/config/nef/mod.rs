@@ -60,13 +60,7 @@ pub fn is_nef(text: &str) -> bool {
 
 /// Reads and validates the NEF config at `path`.
 pub fn load(path: &Path) -> Result<NefConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.display().to_string(),
-        line: None,
-        field: String::new(),
-        message: format!("cannot read the config file: {e}"),
-    })?;
-    parse(path, &text)
+    parse(path, &super::read_text(path)?)
 }
 
 /// Validates NEF config `text` (`path` names it in errors).
