@@ -137,3 +137,26 @@ fn paths_that_cannot_be_folded_are_refused() {
     ];
     assert!(err(&s).contains("cycle"), "{}", err(&s));
 }
+
+/// An unfiltered connection from a node carries the node's value of the
+/// same step (Nengo: no synapse, no delay): its probe equals the transform
+/// times the sine at t = n dt, every step.
+#[test]
+fn an_unfiltered_node_connection_carries_the_value_of_its_step() {
+    let mut s = base();
+    s.connections = vec![conn(Pre::Node(0), Post::Ensemble(0), None, 2.0)];
+    s.probes = vec![ProbeSpec {
+        name: "c".into(),
+        of: ProbeOf::Connection(0),
+        synapse: None,
+    }];
+    let r = records(&s, 300);
+    for (n, row) in r[0].chunks(2).enumerate() {
+        let t = (n + 1) as f64 * 0.001;
+        let want = [
+            2.0 * (0.8 * (2.0 * std::f64::consts::PI * t).sin()),
+            2.0 * (0.6 * (2.0 * std::f64::consts::PI * 2.0 * t + 0.5).sin()),
+        ];
+        assert_eq!(row, want, "step {}", n + 1);
+    }
+}

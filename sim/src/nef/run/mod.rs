@@ -196,18 +196,13 @@ impl<'a> NefSim<'a> {
             v.fill(0.0);
         }
         for (c, conn) in self.net.connections.iter().enumerate() {
-            let now;
-            let value: &[f64] = match (conn.filter, conn.pre) {
-                (None, Pre::Node(k)) => {
-                    now = {
-                        let mut y = vec![0.0; conn.weights.nrows()];
-                        add_node_weighted(conn, &self.node_out[k], &mut y);
-                        y
-                    };
-                    &now
-                }
-                _ => &self.conn_x[c],
-            };
+            // An unfiltered node connection carries this step's value: it
+            // is computed here, once (`update_connections` leaves it).
+            if let (None, Pre::Node(k)) = (conn.filter, conn.pre) {
+                self.conn_x[c].fill(0.0);
+                add_node_weighted(conn, &self.node_out[k], &mut self.conn_x[c]);
+            }
+            let value = &self.conn_x[c];
             let target = match conn.post {
                 Post::Ensemble(e) => &mut self.ens_in[e],
                 Post::Neurons(e) => self.neuron_in[e].as_mut().expect("made for it"),
@@ -264,6 +259,9 @@ impl<'a> NefSim<'a> {
     fn update_connections(&mut self) {
         let mut sum = Vec::new();
         for (c, conn) in self.net.connections.iter().enumerate() {
+            if let (None, Pre::Node(_)) = (conn.filter, conn.pre) {
+                continue; // computed by `inputs` this step
+            }
             sum.clear();
             sum.resize(conn.weights.nrows(), 0.0);
             match conn.pre {
