@@ -45,7 +45,7 @@ pub fn check(path: &Path, ranks: usize, how: Partitioner) -> ExitCode {
         }
     };
     let spec = &config.spec;
-    let weights: usize = built.connections.iter().map(|c| c.weights.len()).sum();
+    let weights: usize = built.connections.iter().map(|c| c.stored()).sum();
     println!(
         "brainsim check — {} (NEF model, built in {:.3} s)",
         path.display(),

@@ -168,7 +168,7 @@ fn initial_metadata(req: &NefRunRequest) -> RunMetadata {
         .built
         .connections
         .iter()
-        .map(|c| c.weights.len() as u64)
+        .map(|c| c.stored() as u64)
         .sum();
     RunMetadata {
         status: "running".into(),

@@ -234,6 +234,7 @@ fn connection(r: &Reader, g: &Group, s: &Sizes) -> R<(BuiltConnection, bool)> {
         pre,
         post,
         weights,
+        after: None,
         pre_slice,
         filter,
     };

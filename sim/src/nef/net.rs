@@ -143,12 +143,34 @@ pub struct BuiltConnection {
     /// Target.
     pub post: Post,
     /// Column j: what one unit of source output j adds to the target
-    /// (for a node: of its output `pre_slice.start + j`).
+    /// (for a node: of its output `pre_slice.start + j`), or, with `after`,
+    /// to the value that `after` maps to the target.
     pub weights: DMatrix<f64>,
+    /// A decoded connection whose transform has more rows than columns
+    /// keeps it apart (decided; `sim/DESIGN.md`, "NEF"): `weights` are the
+    /// decoders, the connection's filter runs on the decoded value, and
+    /// this transform maps the filtered value to the target. A spike then
+    /// costs a row of decoders, not of the larger product, and fewer values
+    /// cross ranks.
+    pub after: Option<DMatrix<f64>>,
     /// The node outputs read (all of them unless sliced).
     pub pre_slice: Range<usize>,
     /// The filter, if any.
     pub filter: Option<Lowpass>,
+}
+
+impl BuiltConnection {
+    /// Values it gives its target per step.
+    pub fn size_out(&self) -> usize {
+        self.after
+            .as_ref()
+            .map_or(self.weights.nrows(), |t| t.nrows())
+    }
+
+    /// Numbers it stores (weights and a kept-apart transform).
+    pub fn stored(&self) -> usize {
+        self.weights.len() + self.after.as_ref().map_or(0, |t| t.len())
+    }
 }
 
 /// An NEF network as built.
@@ -310,7 +332,7 @@ impl NetSpec {
                 "a connection from an ensemble into an ensemble needs a synapse",
             ));
         }
-        let weights = match c.pre {
+        let (weights, after) = match c.pre {
             Pre::Ensemble(e) => {
                 let ens = &ensembles[e];
                 let neuron = &self.ensembles[e].1.neuron;
@@ -324,9 +346,13 @@ impl NetSpec {
                         decoders(ens, neuron, &y, &c.solver)?
                     }
                 };
-                transform * d.transpose()
+                if transform.nrows() > transform.ncols() {
+                    (d.transpose(), Some(transform))
+                } else {
+                    (transform * d.transpose(), None)
+                }
             }
-            Pre::Node(_) | Pre::Neurons(_) => transform,
+            Pre::Node(_) | Pre::Neurons(_) => (transform, None),
         };
         let filter = match c.synapse {
             Some(tau) if tau > 0.0 => Some(Lowpass::new(tau, self.dt)),
@@ -337,6 +363,7 @@ impl NetSpec {
             pre: c.pre,
             post: c.post,
             weights,
+            after,
             pre_slice: slice,
             filter,
         })

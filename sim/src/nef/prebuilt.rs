@@ -195,9 +195,22 @@ impl Sizes<'_> {
             }
         };
         let (r, k) = c.weights.shape();
-        if k != cols || rows.is_some_and(|n| n != r) {
+        if let Some(t) = c.after.as_ref().filter(|t| t.ncols() != r) {
             return Err(NefError::new(format!(
-                "weights of {r} x {k}, the source gives {cols} values{}",
+                "weights of {r} x {k} and a transform after them of {} x {}",
+                t.nrows(),
+                t.ncols()
+            )));
+        }
+        let out = c.size_out();
+        if k != cols || rows.is_some_and(|n| n != out) {
+            return Err(NefError::new(format!(
+                "weights of {r} x {k}{}, the source gives {cols} values{}",
+                c.after.as_ref().map_or(String::new(), |t| format!(
+                    " (then {} x {})",
+                    t.nrows(),
+                    t.ncols()
+                )),
                 rows.map_or(String::new(), |n| format!(", the target takes {n}"))
             )));
         }
@@ -244,7 +257,7 @@ impl Sizes<'_> {
             )),
             (Some((pre, width)), [c])
                 if c.pre == pre
-                    && c.weights.nrows() == width
+                    && c.size_out() == width
                     && c.filter.is_some() == p.synapse.is_some() =>
             {
                 Ok(())

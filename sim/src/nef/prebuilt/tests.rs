@@ -121,9 +121,20 @@ fn parts_that_do_not_fit_are_refused_naming_the_part() {
         e.contains("ensemble `B`: gain: 29 values for 30 neurons"),
         "{e}"
     );
-    let e = error_after(|_, c, _| c[1].weights = DMatrix::zeros(1, 40));
+    let e = error_after(|_, c, _| c[0].weights = DMatrix::zeros(2, 1));
     assert!(
-        e.contains("connection 1: weights of 1 x 40") && e.contains("takes 2"),
+        e.contains("connection 0: weights of 2 x 1") && e.contains("takes 1"),
+        "{e}"
+    );
+    // Connection 1's transform (2 x 1) is kept apart from its decoders.
+    let e = error_after(|_, c, _| c[1].after = Some(DMatrix::zeros(3, 1)));
+    assert!(
+        e.contains("connection 1: weights of 1 x 40 (then 3 x 1)") && e.contains("takes 2"),
+        "{e}"
+    );
+    let e = error_after(|_, c, _| c[1].after = Some(DMatrix::zeros(2, 2)));
+    assert!(
+        e.contains("connection 1: weights of 1 x 40 and a transform after them of 2 x 2"),
         "{e}"
     );
     let e = error_after(|_, c, _| c[0].pre = Pre::Node(3));

@@ -15,13 +15,12 @@
 //! the partials (`size_out` values per connection and chunk: the graded
 //! coupling) are gathered before the ordered sum (`sim/DESIGN.md`, "NEF").
 
-use super::net::{Built, BuiltConnection, Post, Pre, ProbeOf};
+use super::net::{Built, Post, Pre, ProbeOf};
 use super::ranks::Ranks;
 use super::synapse::Lowpass;
 use super::wiring::Wiring;
 use crate::comm::Comm;
-use crate::model::dynamics::Dynamics;
-use crate::model::nengo_lif::{NengoLif, NengoLifConsts, BIAS, VOLTAGE};
+use crate::model::nengo_lif::NengoLifConsts;
 use rayon::prelude::*;
 use record::probe_widths;
 use std::ops::Range;
@@ -29,7 +28,12 @@ use std::ops::Range;
 /// Neurons per chunk of an ensemble.
 pub const CHUNK: usize = 256;
 
+mod encode;
+mod node_products;
 mod record;
+
+use encode::Inputs;
+use node_products::{add_columns, NodeProducts};
 
 /// One chunk: its ensemble and its neurons' indices in the global state.
 #[derive(Clone, Debug)]
@@ -47,9 +51,14 @@ pub struct NefSim<'a> {
     consts: Vec<NengoLifConsts>,
     /// Spike output (amplitude / dt) per ensemble.
     spike_out: Vec<f64>,
-    /// Scaled encoders per ensemble, row-major (neuron, dimension).
+    /// Scaled encoders per ensemble, column-major (neuron, dimension): a
+    /// dimension's column is contiguous.
     encoders: Vec<Vec<f64>>,
-    state: Vec<[f64; 3]>,
+    /// Every neuron's voltage, refractory time (s) and bias, as columns
+    /// (ensembles one after another).
+    volt: Vec<f64>,
+    refr: Vec<f64>,
+    bias: Vec<f64>,
     spiked: Vec<bool>,
     chunks: Vec<Chunk>,
     wiring: Wiring,
@@ -63,8 +72,12 @@ pub struct NefSim<'a> {
     ens_in: Vec<Vec<f64>>,
     neuron_in: Vec<Option<Vec<f64>>>,
     node_out: Vec<Vec<f64>>,
-    /// Each connection's filtered (or last) value.
+    node_products: NodeProducts,
+    /// Each connection's filtered (or last) value, as its target gets it.
     conn_x: Vec<Vec<f64>>,
+    /// Each connection with a transform kept apart (`after`): its filtered
+    /// decoded value, which `after` maps to `conn_x` (else empty).
+    conn_mid: Vec<Vec<f64>>,
     /// Each `ProbeOf::Connection` probe's own filter state.
     probe_x: Vec<Vec<f64>>,
     /// Each probe's filter, if it has a synapse.
@@ -93,7 +106,7 @@ impl<'a> NefSim<'a> {
 
     fn build(net: &'a Built, ranks: Option<(&'a dyn Comm, &[usize])>) -> Self {
         let spec = &net.spec;
-        let (state, chunks) = neuron_layout(net);
+        let ([volt, refr, bias], chunks) = neuron_layout(net);
         let per_ens: Vec<usize> = net
             .ensembles
             .iter()
@@ -112,8 +125,10 @@ impl<'a> NefSim<'a> {
             consts,
             spike_out,
             encoders,
-            spiked: vec![false; state.len()],
-            state,
+            spiked: vec![false; volt.len()],
+            volt,
+            refr,
+            bias,
             partials: zeros(*partial_at.last().unwrap()),
             ens_in: spec
                 .ensembles
@@ -127,6 +142,7 @@ impl<'a> NefSim<'a> {
                 })
                 .collect(),
             wiring,
+            node_products: NodeProducts::new(net),
             node_out: spec
                 .nodes
                 .iter()
@@ -135,13 +151,24 @@ impl<'a> NefSim<'a> {
             conn_x: net
                 .connections
                 .iter()
-                .map(|c| zeros(c.weights.nrows()))
+                .map(|c| zeros(c.size_out()))
+                .collect(),
+            conn_mid: net
+                .connections
+                .iter()
+                .map(|c| {
+                    zeros(if c.after.is_some() {
+                        c.weights.nrows()
+                    } else {
+                        0
+                    })
+                })
                 .collect(),
             probe_x: spec
                 .probes
                 .iter()
                 .map(|p| match p.of {
-                    ProbeOf::Connection(c) => zeros(net.connections[c].weights.nrows()),
+                    ProbeOf::Connection(c) => zeros(net.connections[c].size_out()),
                     _ => Vec::new(),
                 })
                 .collect(),
@@ -200,7 +227,8 @@ impl<'a> NefSim<'a> {
             // is computed here, once (`update_connections` leaves it).
             if let (None, Pre::Node(k)) = (conn.filter, conn.pre) {
                 self.conn_x[c].fill(0.0);
-                add_node_weighted(conn, &self.node_out[k], &mut self.conn_x[c]);
+                self.node_products
+                    .add(c, conn, &self.node_out[k], &mut self.conn_x[c]);
             }
             let value = &self.conn_x[c];
             let target = match conn.post {
@@ -217,39 +245,37 @@ impl<'a> NefSim<'a> {
     /// Steps every neuron, and writes each chunk's partial weighted sums
     /// of the connections leaving its ensemble into `partials`.
     fn neurons(&mut self) {
-        let net = self.net;
-        let (consts, enc, out) = (&self.consts, &self.encoders, &self.spike_out);
-        let (wiring, ens_in, neuron_in) = (&self.wiring, &self.ens_in, &self.neuron_in);
+        let (net, consts, out) = (self.net, &self.consts, &self.spike_out);
+        let (wiring, owned) = (&self.wiring, &self.ranks.owned);
+        let inputs = Inputs {
+            encoders: &self.encoders,
+            ens_in: &self.ens_in,
+            neuron_in: &self.neuron_in,
+        };
         let mut slices = Vec::with_capacity(self.chunks.len());
-        let (mut state, mut spiked) = (&mut self.state[..], &mut self.spiked[..]);
-        let mut partials = &mut self.partials[..];
+        let (mut v, mut r) = (&mut self.volt[..], &mut self.refr[..]);
+        let (mut spiked, mut partials) = (&mut self.spiked[..], &mut self.partials[..]);
         for (k, ch) in self.chunks.iter().enumerate() {
-            let (s, rest) = state.split_at_mut(ch.range.len());
-            let (f, frest) = spiked.split_at_mut(ch.range.len());
+            let n = ch.range.len();
+            let (cv, vrest) = v.split_at_mut(n);
+            let (cr, rrest) = r.split_at_mut(n);
+            let (f, frest) = spiked.split_at_mut(n);
             let (p, prest) = partials.split_at_mut(self.partial_at[k + 1] - self.partial_at[k]);
-            slices.push((s, f, p));
-            (state, spiked, partials) = (rest, frest, prest);
+            slices.push((cv, cr, f, p));
+            (v, r, spiked, partials) = (vrest, rrest, frest, prest);
         }
-        let owned = &self.ranks.owned;
+        let bias = &self.bias;
         slices
             .into_par_iter()
             .zip(self.chunks.par_iter())
             .enumerate()
             .filter(|(k, _)| owned[*k])
-            .for_each(|(_, ((s, f, p), ch))| {
-                let e = ch.ens;
-                let d = ens_in[e].len();
-                let gain = &net.ensembles[e].gain;
-                for (j, (st, fl)) in s.iter_mut().zip(f.iter_mut()).enumerate() {
-                    let i = ch.range.start + j - ch.ens_start;
-                    let row = &enc[e][i * d..(i + 1) * d];
-                    let mut x: f64 = row.iter().zip(&ens_in[e]).map(|(a, b)| a * b).sum();
-                    if let Some(nin) = &neuron_in[e] {
-                        x += gain[i] * nin[i];
-                    }
-                    *fl = NengoLif::step::<false>(&consts[e], st, &[x], 0.0) > 0;
-                }
-                chunk_partials(net, &wiring.outgoing[e], ch, f, out[e], p);
+            .for_each(|(_, ((v, r, f, p), ch))| {
+                let mut x = [0.0; CHUNK];
+                let x = &mut x[..ch.range.len()];
+                inputs.encode(net, ch, x);
+                consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f);
+                chunk_partials(net, &wiring.outgoing[ch.ens], ch, f, out[ch.ens], p);
             });
         self.ranks.exchange(&mut self.partials);
     }
@@ -265,7 +291,7 @@ impl<'a> NefSim<'a> {
             sum.clear();
             sum.resize(conn.weights.nrows(), 0.0);
             match conn.pre {
-                Pre::Node(k) => add_node_weighted(conn, &self.node_out[k], &mut sum),
+                Pre::Node(k) => self.node_products.add(c, conn, &self.node_out[k], &mut sum),
                 Pre::Ensemble(e) | Pre::Neurons(e) => {
                     let at = self.wiring.offset[c].expect("a connection from an ensemble has one");
                     for k in self.wiring.chunks_of[e].clone() {
@@ -276,9 +302,17 @@ impl<'a> NefSim<'a> {
                     }
                 }
             }
+            let x = match conn.after {
+                Some(_) => &mut self.conn_mid[c],
+                None => &mut self.conn_x[c],
+            };
             match conn.filter {
-                Some(f) => f.step(&mut self.conn_x[c], &sum),
-                None => self.conn_x[c].copy_from_slice(&sum),
+                Some(f) => f.step(x, &sum),
+                None => x.copy_from_slice(&sum),
+            }
+            if let Some(t) = &conn.after {
+                self.conn_x[c].fill(0.0);
+                add_columns(t, &self.conn_mid[c], &mut self.conn_x[c]);
             }
         }
     }
@@ -289,31 +323,31 @@ pub fn chunk_sizes(net: &Built) -> Vec<usize> {
     neuron_layout(net).1.iter().map(|c| c.range.len()).collect()
 }
 
-/// Every neuron's state at t = 0 (ensembles one after another) and the
-/// chunks (`CHUNK` neurons, never across ensembles).
-fn neuron_layout(net: &Built) -> (Vec<[f64; 3]>, Vec<Chunk>) {
-    let (mut state, mut chunks) = (Vec::new(), Vec::new());
+/// Every neuron's voltage, refractory time and bias at t = 0 (ensembles
+/// one after another) and the chunks (`CHUNK` neurons, never across
+/// ensembles).
+fn neuron_layout(net: &Built) -> ([Vec<f64>; 3], Vec<Chunk>) {
+    let (mut cols, mut chunks) = ([Vec::new(), Vec::new(), Vec::new()], Vec::new());
     for (e, ens) in net.ensembles.iter().enumerate() {
-        let start = state.len();
-        for i in 0..ens.n_neurons() {
-            let mut s = [0.0; 3];
-            s[VOLTAGE] = ens.initial_voltage[i];
-            s[BIAS] = ens.bias[i];
-            state.push(s);
-        }
-        for k in (start..state.len()).step_by(CHUNK) {
+        let start = cols[0].len();
+        cols[0].extend_from_slice(&ens.initial_voltage);
+        cols[2].extend_from_slice(&ens.bias);
+        let end = cols[0].len();
+        for k in (start..end).step_by(CHUNK) {
             chunks.push(Chunk {
                 ens: e,
-                range: k..(k + CHUNK).min(state.len()),
+                range: k..(k + CHUNK).min(end),
                 ens_start: start,
             });
         }
     }
-    (state, chunks)
+    cols[1] = vec![0.0; cols[0].len()];
+    (cols, chunks)
 }
 
 /// Per ensemble: its neurons' step constants, its spike output
-/// (amplitude / dt) and its scaled encoders row-major (neuron, dimension).
+/// (amplitude / dt) and its scaled encoders column-major (neuron,
+/// dimension).
 #[allow(clippy::type_complexity)]
 fn ensemble_constants(net: &Built) -> (Vec<NengoLifConsts>, Vec<f64>, Vec<Vec<f64>>) {
     let dt = net.spec.dt;
@@ -325,22 +359,9 @@ fn ensemble_constants(net: &Built) -> (Vec<NengoLifConsts>, Vec<f64>, Vec<Vec<f6
         lifs.map(|l| l.amplitude / dt).collect(),
         net.ensembles
             .iter()
-            .map(|e| e.scaled_encoders().transpose().as_slice().to_vec())
+            .map(|e| e.scaled_encoders().as_slice().to_vec())
             .collect(),
     )
-}
-
-/// Adds what node connection `conn` carries for the node output `out` to
-/// `y`.
-fn add_node_weighted(conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
-    let x = &out[conn.pre_slice.clone()];
-    let rows = conn.weights.nrows();
-    // Column-major: column j is contiguous (vectorised loop).
-    for (col, &v) in conn.weights.as_slice().chunks_exact(rows.max(1)).zip(x) {
-        for (y, w) in y.iter_mut().zip(col) {
-            *y += w * v;
-        }
-    }
 }
 
 /// A chunk's partial weighted sums into `p`, one block per connection

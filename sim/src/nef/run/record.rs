@@ -4,7 +4,6 @@
 
 use super::super::net::{Built, ProbeOf};
 use super::NefSim;
-use crate::model::nengo_lif::VOLTAGE;
 
 impl NefSim<'_> {
     /// Records every probe with a synapse: its filter's value before this
@@ -68,7 +67,7 @@ impl NefSim<'_> {
                     let amp = self.spike_out[e];
                     rec.extend(owned(e).map(|i| if self.spiked[i] { amp } else { 0.0 }));
                 }
-                ProbeOf::Voltage(e) => rec.extend(owned(e).map(|i| self.state[i][VOLTAGE])),
+                ProbeOf::Voltage(e) => rec.extend(owned(e).map(|i| self.volt[i])),
                 _ if p.synapse.is_some() => {}
                 ProbeOf::Decoded(_) | ProbeOf::Node(_) => push_sum(
                     rec,
@@ -125,7 +124,7 @@ pub(super) fn probe_widths(net: &Built) -> Vec<usize> {
         .iter()
         .map(|p| match p.of {
             ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => net.ensembles[e].n_neurons(),
-            ProbeOf::Connection(c) => net.connections[c].weights.nrows(),
+            ProbeOf::Connection(c) => net.connections[c].size_out(),
             ProbeOf::Decoded(e) => spec.ensembles[e].1.dimensions,
             ProbeOf::Node(n) => spec.nodes[n].1.dimensions().expect("built nodes are valid"),
         })

@@ -1,0 +1,56 @@
+//! What each connection from a node carries: its weights times the node's
+//! output, recomputed only in a step whose node output differs from the
+//! one it was last computed for (a constant node, the usual input of a
+//! Nengo model, costs its product once per run instead of once per step).
+//!
+//! Invariant: a product is kept together with the very output values (bit
+//! for bit) it was computed from, so a kept product is the product that
+//! would be computed again.
+
+use crate::nef::net::{Built, BuiltConnection, Pre};
+use nalgebra::DMatrix;
+
+/// The products of the connections from nodes (see the module docs).
+pub(super) struct NodeProducts {
+    /// Per connection from a node: the outputs last multiplied, and the
+    /// product (`None` for other connections and before the first step).
+    kept: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+}
+
+impl NodeProducts {
+    /// None computed yet, for the connections of `net`.
+    pub(super) fn new(net: &Built) -> Self {
+        Self {
+            kept: vec![None; net.connections.len()],
+        }
+    }
+
+    /// Adds connection `c`'s product for the node output `out` to `y`.
+    pub(super) fn add(&mut self, c: usize, conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
+        debug_assert!(matches!(conn.pre, Pre::Node(_)));
+        let x = &out[conn.pre_slice.clone()];
+        let same = |seen: &[f64]| seen.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
+        let kept = match &mut self.kept[c] {
+            Some((seen, value)) if same(seen) => value,
+            slot => {
+                let mut value = vec![0.0; conn.weights.nrows()];
+                add_columns(&conn.weights, x, &mut value);
+                &mut slot.insert((x.to_vec(), value)).1
+            }
+        };
+        for (y, v) in y.iter_mut().zip(kept.iter()) {
+            *y += v;
+        }
+    }
+}
+
+/// Adds `m` times `x` to `y`, column by column in order.
+pub(super) fn add_columns(m: &DMatrix<f64>, x: &[f64], y: &mut [f64]) {
+    let rows = m.nrows();
+    // Column-major: column j is contiguous (vectorised loop).
+    for (col, &v) in m.as_slice().chunks_exact(rows.max(1)).zip(x) {
+        for (y, w) in y.iter_mut().zip(col) {
+            *y += w * v;
+        }
+    }
+}
