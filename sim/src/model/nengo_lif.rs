@@ -113,7 +113,9 @@ impl NengoLifConsts {
         x: &[f64],
         spiked: &mut [bool],
     ) {
-        const BLOCK: usize = 256;
+        // Small, so that the scratch arrays cost little to clear for a
+        // chunk of few neurons.
+        const BLOCK: usize = 64;
         let n = v.len();
         let (r, bias, x, spiked) = (&mut r[..n], &bias[..n], &x[..n], &mut spiked[..n]);
         let mut at = 0;

@@ -15,6 +15,7 @@ use super::node::NodeOutput;
 use super::synapse::Lowpass;
 use super::{decoders, targets, Ensemble, EnsembleParams, LstsqL2, NefError};
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// Where a connection starts.
@@ -253,24 +254,32 @@ impl NetSpec {
                 }
             }
         }
-        let mut ensembles = Vec::with_capacity(self.ensembles.len());
-        for (i, (name, p)) in self.ensembles.iter().enumerate() {
-            let e = Ensemble::build(p, self.seed, i)
-                .map_err(|e| NefError::new(format!("ensemble `{name}`: {e}")))?;
-            ensembles.push(e);
-        }
-        let mut connections = Vec::new();
-        for (i, c) in self
-            .connections
-            .iter()
-            .chain(&self.probe_connections())
+        // Ensembles and connections build independently (each draws from
+        // its own streams), in parallel; the first error in index order is
+        // the one reported, whatever the threads.
+        let ensembles = self
+            .ensembles
+            .par_iter()
             .enumerate()
-        {
-            let built = self
-                .build_connection(c, &ensembles)
-                .map_err(|e| NefError::new(format!("connection {i}: {e}")))?;
-            connections.push(built);
-        }
+            .map(|(i, (name, p))| {
+                Ensemble::build(p, self.seed, i)
+                    .map_err(|e| NefError::new(format!("ensemble `{name}`: {e}")))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut all = self.connections.clone();
+        all.extend(self.probe_connections());
+        let connections = all
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                self.build_connection(c, &ensembles)
+                    .map_err(|e| NefError::new(format!("connection {i}: {e}")))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Built {
             spec: self.clone(),
             ensembles,

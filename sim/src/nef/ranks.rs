@@ -11,9 +11,10 @@ use super::run::Chunk;
 use crate::comm::{Comm, GradedExchange};
 use std::ops::Range;
 
-/// This rank's part of a run.
-pub(super) struct Ranks<'a> {
-    comm: Option<&'a dyn Comm>,
+/// This rank's part of a run (its communicator is the caller's: it stays
+/// on the thread that runs the steps, see `NefSim::run`).
+pub(super) struct Ranks {
+    rank: usize,
     /// Per chunk: its rank.
     owner: Vec<usize>,
     /// Per chunk: stepped here.
@@ -21,18 +22,18 @@ pub(super) struct Ranks<'a> {
     exchange: Option<GradedExchange>,
 }
 
-impl<'a> Ranks<'a> {
+impl Ranks {
     /// One process (`None`: every chunk here), or `comm`'s rank with
     /// chunk owners `owner`; chunk k's partial sums are
     /// `partial_at[k]..partial_at[k + 1]`.
     pub(super) fn new(
-        ranks: Option<(&'a dyn Comm, &[usize])>,
+        ranks: Option<(&dyn Comm, &[usize])>,
         chunks: &[Chunk],
         partial_at: &[usize],
     ) -> Self {
         let Some((comm, owner)) = ranks else {
             return Self {
-                comm: None,
+                rank: 0,
                 owner: vec![0; chunks.len()],
                 owned: vec![true; chunks.len()],
                 exchange: None,
@@ -43,7 +44,7 @@ impl<'a> Ranks<'a> {
         let blocks: Vec<Range<usize>> = partial_at.windows(2).map(|w| w[0]..w[1]).collect();
         let exchange = GradedExchange::new(&blocks, owner, comm.size(), comm.rank());
         Self {
-            comm: Some(comm),
+            rank: comm.rank(),
             owner: owner.to_vec(),
             owned: owner.iter().map(|&r| r == comm.rank()).collect(),
             exchange: Some(exchange),
@@ -52,12 +53,12 @@ impl<'a> Ranks<'a> {
 
     /// This rank.
     pub(super) fn rank(&self) -> usize {
-        self.comm.map_or(0, |c| c.rank())
+        self.rank
     }
 
     /// Every chunk's partial sums from its owner (no-op in one process).
-    pub(super) fn exchange(&mut self, partials: &mut [f64]) {
-        if let (Some(comm), Some(x)) = (self.comm, self.exchange.as_mut()) {
+    pub(super) fn exchange(&mut self, comm: Option<&dyn Comm>, partials: &mut [f64]) {
+        if let (Some(comm), Some(x)) = (comm, self.exchange.as_mut()) {
             x.exchange(comm, partials);
         }
     }
@@ -67,11 +68,12 @@ impl<'a> Ranks<'a> {
     /// chunks' neurons per step, in chunk order). A collective.
     pub(super) fn collect_neurons(
         &self,
+        comm: Option<&dyn Comm>,
         mine: &[f64],
         of: Range<usize>,
         chunks: &[Chunk],
     ) -> Vec<f64> {
-        let Some(comm) = self.comm else {
+        let Some(comm) = comm else {
             return mine.to_vec();
         };
         let all = comm.gather_f64(mine);

@@ -46,6 +46,89 @@ pub(super) struct Chunk {
 
 /// A built network while it runs, with what its probes recorded.
 pub struct NefSim<'a> {
+    steps: Steps<'a>,
+    /// The communicator of a run across ranks. Only the thread that calls
+    /// `advance`, `run` or `collect` uses it (MPI's funnelled threading):
+    /// `Steps` holds none, so a one-process run can move to a pool thread.
+    comm: Option<&'a dyn Comm>,
+}
+
+impl<'a> NefSim<'a> {
+    /// `net` at t = 0 in one process: voltages at their initial values,
+    /// filters at zero.
+    pub fn new(net: &'a Built) -> Self {
+        let steps = Steps::build(net, None);
+        Self { steps, comm: None }
+    }
+
+    /// `net` at t = 0 as one of `comm`'s ranks, stepping the chunks that
+    /// `owner` (one rank per chunk, in the order of `chunk_sizes`) gives
+    /// this rank. Every rank must make the same calls.
+    pub fn on_ranks(net: &'a Built, comm: &'a dyn Comm, owner: &[usize]) -> Self {
+        let steps = Steps::build(net, Some((comm, owner)));
+        Self {
+            steps,
+            comm: Some(comm),
+        }
+    }
+
+    /// Steps done.
+    pub fn steps(&self) -> u64 {
+        self.steps.step
+    }
+
+    /// Runs `n` steps. In one process the whole run goes to a pool thread,
+    /// so that each step's parallel region is a join among the pool's
+    /// threads, not a hand-off from this thread (which would sleep and be
+    /// woken once per step); across ranks the steps stay on this thread,
+    /// which owns the communicator.
+    pub fn run(&mut self, n: u64) {
+        match self.comm {
+            None => {
+                let steps = &mut self.steps;
+                rayon::scope(move |_| (0..n).for_each(|_| steps.advance(None)));
+            }
+            comm => (0..n).for_each(|_| self.steps.advance(comm)),
+        }
+    }
+
+    /// One step.
+    pub fn advance(&mut self) {
+        self.steps.advance(self.comm);
+    }
+
+    /// Values per row of probe `k`.
+    pub fn width(&self, k: usize) -> usize {
+        self.steps.widths[k]
+    }
+
+    /// Probe `k`'s rows, one per step, one after another (`width` each);
+    /// on several ranks, spikes and voltages hold this rank's neurons only
+    /// (see `collect`).
+    pub fn record(&self, k: usize) -> &[f64] {
+        &self.steps.records[k]
+    }
+
+    /// Probe `k`'s rows as vectors (one process; else see `collect`).
+    pub fn rows(&self, k: usize) -> Vec<Vec<f64>> {
+        self.record(k)
+            .chunks(self.width(k).max(1))
+            .map(<[f64]>::to_vec)
+            .collect()
+    }
+
+    /// Probe `k`'s whole record (rows of `width` values, one per step) on
+    /// rank 0, gathering the neurons of other ranks for spikes and
+    /// voltages; other ranks get an empty vector. A collective on several
+    /// ranks: every rank calls it for the same `k`.
+    pub fn collect(&self, k: usize) -> Vec<f64> {
+        self.steps.collect(self.comm, k)
+    }
+}
+
+/// The state of a run and its steps, without the communicator (see
+/// `NefSim::comm`).
+struct Steps<'a> {
     net: &'a Built,
     step: u64,
     consts: Vec<NengoLifConsts>,
@@ -59,6 +142,8 @@ pub struct NefSim<'a> {
     volt: Vec<f64>,
     refr: Vec<f64>,
     bias: Vec<f64>,
+    /// Every neuron's input current of this step (scratch).
+    current: Vec<f64>,
     spiked: Vec<bool>,
     chunks: Vec<Chunk>,
     wiring: Wiring,
@@ -87,24 +172,13 @@ pub struct NefSim<'a> {
     widths: Vec<usize>,
     /// Which chunks this rank steps, and the exchange of the others'
     /// partial sums.
-    ranks: Ranks<'a>,
+    ranks: Ranks,
 }
 
-impl<'a> NefSim<'a> {
-    /// `net` at t = 0 in one process: voltages at their initial values,
-    /// filters at zero.
-    pub fn new(net: &'a Built) -> Self {
-        Self::build(net, None)
-    }
-
-    /// `net` at t = 0 as one of `comm`'s ranks, stepping the chunks that
-    /// `owner` (one rank per chunk, in the order of `chunk_sizes`) gives
-    /// this rank. Every rank must make the same calls.
-    pub fn on_ranks(net: &'a Built, comm: &'a dyn Comm, owner: &[usize]) -> Self {
-        Self::build(net, Some((comm, owner)))
-    }
-
-    fn build(net: &'a Built, ranks: Option<(&'a dyn Comm, &[usize])>) -> Self {
+impl<'a> Steps<'a> {
+    /// `net` at t = 0: voltages at their initial values, filters at zero;
+    /// in one process, or as one of `comm`'s ranks with chunk owners.
+    fn build(net: &'a Built, ranks: Option<(&dyn Comm, &[usize])>) -> Self {
         let spec = &net.spec;
         let ([volt, refr, bias], chunks) = neuron_layout(net);
         let per_ens: Vec<usize> = net
@@ -126,6 +200,7 @@ impl<'a> NefSim<'a> {
             spike_out,
             encoders,
             spiked: vec![false; volt.len()],
+            current: vec![0.0; volt.len()],
             volt,
             refr,
             bias,
@@ -185,27 +260,15 @@ impl<'a> NefSim<'a> {
         }
     }
 
-    /// Steps done.
-    pub fn steps(&self) -> u64 {
-        self.step
-    }
-
-    /// Runs `n` steps.
-    pub fn run(&mut self, n: u64) {
-        for _ in 0..n {
-            self.advance();
-        }
-    }
-
-    /// One step.
-    pub fn advance(&mut self) {
+    /// One step (`comm`: across ranks).
+    fn advance(&mut self, comm: Option<&dyn Comm>) {
         self.step += 1;
         let spec = &self.net.spec;
         for (k, (_, out)) in spec.nodes.iter().enumerate() {
             out.eval(self.step, spec.dt, spec.seed, k, &mut self.node_out[k]);
         }
         self.inputs();
-        self.neurons();
+        self.neurons(comm);
         self.record_filtered();
         self.update_connections();
         self.step_probes_of_unfiltered();
@@ -244,7 +307,7 @@ impl<'a> NefSim<'a> {
 
     /// Steps every neuron, and writes each chunk's partial weighted sums
     /// of the connections leaving its ensemble into `partials`.
-    fn neurons(&mut self) {
+    fn neurons(&mut self, comm: Option<&dyn Comm>) {
         let (net, consts, out) = (self.net, &self.consts, &self.spike_out);
         let (wiring, owned) = (&self.wiring, &self.ranks.owned);
         let inputs = Inputs {
@@ -253,31 +316,38 @@ impl<'a> NefSim<'a> {
             neuron_in: &self.neuron_in,
         };
         let mut slices = Vec::with_capacity(self.chunks.len());
-        let (mut v, mut r) = (&mut self.volt[..], &mut self.refr[..]);
+        let (mut v, mut r, mut x) = (
+            &mut self.volt[..],
+            &mut self.refr[..],
+            &mut self.current[..],
+        );
         let (mut spiked, mut partials) = (&mut self.spiked[..], &mut self.partials[..]);
         for (k, ch) in self.chunks.iter().enumerate() {
             let n = ch.range.len();
             let (cv, vrest) = v.split_at_mut(n);
             let (cr, rrest) = r.split_at_mut(n);
+            let (cx, xrest) = x.split_at_mut(n);
             let (f, frest) = spiked.split_at_mut(n);
             let (p, prest) = partials.split_at_mut(self.partial_at[k + 1] - self.partial_at[k]);
-            slices.push((cv, cr, f, p));
-            (v, r, spiked, partials) = (vrest, rrest, frest, prest);
+            slices.push((cv, cr, cx, f, p));
+            (v, r, x, spiked, partials) = (vrest, rrest, xrest, frest, prest);
         }
         let bias = &self.bias;
+        // A few pieces of work per thread, not one per chunk: every piece
+        // a thread steals may wake it, once per step.
+        let pieces = 4 * rayon::current_num_threads();
         slices
             .into_par_iter()
             .zip(self.chunks.par_iter())
             .enumerate()
+            .with_min_len(self.chunks.len().div_ceil(pieces))
             .filter(|(k, _)| owned[*k])
-            .for_each(|(_, ((v, r, f, p), ch))| {
-                let mut x = [0.0; CHUNK];
-                let x = &mut x[..ch.range.len()];
+            .for_each(|(_, ((v, r, x, f, p), ch))| {
                 inputs.encode(net, ch, x);
                 consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f);
                 chunk_partials(net, &wiring.outgoing[ch.ens], ch, f, out[ch.ens], p);
             });
-        self.ranks.exchange(&mut self.partials);
+        self.ranks.exchange(comm, &mut self.partials);
     }
 
     /// Sums the chunks' partials in chunk order, adds node sources, and

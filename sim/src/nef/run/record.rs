@@ -3,9 +3,10 @@
 //! (`record`, `rows`) or whole on rank 0 (`collect`).
 
 use super::super::net::{Built, ProbeOf};
-use super::NefSim;
+use super::Steps;
+use crate::comm::Comm;
 
-impl NefSim<'_> {
+impl Steps<'_> {
     /// Records every probe with a synapse: its filter's value before this
     /// step's update (Nengo's filters are "update" operators: what reads
     /// them, a probe included, sees the state after the previous step), and
@@ -80,33 +81,11 @@ impl NefSim<'_> {
         }
     }
 
-    /// Values per row of probe `k`.
-    pub fn width(&self, k: usize) -> usize {
-        self.widths[k]
-    }
-
-    /// Probe `k`'s rows, one per step, one after another (`width` each);
-    /// on several ranks, spikes and voltages hold this rank's neurons only
-    /// (see `collect`).
-    pub fn record(&self, k: usize) -> &[f64] {
-        &self.records[k]
-    }
-
-    /// Probe `k`'s rows as vectors (one process; else see `collect`).
-    pub fn rows(&self, k: usize) -> Vec<Vec<f64>> {
-        self.records[k]
-            .chunks(self.widths[k].max(1))
-            .map(<[f64]>::to_vec)
-            .collect()
-    }
-
-    /// Probe `k`'s whole record (rows of `width` values, one per step) on
-    /// rank 0, gathering the neurons of other ranks for spikes and
-    /// voltages; other ranks get an empty vector. A collective on several
-    /// ranks: every rank calls it for the same `k`.
-    pub fn collect(&self, k: usize) -> Vec<f64> {
+    /// `NefSim::collect` (`comm`: across ranks).
+    pub(super) fn collect(&self, comm: Option<&dyn Comm>, k: usize) -> Vec<f64> {
         match self.net.spec.probes[k].of {
             ProbeOf::Spikes(e) | ProbeOf::Voltage(e) => self.ranks.collect_neurons(
+                comm,
                 &self.records[k],
                 self.wiring.chunks_of[e].clone(),
                 &self.chunks,
