@@ -446,6 +446,14 @@ fn chunk_partials(
     p: &mut [f64],
 ) {
     p.fill(0.0);
+    // The spiking neurons' indices in the ensemble, listed without a
+    // branch per neuron (spikes are too irregular to predict).
+    let (mut list, mut count) = ([0u32; CHUNK], 0);
+    let first = (ch.range.start - ch.ens_start) as u32;
+    for (j, &s) in spiked.iter().enumerate() {
+        list[count] = first + j as u32;
+        count += s as usize;
+    }
     let mut at = 0;
     for &c in outgoing {
         let w = &net.connections[c].weights;
@@ -453,8 +461,8 @@ fn chunk_partials(
         let block = &mut p[at..at + rows];
         // Column-major: a neuron's column is contiguous (vectorised loop).
         let all = w.as_slice();
-        for (j, _) in spiked.iter().enumerate().filter(|(_, &s)| s) {
-            let i = ch.range.start + j - ch.ens_start;
+        for &i in &list[..count] {
+            let i = i as usize;
             let col = &all[i * rows..(i + 1) * rows];
             for (p, w) in block.iter_mut().zip(col) {
                 *p += w * out;

@@ -30,14 +30,14 @@ impl NodeProducts {
         debug_assert!(matches!(conn.pre, Pre::Node(_)));
         let x = &out[conn.pre_slice.clone()];
         let same = |seen: &[f64]| seen.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
-        let kept = match &mut self.kept[c] {
-            Some((seen, value)) if same(seen) => value,
-            slot => {
-                let mut value = vec![0.0; conn.weights.nrows()];
-                add_columns(&conn.weights, x, &mut value);
-                &mut slot.insert((x.to_vec(), value)).1
-            }
-        };
+        let first = self.kept[c].is_none();
+        let (seen, kept) =
+            self.kept[c].get_or_insert_with(|| (x.to_vec(), vec![0.0; conn.weights.nrows()]));
+        if first || !same(seen) {
+            seen.copy_from_slice(x);
+            kept.fill(0.0);
+            add_columns(&conn.weights, x, kept);
+        }
         for (y, v) in y.iter_mut().zip(kept.iter()) {
             *y += v;
         }
