@@ -28,12 +28,13 @@ use std::ops::Range;
 /// Neurons per chunk of an ensemble.
 pub const CHUNK: usize = 256;
 
+mod connections;
 mod encode;
 mod node_products;
 mod record;
 
 use encode::Inputs;
-use node_products::{add_columns, NodeProducts};
+use node_products::Kept;
 
 /// One chunk: its ensemble and its neurons' indices in the global state.
 #[derive(Clone, Debug)]
@@ -157,7 +158,12 @@ struct Steps<'a> {
     ens_in: Vec<Vec<f64>>,
     neuron_in: Vec<Option<Vec<f64>>>,
     node_out: Vec<Vec<f64>>,
-    node_products: NodeProducts,
+    /// Per connection from a node: its product, kept while the node's
+    /// output stays the same.
+    node_kept: Vec<Kept>,
+    /// Per connection: the weighted sum of this step, before its filter
+    /// (scratch).
+    conn_sum: Vec<Vec<f64>>,
     /// Each connection's filtered (or last) value, as its target gets it.
     conn_x: Vec<Vec<f64>>,
     /// Each connection with a transform kept apart (`after`): its filtered
@@ -217,7 +223,12 @@ impl<'a> Steps<'a> {
                 })
                 .collect(),
             wiring,
-            node_products: NodeProducts::new(net),
+            node_kept: node_products::none_kept(net),
+            conn_sum: net
+                .connections
+                .iter()
+                .map(|c| zeros(c.weights.nrows()))
+                .collect(),
             node_out: spec
                 .nodes
                 .iter()
@@ -290,8 +301,12 @@ impl<'a> Steps<'a> {
             // is computed here, once (`update_connections` leaves it).
             if let (None, Pre::Node(k)) = (conn.filter, conn.pre) {
                 self.conn_x[c].fill(0.0);
-                self.node_products
-                    .add(c, conn, &self.node_out[k], &mut self.conn_x[c]);
+                node_products::add(
+                    &mut self.node_kept[c],
+                    conn,
+                    &self.node_out[k],
+                    &mut self.conn_x[c],
+                );
             }
             let value = &self.conn_x[c];
             let target = match conn.post {
@@ -350,42 +365,6 @@ impl<'a> Steps<'a> {
         self.ranks.exchange(comm, &mut self.partials);
     }
 
-    /// Sums the chunks' partials in chunk order, adds node sources, and
-    /// steps every filter.
-    fn update_connections(&mut self) {
-        let mut sum = Vec::new();
-        for (c, conn) in self.net.connections.iter().enumerate() {
-            if let (None, Pre::Node(_)) = (conn.filter, conn.pre) {
-                continue; // computed by `inputs` this step
-            }
-            sum.clear();
-            sum.resize(conn.weights.nrows(), 0.0);
-            match conn.pre {
-                Pre::Node(k) => self.node_products.add(c, conn, &self.node_out[k], &mut sum),
-                Pre::Ensemble(e) | Pre::Neurons(e) => {
-                    let at = self.wiring.offset[c].expect("a connection from an ensemble has one");
-                    for k in self.wiring.chunks_of[e].clone() {
-                        let p = &self.partials[self.partial_at[k] + at..];
-                        for (s, v) in sum.iter_mut().zip(p) {
-                            *s += v;
-                        }
-                    }
-                }
-            }
-            let x = match conn.after {
-                Some(_) => &mut self.conn_mid[c],
-                None => &mut self.conn_x[c],
-            };
-            match conn.filter {
-                Some(f) => f.step(x, &sum),
-                None => x.copy_from_slice(&sum),
-            }
-            if let Some(t) = &conn.after {
-                self.conn_x[c].fill(0.0);
-                add_columns(t, &self.conn_mid[c], &mut self.conn_x[c]);
-            }
-        }
-    }
 }
 
 /// Neurons per chunk, in the chunks' order (what `on_ranks` places).

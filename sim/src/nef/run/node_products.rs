@@ -10,37 +10,31 @@
 use crate::nef::net::{Built, BuiltConnection, Pre};
 use nalgebra::DMatrix;
 
-/// The products of the connections from nodes (see the module docs).
-pub(super) struct NodeProducts {
-    /// Per connection from a node: the outputs last multiplied, and the
-    /// product (`None` for other connections and before the first step).
-    kept: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+/// Per connection from a node: the outputs last multiplied, and the
+/// product (`None` for other connections and before the first step).
+pub(super) type Kept = Option<(Vec<f64>, Vec<f64>)>;
+
+/// None computed yet, for the connections of `net`.
+pub(super) fn none_kept(net: &Built) -> Vec<Kept> {
+    vec![None; net.connections.len()]
 }
 
-impl NodeProducts {
-    /// None computed yet, for the connections of `net`.
-    pub(super) fn new(net: &Built) -> Self {
-        Self {
-            kept: vec![None; net.connections.len()],
-        }
+/// Adds the product of connection `conn` (from a node; `kept`: its own)
+/// for the node output `out` to `y`.
+pub(super) fn add(kept: &mut Kept, conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
+    debug_assert!(matches!(conn.pre, Pre::Node(_)));
+    let x = &out[conn.pre_slice.clone()];
+    let same = |seen: &[f64]| seen.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
+    let first = kept.is_none();
+    let (seen, product) =
+        kept.get_or_insert_with(|| (x.to_vec(), vec![0.0; conn.weights.nrows()]));
+    if first || !same(seen) {
+        seen.copy_from_slice(x);
+        product.fill(0.0);
+        add_columns(&conn.weights, x, product);
     }
-
-    /// Adds connection `c`'s product for the node output `out` to `y`.
-    pub(super) fn add(&mut self, c: usize, conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
-        debug_assert!(matches!(conn.pre, Pre::Node(_)));
-        let x = &out[conn.pre_slice.clone()];
-        let same = |seen: &[f64]| seen.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
-        let first = self.kept[c].is_none();
-        let (seen, kept) =
-            self.kept[c].get_or_insert_with(|| (x.to_vec(), vec![0.0; conn.weights.nrows()]));
-        if first || !same(seen) {
-            seen.copy_from_slice(x);
-            kept.fill(0.0);
-            add_columns(&conn.weights, x, kept);
-        }
-        for (y, v) in y.iter_mut().zip(kept.iter()) {
-            *y += v;
-        }
+    for (y, v) in y.iter_mut().zip(product.iter()) {
+        *y += v;
     }
 }
 
