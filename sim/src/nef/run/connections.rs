@@ -16,7 +16,7 @@ impl Steps<'_> {
     /// steps every filter (see the module docs).
     pub(super) fn update_connections(&mut self) {
         let net = self.net;
-        let (wiring, node_out) = (&self.wiring, &self.node_out);
+        let (wiring, nodes) = (&self.wiring, &self.nodes);
         let (partials, partial_at) = (&self.partials, &self.partial_at);
         self.conn_x
             .par_iter_mut()
@@ -32,7 +32,7 @@ impl Steps<'_> {
                 }
                 sum.fill(0.0);
                 match conn.pre {
-                    Pre::Node(k) => node_products::add(kept, conn, &node_out[k], sum),
+                    Pre::Node(_) => node_products::add(kept, conn, nodes, sum),
                     Pre::Ensemble(e) | Pre::Neurons(e) => {
                         let at = wiring.offset[c].expect("a connection from an ensemble has one");
                         for k in wiring.chunks_of[e].clone() {
@@ -43,7 +43,11 @@ impl Steps<'_> {
                         }
                     }
                 }
-                let state = if conn.after.is_some() { &mut *mid } else { &mut *x };
+                let state = if conn.after.is_some() {
+                    &mut *mid
+                } else {
+                    &mut *x
+                };
                 match conn.filter {
                     Some(f) => f.step(state, sum),
                     None => state.copy_from_slice(sum),

@@ -34,7 +34,7 @@ mod node_products;
 mod record;
 
 use encode::Inputs;
-use node_products::Kept;
+use node_products::{Kept, NodeOutputs};
 
 /// One chunk: its ensemble and its neurons' indices in the global state.
 #[derive(Clone, Debug)]
@@ -157,7 +157,7 @@ struct Steps<'a> {
     /// end on its neurons (reused every step).
     ens_in: Vec<Vec<f64>>,
     neuron_in: Vec<Option<Vec<f64>>>,
-    node_out: Vec<Vec<f64>>,
+    nodes: NodeOutputs,
     /// Per connection from a node: its product, kept while the node's
     /// output stays the same.
     node_kept: Vec<Kept>,
@@ -229,11 +229,7 @@ impl<'a> Steps<'a> {
                 .iter()
                 .map(|c| zeros(c.weights.nrows()))
                 .collect(),
-            node_out: spec
-                .nodes
-                .iter()
-                .map(|(_, o)| zeros(o.dimensions().expect("built nodes are valid")))
-                .collect(),
+            nodes: NodeOutputs::new(spec),
             conn_x: net
                 .connections
                 .iter()
@@ -274,10 +270,7 @@ impl<'a> Steps<'a> {
     /// One step (`comm`: across ranks).
     fn advance(&mut self, comm: Option<&dyn Comm>) {
         self.step += 1;
-        let spec = &self.net.spec;
-        for (k, (_, out)) in spec.nodes.iter().enumerate() {
-            out.eval(self.step, spec.dt, spec.seed, k, &mut self.node_out[k]);
-        }
+        self.nodes.eval(&self.net.spec, self.step);
         self.inputs();
         self.neurons(comm);
         self.record_filtered();
@@ -299,12 +292,12 @@ impl<'a> Steps<'a> {
         for (c, conn) in self.net.connections.iter().enumerate() {
             // An unfiltered node connection carries this step's value: it
             // is computed here, once (`update_connections` leaves it).
-            if let (None, Pre::Node(k)) = (conn.filter, conn.pre) {
+            if let (None, Pre::Node(_)) = (conn.filter, conn.pre) {
                 self.conn_x[c].fill(0.0);
                 node_products::add(
                     &mut self.node_kept[c],
                     conn,
-                    &self.node_out[k],
+                    &self.nodes,
                     &mut self.conn_x[c],
                 );
             }
@@ -364,7 +357,6 @@ impl<'a> Steps<'a> {
             });
         self.ranks.exchange(comm, &mut self.partials);
     }
-
 }
 
 /// Neurons per chunk, in the chunks' order (what `on_ranks` places).

@@ -1,37 +1,80 @@
-//! What each connection from a node carries: its weights times the node's
-//! output, recomputed only in a step whose node output differs from the
-//! one it was last computed for (a constant node, the usual input of a
-//! Nengo model, costs its product once per run instead of once per step).
+//! The nodes' outputs of each step, and what each connection from a node
+//! carries: its weights times the node's output, recomputed only in a
+//! step whose node output differs from the previous step's (a constant
+//! node, the usual input of a Nengo model, costs its products once per run
+//! instead of once per step).
 //!
-//! Invariant: a product is kept together with the very output values (bit
-//! for bit) it was computed from, so a kept product is the product that
-//! would be computed again.
+//! Invariant: every connection from a node takes its product (`add`)
+//! exactly once per step, so "the node's output changed since the last
+//! step" is "it differs from the output the kept product was computed
+//! from", and a kept product is the product that would be computed again.
 
-use crate::nef::net::{Built, BuiltConnection, Pre};
+use crate::nef::net::{Built, BuiltConnection, NetSpec, Pre};
 use nalgebra::DMatrix;
 
-/// Per connection from a node: the outputs last multiplied, and the
-/// product (`None` for other connections and before the first step).
-pub(super) type Kept = Option<(Vec<f64>, Vec<f64>)>;
+/// Every node's output of this step and of the step before.
+pub(super) struct NodeOutputs {
+    /// This step's output per node.
+    pub(super) out: Vec<Vec<f64>>,
+    prev: Vec<Vec<f64>>,
+    /// Per node: whether `out` differs (bit for bit) from the previous
+    /// step's, or this is the first step.
+    pub(super) changed: Vec<bool>,
+}
+
+impl NodeOutputs {
+    /// Before the first step, for the nodes of `spec`.
+    pub(super) fn new(spec: &NetSpec) -> Self {
+        let out: Vec<Vec<f64>> = spec
+            .nodes
+            .iter()
+            .map(|(_, o)| vec![0.0; o.dimensions().expect("built nodes are valid")])
+            .collect();
+        Self {
+            prev: out.clone(),
+            changed: vec![true; out.len()],
+            out,
+        }
+    }
+
+    /// Evaluates every node for step `step` (the first is 1).
+    pub(super) fn eval(&mut self, spec: &NetSpec, step: u64) {
+        for (k, (_, node)) in spec.nodes.iter().enumerate() {
+            std::mem::swap(&mut self.out[k], &mut self.prev[k]);
+            node.eval(step, spec.dt, spec.seed, k, &mut self.out[k]);
+            let same = self.out[k]
+                .iter()
+                .zip(&self.prev[k])
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            self.changed[k] = step == 1 || !same;
+        }
+    }
+}
+
+/// Per connection from a node: its product, once computed (`None` for
+/// other connections and before the first step).
+pub(super) type Kept = Option<Vec<f64>>;
 
 /// None computed yet, for the connections of `net`.
 pub(super) fn none_kept(net: &Built) -> Vec<Kept> {
     vec![None; net.connections.len()]
 }
 
-/// Adds the product of connection `conn` (from a node; `kept`: its own)
-/// for the node output `out` to `y`.
-pub(super) fn add(kept: &mut Kept, conn: &BuiltConnection, out: &[f64], y: &mut [f64]) {
-    debug_assert!(matches!(conn.pre, Pre::Node(_)));
-    let x = &out[conn.pre_slice.clone()];
-    let same = |seen: &[f64]| seen.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
-    let first = kept.is_none();
-    let (seen, product) =
-        kept.get_or_insert_with(|| (x.to_vec(), vec![0.0; conn.weights.nrows()]));
-    if first || !same(seen) {
-        seen.copy_from_slice(x);
+/// Adds the product of connection `conn` (from node k; `kept`: its own) for
+/// this step's node outputs `nodes` to `y`.
+pub(super) fn add(kept: &mut Kept, conn: &BuiltConnection, nodes: &NodeOutputs, y: &mut [f64]) {
+    let Pre::Node(k) = conn.pre else {
+        unreachable!("a connection from a node")
+    };
+    let stale = kept.is_none() || nodes.changed[k];
+    let product = kept.get_or_insert_with(|| vec![0.0; conn.weights.nrows()]);
+    if stale {
         product.fill(0.0);
-        add_columns(&conn.weights, x, product);
+        add_columns(
+            &conn.weights,
+            &nodes.out[k][conn.pre_slice.clone()],
+            product,
+        );
     }
     for (y, v) in y.iter_mut().zip(product.iter()) {
         *y += v;
