@@ -5,6 +5,7 @@
 use super::super::net::{Built, ProbeOf};
 use super::Steps;
 use crate::comm::Comm;
+use rayon::prelude::*;
 
 impl Steps<'_> {
     /// Records every probe with a synapse: its filter's value before this
@@ -14,29 +15,33 @@ impl Steps<'_> {
     /// connection's output as its readers see it this step (also before
     /// the update).
     pub(super) fn record_filtered(&mut self) {
-        for (k, p) in self.net.spec.probes.iter().enumerate() {
-            let Some(filter) = self.probe_filter[k] else {
-                continue;
-            };
-            let rec = &mut self.records[k];
-            match p.of {
-                ProbeOf::Decoded(_) | ProbeOf::Node(_) => push_sum(
-                    rec,
-                    &self.wiring.probe_conn[k],
-                    &self.conn_x,
-                    self.widths[k],
-                ),
-                ProbeOf::Connection(c) => {
-                    rec.extend_from_slice(&self.probe_x[k]);
-                    // An unfiltered connection's output of this step is
-                    // known after the update (`step_probes_of_unfiltered`).
-                    if self.net.connections[c].filter.is_some() {
-                        filter.step(&mut self.probe_x[k], &self.conn_x[c]);
+        let (net, wiring, conn_x) = (self.net, &self.wiring, &self.conn_x);
+        let (filters, widths) = (&self.probe_filter, &self.widths);
+        // Each probe writes only its own record and filter state.
+        self.records
+            .par_iter_mut()
+            .zip(self.probe_x.par_iter_mut())
+            .enumerate()
+            .with_min_len(64)
+            .for_each(|(k, (rec, px))| {
+                let Some(filter) = filters[k] else {
+                    return;
+                };
+                match net.spec.probes[k].of {
+                    ProbeOf::Decoded(_) | ProbeOf::Node(_) => {
+                        push_sum(rec, &wiring.probe_conn[k], conn_x, widths[k])
                     }
+                    ProbeOf::Connection(c) => {
+                        rec.extend_from_slice(px);
+                        // An unfiltered connection's output of this step is
+                        // known after the update (`step_probes_of_unfiltered`).
+                        if net.connections[c].filter.is_some() {
+                            filter.step(px, &conn_x[c]);
+                        }
+                    }
+                    ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => {}
                 }
-                ProbeOf::Spikes(_) | ProbeOf::Voltage(_) => {}
-            }
-        }
+            });
     }
 
     /// Steps the filters of the probes of unfiltered connections with
