@@ -9,6 +9,7 @@ mod connectivity;
 mod errors;
 mod models;
 mod nef;
+mod nef_passthrough;
 mod plastic;
 mod templates;
 mod weights;

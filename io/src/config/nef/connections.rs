@@ -1,5 +1,6 @@
 //! `[[nef.connection]]` to the library's `ConnectionSpec`s. `pre` and
-//! `post` are names (`names`); `function` a name of the library (identity,
+//! `post` are names (`names`; a node is a target only if it is a
+//! passthrough node); `function` a name of the library (identity,
 //! square, product, abs) or a table `{ points = [[..]], values = [[..]] }`;
 //! `transform` a number (times the identity) or rows (`size_out x
 //! size_mid`, Nengo's shape); `synapse` a lowpass time constant in ms or
@@ -17,7 +18,7 @@
 //! out. The function of a connection out of an array applies to each
 //! ensemble, as EnsembleArray.add_output.
 
-use brainsim_sim::nef::{ConnectionSpec, Function, Post, Pre, Transform};
+use brainsim_sim::nef::{ConnectionSpec, Function, NodeOutput, Post, Pre, Transform};
 use nalgebra::DMatrix;
 use std::ops::Range;
 use toml::Value;
@@ -44,11 +45,16 @@ pub(crate) fn connection(
 ) -> Check<Vec<ConnectionSpec>> {
     let pre = names.resolve(&join(at, "pre"), &r.pre)?;
     let post = names.resolve(&join(at, "post"), &r.post)?;
-    if let Ref::Thing(Named::Node(_)) = post {
-        return invalid(
-            join(at, "post"),
-            format!("`{}` is a node: nodes are sources, not targets", r.post),
-        );
+    if let Ref::Thing(Named::Node(k)) = post {
+        if !matches!(spec.nodes[k].1, NodeOutput::Passthrough { .. }) {
+            return invalid(
+                join(at, "post"),
+                format!(
+                    "`{}` is a node with an output of its own: only passthrough nodes take input",
+                    r.post
+                ),
+            );
+        }
     }
     let function = match &r.function {
         None => Function::Identity,
@@ -189,8 +195,11 @@ fn post_side(post: Ref, spec: &brainsim_sim::nef::NetSpec) -> Side<Post> {
                 size: n * d,
             };
         }
-        // Refused by the caller before (a node is no target).
-        Ref::Thing(Named::Node(_)) => (Post::Sink, 0),
+        // A passthrough node (the caller refused any other).
+        Ref::Thing(Named::Node(k)) => (
+            Post::Node(k),
+            spec.nodes[k].1.dimensions().unwrap_or_default(),
+        ),
     };
     Side {
         pieces: vec![(endpoint, 0..size)],

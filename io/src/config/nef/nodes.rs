@@ -7,7 +7,11 @@
 //!   a flat array is one dimension);
 //! - `white_noise`: `dimensions` (default 1), `mean` (0), `std` (1);
 //! - `table`: `values` (rows), each held for `period` ms, cycling (Nengo's
-//!   PresentInput).
+//!   PresentInput);
+//! - `passthrough`: `dimensions` (required; Nengo's `Node(size_in=d)`): its
+//!   output is the sum of what its connections bring, in the same step; it
+//!   is folded into direct connections before the build, as Nengo's
+//!   `remove_passthrough_nodes` does.
 //!
 //! Keys of another output are refused, so a misplaced key is not ignored.
 
@@ -26,10 +30,11 @@ pub(crate) fn node(at: &str, r: &RawNode) -> Check<NodeOutput> {
         "piecewise" => &["times", "values"],
         "white_noise" => &["dimensions", "mean", "std"],
         "table" => &["values", "period"],
+        "passthrough" => &["dimensions"],
         other => {
             return invalid(
                 join(at, "output"),
-                format!("unknown output {other:?}; expected \"constant\", \"sine\", \"piecewise\", \"white_noise\" or \"table\""),
+                format!("unknown output {other:?}; expected \"constant\", \"sine\", \"piecewise\", \"white_noise\", \"table\" or \"passthrough\""),
             )
         }
     };
@@ -55,6 +60,14 @@ pub(crate) fn node(at: &str, r: &RawNode) -> Check<NodeOutput> {
             )? as usize,
             mean: finite(&join(at, "mean"), r.mean.unwrap_or(0.0))?,
             std: non_negative(&join(at, "std"), r.std.unwrap_or(1.0))?,
+        },
+        "passthrough" => NodeOutput::Passthrough {
+            dimensions: int_in(
+                &join(at, "dimensions"),
+                required(&join(at, "dimensions"), r.dimensions, &owner)?,
+                1,
+                1 << 20,
+            )? as usize,
         },
         _ => {
             let period = positive(

@@ -79,18 +79,18 @@ name = "conn"
 connection = 1
 "#;
 
-fn ok(text: &str) -> NefConfig {
+pub(super) fn ok(text: &str) -> NefConfig {
     parse(Path::new("net.toml"), text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `text` is rejected at the line containing `at`, about `field`, with a
 /// message containing every one of `parts`.
-fn rejects(text: &str, at: &str, field: &str, parts: &[&str]) -> ConfigError {
+pub(super) fn rejects(text: &str, at: &str, field: &str, parts: &[&str]) -> ConfigError {
     rejects_at_line(text, line_of(text, at), field, parts)
 }
 
 /// As `rejects`, the line given as a number.
-fn rejects_at_line(text: &str, line: usize, field: &str, parts: &[&str]) -> ConfigError {
+pub(super) fn rejects_at_line(text: &str, line: usize, field: &str, parts: &[&str]) -> ConfigError {
     let e = match parse(Path::new("net.toml"), text).and_then(|c| c.build().map(|_| c)) {
         Ok(_) => panic!("config should be rejected (expected an error at {field})"),
         Err(e) => e,
