@@ -45,17 +45,7 @@ pub(crate) fn connection(
 ) -> Check<Vec<ConnectionSpec>> {
     let pre = names.resolve(&join(at, "pre"), &r.pre)?;
     let post = names.resolve(&join(at, "post"), &r.post)?;
-    if let Ref::Thing(Named::Node(k)) = post {
-        if !matches!(spec.nodes[k].1, NodeOutput::Passthrough { .. }) {
-            return invalid(
-                join(at, "post"),
-                format!(
-                    "`{}` is a node with an output of its own: only passthrough nodes take input",
-                    r.post
-                ),
-            );
-        }
-    }
+    takes_input(at, r, post, spec)?;
     let function = match &r.function {
         None => Function::Identity,
         Some(v) => function(&join(at, "function"), v)?,
@@ -179,6 +169,30 @@ fn pre_side(
         },
         slice,
     ))
+}
+
+/// Refuses a target node with an output of its own (only passthrough
+/// nodes take input).
+fn takes_input(
+    at: &str,
+    r: &RawConnection,
+    post: Ref,
+    spec: &brainsim_sim::nef::NetSpec,
+) -> Check<()> {
+    match post {
+        Ref::Thing(Named::Node(k))
+            if !matches!(spec.nodes[k].1, NodeOutput::Passthrough { .. }) =>
+        {
+            invalid(
+                join(at, "post"),
+                format!(
+                    "`{}` is a node with an output of its own: only passthrough nodes take input",
+                    r.post
+                ),
+            )
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The target's pieces.

@@ -6,9 +6,8 @@
 use super::line_of;
 use super::nef::{ok, rejects, rejects_at_line};
 
-/// stim -> A -> B, directly; probes: B decoded (10 ms) and B decoded
-/// again (10 ms).
-const DIRECT: &str = r#"
+/// The simulation, the input and the two ensembles of both networks.
+const HEAD: &str = r#"
 [simulation]
 dt = 1.0
 t_stop = 400.0
@@ -26,7 +25,11 @@ n_neurons = 80
 [[nef.ensemble]]
 name = "B"
 n_neurons = 60
+"#;
 
+/// After `HEAD`: stim -> A -> B, directly; probes: B decoded (10 ms) and
+/// B decoded again (10 ms).
+const DIRECT: &str = r#"
 [[nef.connection]]
 pre = "stim"
 post = "A"
@@ -46,20 +49,10 @@ target = "B"
 synapse = 10.0
 "#;
 
-/// The same network with stim and A -> B going through passthrough nodes
-/// (as Nengo's EnsembleArray wires its input and output), and the second
-/// probe reading a passthrough node that B feeds.
+/// After `HEAD`: the same network with stim and A -> B going through
+/// passthrough nodes (as Nengo's EnsembleArray wires its input and
+/// output), and the second probe reading a passthrough node that B feeds.
 const THROUGH: &str = r#"
-[simulation]
-dt = 1.0
-t_stop = 400.0
-seed = 3
-
-[[nef.node]]
-name = "stim"
-output = "sine"
-frequency = 2.0
-
 [[nef.node]]
 name = "in"
 output = "passthrough"
@@ -74,14 +67,6 @@ dimensions = 1
 name = "out"
 output = "passthrough"
 dimensions = 1
-
-[[nef.ensemble]]
-name = "A"
-n_neurons = 80
-
-[[nef.ensemble]]
-name = "B"
-n_neurons = 60
 
 [[nef.connection]]
 pre = "stim"
@@ -117,8 +102,8 @@ target = "out"
 synapse = 10.0
 "#;
 
-fn records(text: &str) -> Vec<Vec<f64>> {
-    let c = ok(text);
+fn records(tail: &str) -> Vec<Vec<f64>> {
+    let c = ok(&format!("{HEAD}{tail}"));
     let built = c.build().unwrap_or_else(|e| panic!("{e}"));
     let mut sim = brainsim_sim::nef::NefSim::new(&built);
     sim.run(c.steps());
@@ -140,21 +125,22 @@ fn a_path_through_passthrough_nodes_runs_as_the_direct_connection() {
 #[test]
 fn bad_passthrough_nodes_are_refused_in_one_line() {
     // Located at the node's table header, the line before its name.
-    let text = THROUGH.replacen("dimensions = 1\n", "", 1);
+    let through = format!("{HEAD}{THROUGH}");
+    let text = through.replacen("dimensions = 1\n", "", 1);
     rejects_at_line(
         &text,
         line_of(&text, "name = \"in\"") - 1,
         "nef.node[1].dimensions",
         &["output \"passthrough\" requires `dimensions`"],
     );
-    let text = THROUGH.replacen("dimensions = 1\n", "dimensions = 1\nvalue = 2.0\n", 1);
+    let text = through.replacen("dimensions = 1\n", "dimensions = 1\nvalue = 2.0\n", 1);
     rejects(
         &text,
         "value = 2.0",
         "nef.node[1].value",
         &["`value` does not apply to output \"passthrough\""],
     );
-    let text = THROUGH.replace("post = \"in\"", "post = \"stim\"");
+    let text = through.replace("post = \"in\"", "post = \"stim\"");
     rejects(
         &text,
         "post = \"stim\"",
@@ -162,7 +148,7 @@ fn bad_passthrough_nodes_are_refused_in_one_line() {
         &["`stim` is a node with an output of its own: only passthrough nodes take input"],
     );
     // Two filters in series are not one lowpass (the library's fold).
-    let text = THROUGH.replacen("synapse = \"none\"\n", "synapse = 2.0\n", 1);
+    let text = through.replacen("synapse = \"none\"\n", "synapse = 2.0\n", 1);
     let e = crate::config::nef::parse(std::path::Path::new("net.toml"), &text)
         .and_then(|c| c.build())
         .unwrap_err()

@@ -187,16 +187,7 @@ impl<'a> Steps<'a> {
     fn build(net: &'a Built, ranks: Option<(&dyn Comm, &[usize])>) -> Self {
         let spec = &net.spec;
         let ([volt, refr, bias], chunks) = neuron_layout(net);
-        let per_ens: Vec<usize> = net
-            .ensembles
-            .iter()
-            .map(|e| e.n_neurons().div_ceil(CHUNK))
-            .collect();
-        let wiring = Wiring::new(net, &per_ens);
-        let mut partial_at = vec![0];
-        for ch in &chunks {
-            partial_at.push(partial_at.last().unwrap() + wiring.block[ch.ens]);
-        }
+        let (wiring, partial_at) = wiring(net, &chunks);
         let (consts, spike_out, encoders) = ensemble_constants(net);
         let zeros = |n: usize| vec![0.0; n];
         Self {
@@ -357,6 +348,22 @@ impl<'a> Steps<'a> {
             });
         self.ranks.exchange(comm, &mut self.partials);
     }
+}
+
+/// Who feeds whom, and where each chunk's partial sums start (the last
+/// entry: their total).
+fn wiring(net: &Built, chunks: &[Chunk]) -> (Wiring, Vec<usize>) {
+    let per_ens: Vec<usize> = net
+        .ensembles
+        .iter()
+        .map(|e| e.n_neurons().div_ceil(CHUNK))
+        .collect();
+    let wiring = Wiring::new(net, &per_ens);
+    let mut partial_at = vec![0];
+    for ch in chunks {
+        partial_at.push(partial_at.last().unwrap() + wiring.block[ch.ens]);
+    }
+    (wiring, partial_at)
 }
 
 /// Neurons per chunk, in the chunks' order (what `on_ranks` places).
