@@ -3,7 +3,7 @@
 
 - A 512-dimensional state as an ensemble array (512 ensembles of 50 LIF
   neurons, 25,600 neurons), fed by a 512-D sine node, every dimension probed
-  through Lowpass(0.01): brainsim's NEF run (`sim/examples/nef_bench.rs`,
+  through Lowpass(0.01): brainsim's NEF run (`sim/examples/nef_bench/main.rs`,
   rayon's default threads) against Nengo 4.1's reference simulator
   (`nengo.networks.EnsembleArray`, NumPy), alternated in pairs: build time
   and run time of `seconds` of simulated time, medians and ratios (goals:
