@@ -13,6 +13,7 @@ mod analyze;
 mod check;
 mod models;
 mod nef_check;
+mod nef_memory;
 mod partition;
 mod progress;
 mod readout;

@@ -69,7 +69,7 @@ pub struct Args {
 
 impl Args {
     /// The memory check asked for, or the one-line error.
-    fn memory_limit(&self) -> Result<MemoryLimit, String> {
+    pub(crate) fn memory_limit(&self) -> Result<MemoryLimit, String> {
         match (self.force, self.max_memory) {
             (true, _) => Ok(MemoryLimit::Unchecked),
             (false, None) => Ok(MemoryLimit::Available),

@@ -159,6 +159,9 @@ fn prepare_export(world: &World, args: &Args) -> Result<Prepared, ExitCode> {
 
 /// Runs a prepared model into the output directory and summarises.
 fn execute(world: &World, args: &Args, p: Prepared) -> ExitCode {
+    if let Err(code) = crate::nef_memory::check(world, args, &p.built, p.steps) {
+        return code;
+    }
     let comm = world.comm();
     if comm.rank() == 0 {
         print_built(&p.built, p.steps, p.build_seconds);

@@ -152,6 +152,62 @@ fn an_earlier_run_is_refused_unless_overwritten() {
     assert_eq!(probe(&out, "B").0.len(), 2000);
 }
 
+/// A run whose probes would not fit is refused before it starts (one
+/// line, exit 2, no output directory); `--force` runs it anyway.
+#[test]
+fn a_run_whose_records_would_not_fit_is_refused_unless_forced() {
+    let dir = scratch("nef-memory");
+    let cfg = repo("configs/nef_channel.toml");
+    let cfg = cfg.to_str().unwrap();
+    let out = dir.join("long");
+    let res = bin()
+        .args([
+            "run",
+            cfg,
+            "--out",
+            out.to_str().unwrap(),
+            "--t-stop",
+            "100000000",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // Rows of f64: A_spikes 100 wide, B and stim 1 each; rank 0 holds two
+    // copies.
+    let gib = |width: f64| format!("{:.2} GiB", width * 1e8 * 8.0 / f64::powi(2.0, 30));
+    let want = format!(
+        "nef_channel.toml: the probes would record an estimated {} over 100000000 steps (the largest, probe `A_spikes`: {})",
+        gib(2.0 * 102.0),
+        gib(100.0)
+    );
+    assert!(err.contains(&want), "{err}\nwant: {want}");
+    assert!(!out.exists(), "nothing written");
+    // 2000 steps: 2 x (100 + 100 + 1 + 1 + ...) rows of f64, above 1 KiB.
+    let small = dir.join("small");
+    let tiny = ["--max-memory", "0.000001"];
+    let res = bin()
+        .args(["run", cfg, "--out", small.to_str().unwrap()])
+        .args(tiny)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("MiB --max-memory"), "{err}");
+    assert!(!small.exists(), "nothing written");
+    run_ok(&[
+        "run",
+        cfg,
+        "--out",
+        small.to_str().unwrap(),
+        tiny[0],
+        tiny[1],
+        "--force",
+    ]);
+    assert_eq!(probe(&small, "B").0.len(), 2000);
+}
+
 #[test]
 fn a_killed_run_leaves_no_probe_file() {
     let dir = scratch("nef-killed");

@@ -33,7 +33,7 @@ pub use net::{Built, ConnectionSpec, NetSpec, Post, Pre, ProbeOf, ProbeSpec, Tra
 pub use node::NodeOutput;
 pub use prebuilt::PrebuiltEnsemble;
 pub use ranks::block_placement;
-pub use run::{chunk_sizes, NefSim};
+pub use run::{chunk_sizes, probe_record_bytes, NefSim};
 pub use solver::{decoders, targets, LstsqL2};
 pub use synapse::Lowpass;
 

@@ -22,6 +22,7 @@ use super::wiring::Wiring;
 use crate::comm::Comm;
 use crate::model::nengo_lif::NengoLifConsts;
 use rayon::prelude::*;
+pub use record::probe_record_bytes;
 use record::probe_widths;
 use std::ops::Range;
 

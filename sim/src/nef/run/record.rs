@@ -101,6 +101,15 @@ impl Steps<'_> {
     }
 }
 
+/// Bytes each probe's record takes after `steps` steps, whole (as rank 0
+/// holds it after `NefSim::collect`): a row of f64 per step.
+pub fn probe_record_bytes(net: &Built, steps: u64) -> Vec<f64> {
+    probe_widths(net)
+        .iter()
+        .map(|&w| w as f64 * steps as f64 * 8.0)
+        .collect()
+}
+
 /// Values per row of each probe.
 pub(super) fn probe_widths(net: &Built) -> Vec<usize> {
     let spec = &net.spec;
