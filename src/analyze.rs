@@ -127,6 +127,13 @@ fn run(a: &Args) -> Result<(), Failure> {
         return crate::sweep::summary::run(a);
     }
     let spikes = a.dir.join("spikes.h5");
+    if !spikes.is_file() && a.dir.join("probes.h5").is_file() {
+        let msg = format!(
+            "{}: an NEF run's output (probes.h5, no spikes.h5): `analyze` reads spiking runs; read its probes with h5py or pandas (README, \"NEF models\")",
+            a.dir.display()
+        );
+        return Err(Failure::BadInput(msg));
+    }
     if !spikes.is_file() {
         let msg = format!(
             "{}: no spikes.h5 (is this a run's output directory?)",

@@ -153,7 +153,8 @@ fn an_earlier_run_is_refused_unless_overwritten() {
 }
 
 /// A run whose probes would not fit is refused before it starts (one
-/// line, exit 2, no output directory); `--force` runs it anyway.
+/// line, exit 2, no output directory); `--force` runs it anyway; `analyze`
+/// refuses its output in one line, naming what it is.
 #[test]
 fn a_run_whose_records_would_not_fit_is_refused_unless_forced() {
     let dir = scratch("nef-memory");
@@ -206,6 +207,18 @@ fn a_run_whose_records_would_not_fit_is_refused_unless_forced() {
         "--force",
     ]);
     assert_eq!(probe(&small, "B").0.len(), 2000);
+    // `analyze` reads spiking runs and says so of this one, in one line.
+    let res = bin()
+        .args(["analyze", small.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("an NEF run's output (probes.h5, no spikes.h5)"),
+        "{err}"
+    );
 }
 
 #[test]
