@@ -12,8 +12,9 @@
 //! columns in neuron order, and the chunks' partial sums are added in chunk
 //! order starting from zero. Threads only decide who computes a chunk. The
 //! same holds across ranks when each rank computes its chunks' partials and
-//! the partials (`size_out` values per connection and chunk: the graded
-//! coupling) are gathered before the ordered sum (`sim/DESIGN.md`, "NEF").
+//! the partials (the weights' rows per connection and chunk: size_out, or
+//! the decoded width where a transform is kept apart; the graded coupling)
+//! are gathered before the ordered sum (`sim/DESIGN.md`, "NEF").
 
 use super::net::{Built, Post, Pre, ProbeOf};
 use super::ranks::Ranks;
