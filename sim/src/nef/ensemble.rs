@@ -7,6 +7,7 @@
 //! and its own parameters (more eval points leave the encoders as they
 //! were).
 
+use super::bulk_rates;
 use super::dists::{Hypersphere, Scalar};
 use super::lif_rate::LifRate;
 use super::NefError;
@@ -180,11 +181,20 @@ impl Ensemble {
 
     /// The neurons' rates (Hz) at `points` (one row each, in the
     /// represented space): points x neurons (Nengo's `get_activities`: the
-    /// points times encoders / radius, through `LifRate::rate_at`).
+    /// points times encoders / radius, through the rate approximation;
+    /// each within a few ulp of `LifRate::rate_at`'s: `bulk_rates`).
     pub fn activities(&self, neuron: &LifRate, points: &DMatrix<f64>) -> DMatrix<f64> {
         let x = points * (self.encoders.transpose() / self.radius);
-        DMatrix::from_fn(x.nrows(), x.ncols(), |k, i| {
-            neuron.rate_at(x[(k, i)], self.gain[i], self.bias[i])
-        })
+        let n = x.nrows();
+        let mut a = DMatrix::zeros(n, x.ncols());
+        // Column-major: a neuron's column is contiguous.
+        let columns = x.as_slice().chunks(n.max(1));
+        for (i, (x, a)) in columns
+            .zip(a.as_mut_slice().chunks_mut(n.max(1)))
+            .enumerate()
+        {
+            bulk_rates::rates_into(neuron, self.gain[i], self.bias[i], x, a);
+        }
+        a
     }
 }

@@ -11,6 +11,7 @@
 //! from nalgebra. A network built elsewhere (Nengo's own build, exported)
 //! enters through `Built::prebuilt` (`prebuilt`).
 
+pub mod bulk_rates;
 pub mod dists;
 pub mod ensemble;
 pub mod function;
