@@ -47,7 +47,7 @@ pub fn fold(
     };
     if !connections
         .iter()
-        .any(|c| f.into_node(c) || f.out_of_node(c))
+        .any(|c| f.ends_on_node(c) || f.leaves_node(c))
     {
         return Ok(connections);
     }
@@ -56,15 +56,15 @@ pub fn fold(
     let mut out = Vec::with_capacity(connections.len());
     let mut index = vec![None; connections.len()];
     for (c, conn) in connections.iter().enumerate() {
-        if f.into_node(conn) {
-            if probed(c) && !f.out_of_node(conn) {
+        if f.ends_on_node(conn) {
+            if probed(c) && !f.leaves_node(conn) {
                 index[c] = Some(out.len());
                 out.push(BuiltConnection {
                     post: Post::Sink,
                     ..conn.clone()
                 });
             }
-        } else if f.out_of_node(conn) {
+        } else if f.leaves_node(conn) {
             out.extend(f.paths(conn.clone(), vec![c], 0)?);
         } else {
             index[c] = Some(out.len());
@@ -104,11 +104,11 @@ impl Fold<'_> {
         }
     }
 
-    fn into_node(&self, c: &BuiltConnection) -> bool {
+    fn ends_on_node(&self, c: &BuiltConnection) -> bool {
         matches!(c.post, Post::Node(_))
     }
 
-    fn out_of_node(&self, c: &BuiltConnection) -> bool {
+    fn leaves_node(&self, c: &BuiltConnection) -> bool {
         matches!(c.pre, Pre::Node(k) if self.passthrough(k).is_some())
     }
 
@@ -144,7 +144,7 @@ impl Fold<'_> {
                     ));
                 }
             }
-            if c.after.is_some() && (self.into_node(c) || self.out_of_node(c)) {
+            if c.after.is_some() && (self.ends_on_node(c) || self.leaves_node(c)) {
                 return err("a transform kept apart on a passthrough path".into());
             }
         }
@@ -177,7 +177,7 @@ impl Fold<'_> {
             let mut p = vec![i];
             p.extend(&path);
             let folded = self.compose(c, &o, &p)?;
-            if self.out_of_node(&folded) {
+            if self.leaves_node(&folded) {
                 out.extend(self.paths(folded, p, depth + 1)?);
             } else {
                 self.needs_a_synapse(&folded, &p)?;
