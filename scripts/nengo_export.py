@@ -23,9 +23,10 @@ file.
 
 Refused, with a message naming the object: neuron types other than
 nengo.LIF, ensemble noise, synapses other than Lowpass (or None), nodes with
-both inputs and an output function, learning rules,
-solvers with weights=True, connections from ensembles into ensembles or
-neurons without a synapse, probes of other attributes, sample_every.
+both inputs and an output function, learning rules, solvers with
+weights=True, functions on connections from nodes (Nengo evaluates them at
+run time), connections from ensembles into ensembles or neurons without a
+synapse, probes of other attributes, sample_every.
 
 Usage as a module: `export(model, path, t_stop)` (returns the simulator
 after its run of t_stop, whose probes hold Nengo's own results). As a
@@ -112,6 +113,13 @@ def _check_network(model):
             raise ExportError(f"connection {conn}: learning rules are not exported")
         if getattr(conn.solver, "weights", False):
             raise ExportError(f"connection {conn}: solvers with weights=True are not exported")
+        if isinstance(conn.pre_obj, nengo.Node) and conn.function is not None:
+            # Nengo evaluates it at run time; the built weights are only the
+            # transform after it.
+            raise ExportError(
+                f"connection {conn}: a function on a connection from a node is not exported"
+                " (compute it in the node)"
+            )
     for p in model.all_probes:
         if p.sample_every is not None:
             raise ExportError(f"probe {p}: sample_every is not exported")
