@@ -1,4 +1,4 @@
-"""Fixtures of io/tests/nengo_replay.rs: five small Nengo 4.1 networks
+"""Fixtures of io/tests/nengo_replay.rs: six small Nengo 4.1 networks
 exported with scripts/nengo_export.py, and what Nengo itself did with them.
 
 Models (network seed 1, dt 1 ms, 2 s):
@@ -22,6 +22,11 @@ Models (network seed 1, dt 1 ms, 2 s):
   connected with synapse None) and ea.output -> B (50, 3-D; synapse 10 ms);
   probes: ea.output (10 ms), B decoded (10 ms), spikes of ea's ensemble 1
   and of B.
+- paths (seed 5): transforms through passthrough nodes: Node sin(2 pi t)
+  -> P (2-D; transform [0.7, 0.3], synapse None) -> A (80, 1-D; transform
+  [1.3, 0.9], default synapse); A -> Q (1-D; transform 0.9, synapse None)
+  -> B (80, 1-D; transform 1.1, synapse 5 ms); probes: spikes of A and B,
+  B decoded (10 ms).
 
 For each model NAME, writes to io/tests/fixtures/nengo_replay/:
 - NAME.h5: the export (README.md, "Models from Nengo");
@@ -123,6 +128,23 @@ def array():
     return model
 
 
+def paths():
+    with nengo.Network(seed=5) as model:
+        u = nengo.Node(lambda t: np.sin(2 * np.pi * t), label="input")
+        p = nengo.Node(size_in=2, label="P")
+        q = nengo.Node(size_in=1, label="Q")
+        a = nengo.Ensemble(80, 1, label="A")
+        b = nengo.Ensemble(80, 1, label="B")
+        nengo.Connection(u, p, transform=[[0.7], [0.3]], synapse=None)
+        nengo.Connection(p, a, transform=[[1.3, 0.9]])
+        nengo.Connection(a, q, transform=0.9, synapse=None)
+        nengo.Connection(q, b, transform=1.1, synapse=0.005)
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(b.neurons, label="B_spikes")
+        nengo.Probe(b, synapse=0.01, label="B")
+    return model
+
+
 def write_reference(model, sim, path, n_steps):
     with h5py.File(path, "w") as f:
         f.attrs["nengo_version"] = nengo.__version__
@@ -144,7 +166,7 @@ def write_reference(model, sim, path, n_steps):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    models = (channel, integrator, oscillator, mixed, array)
+    models = (channel, integrator, oscillator, mixed, array, paths)
     names = sys.argv[1:] or [m.__name__ for m in models]
     unknown = set(names) - {m.__name__ for m in models}
     if unknown:

@@ -7,7 +7,8 @@
 //! `mixed`, exercises what the reader widens and wires (slices, a function,
 //! neuron-to-neuron weights, probes of a node, of voltages and of a
 //! connection) under the same requirements, and a fifth, `array`, a
-//! `nengo.networks.EnsembleArray` whose passthrough nodes the reader folds.
+//! `nengo.networks.EnsembleArray` whose passthrough nodes the reader folds,
+//! and a sixth, `paths`, transforms through passthrough nodes.
 
 use brainsim_io::nengo_file;
 use brainsim_sim::nef::{NefSim, NodeOutput, Post, Pre, ProbeOf};
@@ -188,5 +189,18 @@ fn an_ensemble_array_through_passthrough_nodes_replays_nengo() {
     assert_eq!(fed(0).count(), 3);
     assert!(fed(0).all(|c| matches!(c.pre, Pre::Ensemble(1..=3))));
     let (spikes, worst) = replay("array");
+    assert!(spikes > 10_000 && worst <= 1e-6);
+}
+
+/// Transforms through passthrough nodes (u -> P (2-D) -> A, A -> Q -> B):
+/// the folded weights are products (`[1.3, 0.9] [0.7, 0.3]^T`, 0.9 x 1.1
+/// times the decoders), rounded once where Nengo rounds each link.
+#[test]
+fn transforms_through_passthrough_nodes_replay_nengo() {
+    let (built, _) = nengo_file::read(&fixture("paths.h5")).unwrap();
+    let into_a = &built.connections[0];
+    assert_eq!((into_a.pre, into_a.post), (Pre::Node(0), Post::Ensemble(0)));
+    assert_eq!(into_a.weights.as_slice(), &[1.3 * 0.7 + 0.9 * 0.3]);
+    let (spikes, worst) = replay("paths");
     assert!(spikes > 10_000 && worst <= 1e-6);
 }
