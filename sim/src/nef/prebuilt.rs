@@ -201,11 +201,8 @@ impl Sizes<'_> {
             Post::Neurons(e) => Some(self.ensemble(e)?.n_neurons),
             Post::Probe(k) if k >= n_probes => return Err(NefError::new(format!("no probe {k}"))),
             Post::Probe(_) | Post::Sink => None,
-            Post::Node(k) => {
-                return Err(NefError::new(format!(
-                    "a connection into node {k}: a built network has no passthrough nodes"
-                )))
-            }
+            // `passthrough_built::fold` leaves none (it refuses or folds each).
+            Post::Node(k) => unreachable!("a connection into node {k} after folding"),
         };
         let (r, k) = c.weights.shape();
         if let Some(t) = c.after.as_ref().filter(|t| t.ncols() != r) {
