@@ -14,11 +14,19 @@ connections into the probe in Nengo's build; they are exported as such
 (post kind "probe"), and so is a probe of a node's output (Nengo filters the
 node's signal itself: a connection of identity weights, the same numbers).
 
+Passthrough nodes (`Node(size_in=d)` without an output: their output is the
+sum of what their connections bring, as in `nengo.networks.EnsembleArray`'s
+`input` and `output`) are exported as nodes of kind "passthrough" with their
+size_in and no table; connections into them have post kind "node". brainsim
+folds every path through them into direct connections when it reads the
+file.
+
 Refused, with a message naming the object: neuron types other than
 nengo.LIF, ensemble noise, synapses other than Lowpass (or None), nodes with
-inputs (passthrough nodes included: connect around them), learning rules,
-solvers with weights=True, connections from ensembles into ensembles or
-neurons without a synapse, probes of other attributes, sample_every.
+both inputs and an output function, learning rules, solvers with
+weights=True, functions on connections from nodes (Nengo evaluates them at
+run time), connections from ensembles into ensembles or neurons without a
+synapse, probes of other attributes, sample_every.
 
 Usage as a module: `export(model, path, t_stop)` (returns the simulator
 after its run of t_stop, whose probes hold Nengo's own results). As a
@@ -36,7 +44,7 @@ import nengo
 import numpy as np
 
 FORMAT = "brainsim-nengo"
-VERSION = 1
+VERSION = 2
 GZIP = dict(compression="gzip", compression_opts=9)
 
 
@@ -83,6 +91,11 @@ def _weights(w, rows, cols):
     return w
 
 
+def _passthrough(node):
+    """Whether `node` is a passthrough node (inputs summed, no function)."""
+    return node.output is None and node.size_in > 0
+
+
 def _check_network(model):
     for ens in model.all_ensembles:
         if type(ens.neuron_type) is not nengo.LIF:
@@ -90,16 +103,23 @@ def _check_network(model):
         if ens.noise is not None:
             raise ExportError(f"ensemble {ens}: noise is not exported")
     for node in model.all_nodes:
-        if node.size_in > 0:
+        if node.size_in > 0 and node.output is not None:
             raise ExportError(
-                f"node {node}: nodes with inputs (passthrough included) are not exported;"
-                " connect around them"
+                f"node {node}: a node with inputs (size_in {node.size_in}) and an output"
+                " function is not exported (only passthrough nodes, output=None, take inputs)"
             )
     for conn in model.all_connections:
         if conn.learning_rule_type is not None:
             raise ExportError(f"connection {conn}: learning rules are not exported")
         if getattr(conn.solver, "weights", False):
             raise ExportError(f"connection {conn}: solvers with weights=True are not exported")
+        if isinstance(conn.pre_obj, nengo.Node) and conn.function is not None:
+            # Nengo evaluates it at run time; the built weights are only the
+            # transform after it.
+            raise ExportError(
+                f"connection {conn}: a function on a connection from a node is not exported"
+                " (compute it in the node)"
+            )
     for p in model.all_probes:
         if p.sample_every is not None:
             raise ExportError(f"probe {p}: sample_every is not exported")
@@ -147,9 +167,11 @@ def _write_connection(g, conn, sim, index, dt):
     what = str(conn)
     pre_kind, pre = index.end(conn.pre_obj, what)
     post_kind, post = index.end(conn.post_obj, what)
-    if pre_kind == "probe" or post_kind == "node":
-        raise ExportError(f"{what}: into a node or out of a probe")
-    if conn.synapse is None and pre_kind != "node" and post_kind != "probe":
+    if pre_kind == "probe":
+        raise ExportError(f"{what}: out of a probe")
+    if post_kind == "node" and not _passthrough(conn.post_obj):
+        raise ExportError(f"{what}: into a node that is not a passthrough node")
+    if conn.synapse is None and pre_kind != "node" and post_kind not in ("probe", "node"):
         raise ExportError(f"{what}: from an ensemble into an ensemble needs a synapse")
     pre_size = conn.pre_obj.size_out
     post_size = conn.post_obj.size_in if post_kind != "probe" else conn.size_out
@@ -227,6 +249,10 @@ def _write_nodes(f, sim, node_probes, index):
     for node, i in index.nodes.items():
         g = root.create_group(str(i))
         g.attrs["name"] = _name(node, "node", i)
+        if _passthrough(node):
+            g.attrs["kind"], g.attrs["size_in"] = "passthrough", np.int64(node.size_in)
+            continue
+        g.attrs["kind"] = "output"
         out = np.asarray(sim.data[node_probes[node]], dtype=np.float64)
         g.create_dataset("output", data=out.reshape(len(out), -1), **GZIP)
 
@@ -238,7 +264,9 @@ def export(model, path, t_stop, dt=0.001):
     _check_network(model)
     probes = list(model.all_probes)
     with model:
-        node_probes = {n: nengo.Probe(n, synapse=None) for n in model.all_nodes}
+        node_probes = {
+            n: nengo.Probe(n, synapse=None) for n in model.all_nodes if not _passthrough(n)
+        }
     try:
         sim = nengo.Simulator(model, dt=dt, progress_bar=False)
     finally:

@@ -1,4 +1,4 @@
-"""Fixtures of io/tests/nengo_replay.rs: three small Nengo 4.1 networks
+"""Fixtures of io/tests/nengo_replay.rs: six small Nengo 4.1 networks
 exported with scripts/nengo_export.py, and what Nengo itself did with them.
 
 Models (network seed 1, dt 1 ms, 2 s):
@@ -16,6 +16,17 @@ Models (network seed 1, dt 1 ms, 2 s):
   0-29 -> all of B's (weights -2e-4); probes: spikes of A and B,
   B decoded (10 ms), the node (5 ms), A's voltages, the neuron
   connection's output (5 ms).
+- array (seed 2): passthrough nodes: Node [sin(2 pi t), cos(2 pi t),
+  0.5 sin(4 pi t)] -> ea.input (default synapse) of an EnsembleArray(30
+  neurons, 3 ensembles; its input and output are passthrough nodes,
+  connected with synapse None) and ea.output -> B (50, 3-D; synapse 10 ms);
+  probes: ea.output (10 ms), B decoded (10 ms), spikes of ea's ensemble 1
+  and of B.
+- paths (seed 5): transforms through passthrough nodes: Node sin(2 pi t)
+  -> P (2-D; transform [0.7, 0.3], synapse None) -> A (80, 1-D; transform
+  [1.3, 0.9], default synapse); A -> Q (1-D; transform 0.9, synapse None)
+  -> B (80, 1-D; transform 1.1, synapse 5 ms); probes: spikes of A and B,
+  B decoded (10 ms).
 
 For each model NAME, writes to io/tests/fixtures/nengo_replay/:
 - NAME.h5: the export (README.md, "Models from Nengo");
@@ -25,7 +36,8 @@ For each model NAME, writes to io/tests/fixtures/nengo_replay/:
   /probes/<probe name> (n_steps x size), the value Nengo recorded at each
   step (voltages: the first VOLTAGE_STEPS steps only); root attributes nengo_version, numpy_version, n_steps.
 
-Usage: .venv/bin/python scripts/nengo_replay_fixtures.py (a few seconds).
+Usage: .venv/bin/python scripts/nengo_replay_fixtures.py [NAME ...] (a few
+seconds; only the models named, all without a name).
 """
 
 import pathlib
@@ -99,6 +111,40 @@ def mixed():
     return model
 
 
+def array():
+    with nengo.Network(seed=2) as model:
+        u = nengo.Node(
+            lambda t: [np.sin(2 * np.pi * t), np.cos(2 * np.pi * t), 0.5 * np.sin(4 * np.pi * t)],
+            label="input",
+        )
+        ea = nengo.networks.EnsembleArray(30, n_ensembles=3, label="ea")
+        b = nengo.Ensemble(50, 3, label="B")
+        nengo.Connection(u, ea.input)
+        nengo.Connection(ea.output, b, synapse=0.01)
+        nengo.Probe(ea.output, synapse=0.01, label="ea_out")
+        nengo.Probe(b, synapse=0.01, label="B")
+        nengo.Probe(ea.ea_ensembles[1].neurons, label="ea1_spikes")
+        nengo.Probe(b.neurons, label="B_spikes")
+    return model
+
+
+def paths():
+    with nengo.Network(seed=5) as model:
+        u = nengo.Node(lambda t: np.sin(2 * np.pi * t), label="input")
+        p = nengo.Node(size_in=2, label="P")
+        q = nengo.Node(size_in=1, label="Q")
+        a = nengo.Ensemble(80, 1, label="A")
+        b = nengo.Ensemble(80, 1, label="B")
+        nengo.Connection(u, p, transform=[[0.7], [0.3]], synapse=None)
+        nengo.Connection(p, a, transform=[[1.3, 0.9]])
+        nengo.Connection(a, q, transform=0.9, synapse=None)
+        nengo.Connection(q, b, transform=1.1, synapse=0.005)
+        nengo.Probe(a.neurons, label="A_spikes")
+        nengo.Probe(b.neurons, label="B_spikes")
+        nengo.Probe(b, synapse=0.01, label="B")
+    return model
+
+
 def write_reference(model, sim, path, n_steps):
     with h5py.File(path, "w") as f:
         f.attrs["nengo_version"] = nengo.__version__
@@ -120,7 +166,12 @@ def write_reference(model, sim, path, n_steps):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    for make in (channel, integrator, oscillator, mixed):
+    models = (channel, integrator, oscillator, mixed, array, paths)
+    names = sys.argv[1:] or [m.__name__ for m in models]
+    unknown = set(names) - {m.__name__ for m in models}
+    if unknown:
+        sys.exit(f"unknown models: {sorted(unknown)}")
+    for make in (m for m in models if m.__name__ in names):
         model = make()
         with export(model, OUT / f"{make.__name__}.h5", T_STOP) as sim:
             n_steps = int(np.round(T_STOP / sim.dt))

@@ -1,5 +1,5 @@
 //! Models from Nengo: reads a file written by `scripts/nengo_export.py`
-//! (format `brainsim-nengo`, version 1; every group, dataset and attribute
+//! (format `brainsim-nengo`, versions 1 and 2; every group, dataset and attribute
 //! in README.md, "Models from Nengo") into a `brainsim_sim::nef::Built`
 //! through `Built::prebuilt`: Nengo's own build (encoders, gains, biases,
 //! initial voltages, weight matrices, filter coefficients), nothing solved
@@ -11,7 +11,10 @@
 //! zeros elsewhere (adding a zero leaves every sum's bits as they were); a
 //! node's table becomes a piecewise output starting at t = n dt (n = 1 ..),
 //! the very doubles Nengo's clock computes, so step n reads row n - 1
-//! (after the table the last row holds); a Lowpass keeps Nengo's
+//! (after the table the last row holds); a passthrough node (version 2,
+//! `kind = "passthrough"`; version 1 has only tables) becomes
+//! `NodeOutput::Passthrough` and connections into it `Post::Node`, whose
+//! paths `Built::prebuilt` folds into direct connections; a Lowpass keeps Nengo's
 //! coefficients a and b as written, not recomputed from tau (Nengo's
 //! discretisation differs from exp(-dt/tau) in the last bit for some tau).
 //!
@@ -33,8 +36,9 @@ use crate::sonata_spikes::open_input_file;
 
 /// The format name in the root attribute `format`.
 pub const FORMAT: &str = "brainsim-nengo";
-/// The version this reader reads (root attribute `version`).
-pub const VERSION: i64 = 1;
+/// The newest version this reader reads (root attribute `version`); it
+/// reads every version from 1 on (2 added passthrough nodes).
+pub const VERSION: i64 = 2;
 
 /// Why a file cannot be read: the file, where in it, and what is wrong.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,11 +78,11 @@ pub fn read(path: &Path) -> Result<(Built, f64), NengoFileError> {
         ));
     }
     let version = r.attr_i64(root, "version")?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(r.err(
             root,
             "version",
-            format!("is {version}, this reader reads {VERSION}"),
+            format!("is {version}, this reader reads versions 1 to {VERSION}"),
         ));
     }
     let dt = r.attr_f64(root, "dt")?;
@@ -89,7 +93,7 @@ pub fn read(path: &Path) -> Result<(Built, f64), NengoFileError> {
     if !(t_stop >= 0.0 && t_stop.is_finite()) {
         return Err(r.err(root, "t_stop", format!("is {t_stop}, must be >= 0 (s)")));
     }
-    let built = parts::read_parts(&r, root, dt)?;
+    let built = parts::read_parts(&r, root, dt, version)?;
     Ok((built, t_stop))
 }
 

@@ -6,10 +6,12 @@
 //! had it, and every decoded probe value within 1e-6 of Nengo's. A fourth,
 //! `mixed`, exercises what the reader widens and wires (slices, a function,
 //! neuron-to-neuron weights, probes of a node, of voltages and of a
-//! connection) under the same requirements.
+//! connection) under the same requirements, and a fifth, `array`, a
+//! `nengo.networks.EnsembleArray` whose passthrough nodes the reader folds,
+//! and a sixth, `paths`, transforms through passthrough nodes.
 
 use brainsim_io::nengo_file;
-use brainsim_sim::nef::{NefSim, ProbeOf};
+use brainsim_sim::nef::{NefSim, NodeOutput, Post, Pre, ProbeOf};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -162,4 +164,43 @@ fn the_oscillator_replays_nengo() {
 #[test]
 fn slices_functions_neuron_weights_and_other_probes_replay_nengo() {
     replay("mixed");
+}
+
+/// Nengo's `EnsembleArray`: its input and output are passthrough nodes,
+/// folded by the reader into direct connections (identity links: the
+/// products are exact, so the requirements are the others').
+#[test]
+fn an_ensemble_array_through_passthrough_nodes_replays_nengo() {
+    let (built, _) = nengo_file::read(&fixture("array.h5")).unwrap();
+    let passthrough = built
+        .spec
+        .nodes
+        .iter()
+        .filter(|(_, o)| matches!(o, NodeOutput::Passthrough { dimensions: 3 }))
+        .count();
+    assert_eq!(passthrough, 2, "ea.input and ea.output");
+    // The probe of ea.output (probe 0) sums one path per sub-ensemble.
+    let fed = |k| {
+        built
+            .connections
+            .iter()
+            .filter(move |c| c.post == Post::Probe(k))
+    };
+    assert_eq!(fed(0).count(), 3);
+    assert!(fed(0).all(|c| matches!(c.pre, Pre::Ensemble(1..=3))));
+    let (spikes, worst) = replay("array");
+    assert!(spikes > 10_000 && worst <= 1e-6);
+}
+
+/// Transforms through passthrough nodes (u -> P (2-D) -> A, A -> Q -> B):
+/// the folded weights are products (`[1.3, 0.9] [0.7, 0.3]^T`, 0.9 x 1.1
+/// times the decoders), rounded once where Nengo rounds each link.
+#[test]
+fn transforms_through_passthrough_nodes_replay_nengo() {
+    let (built, _) = nengo_file::read(&fixture("paths.h5")).unwrap();
+    let into_a = &built.connections[0];
+    assert_eq!((into_a.pre, into_a.post), (Pre::Node(0), Post::Ensemble(0)));
+    assert_eq!(into_a.weights.as_slice(), &[1.3 * 0.7 + 0.9 * 0.3]);
+    let (spikes, worst) = replay("paths");
+    assert!(spikes > 10_000 && worst <= 1e-6);
 }

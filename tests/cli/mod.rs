@@ -14,6 +14,7 @@ mod microcircuit;
 mod models;
 mod mpi;
 mod nef;
+mod nengo_export;
 mod outputs;
 mod partition;
 mod plastic;

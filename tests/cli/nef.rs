@@ -442,46 +442,58 @@ fn run_ok_probes(cfg: &Path, name: &str) -> Vec<(String, Vec<f64>)> {
     all_probes(&out)
 }
 
-/// A model exported from Nengo 4.1 (`io/tests/fixtures/nengo_replay/`, by
-/// `scripts/nengo_replay_fixtures.py`) run by `brainsim run model.h5` on 1
-/// and 2 ranks: every spike at Nengo's step and neuron, decoded values
-/// within 1e-6 of Nengo's (the replay test bounds them much tighter).
+/// Models exported from Nengo 4.1 (`io/tests/fixtures/nengo_replay/`, by
+/// `scripts/nengo_replay_fixtures.py`; `array`'s passthrough nodes folded
+/// by the reader) run by `brainsim run model.h5` on 1 and 2 ranks: every
+/// spike at Nengo's step and neuron, decoded values within 1e-6 of Nengo's
+/// (the replay test bounds them much tighter).
 #[test]
 fn a_nengo_export_runs_from_the_command_line_as_in_nengo() {
-    let fixture = repo("io/tests/fixtures/nengo_replay/mixed.h5");
-    let reference = hdf5::File::open(repo("io/tests/fixtures/nengo_replay/mixed.ref.h5")).unwrap();
-    for ranks in [1, 2] {
-        let got = probes_on_ranks(&fixture, &format!("nef-export-{ranks}"), ranks, &[]);
-        let get = |name: &str| &got.iter().find(|(n, _)| n == name).unwrap().1;
-        // Spikes: Nengo's (step, neuron) pairs against our amplitude rows.
-        let a = get("A_spikes");
-        let width = a.len() / 2000;
-        let ours: Vec<(usize, usize)> = a
-            .iter()
-            .enumerate()
-            .filter(|(_, &v)| v != 0.0)
-            .map(|(i, _)| (i / width + 1, i % width))
-            .collect();
-        let theirs: Vec<i32> = reference
-            .dataset("spikes/A_spikes")
-            .unwrap()
-            .read_raw()
-            .unwrap();
-        let theirs: Vec<(usize, usize)> = theirs
-            .chunks(2)
-            .map(|p| (p[0] as usize, p[1] as usize))
-            .collect();
-        assert!(
-            theirs.len() > 1000 && ours == theirs,
-            "spikes differ on {ranks} rank(s)"
-        );
-        let b: Vec<f64> = reference.dataset("probes/B").unwrap().read_raw().unwrap();
-        let worst = get("B")
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max);
-        assert!(worst < 1e-6, "decoded B off Nengo's by {worst}");
+    for (model, spikes, value) in [("mixed", "A_spikes", "B"), ("array", "B_spikes", "ea_out")] {
+        let fixture = repo(&format!("io/tests/fixtures/nengo_replay/{model}.h5"));
+        let reference = hdf5::File::open(repo(&format!(
+            "io/tests/fixtures/nengo_replay/{model}.ref.h5"
+        )))
+        .unwrap();
+        for ranks in [1, 2] {
+            let tag = format!("nef-export-{model}-{ranks}");
+            let got = probes_on_ranks(&fixture, &tag, ranks, &[]);
+            let get = |name: &str| &got.iter().find(|(n, _)| n == name).unwrap().1;
+            // Spikes: Nengo's (step, neuron) pairs against our amplitude rows.
+            let a = get(spikes);
+            let width = a.len() / 2000;
+            let ours: Vec<(usize, usize)> = a
+                .iter()
+                .enumerate()
+                .filter(|(_, &v)| v != 0.0)
+                .map(|(i, _)| (i / width + 1, i % width))
+                .collect();
+            let theirs: Vec<i32> = reference
+                .dataset(&format!("spikes/{spikes}"))
+                .unwrap()
+                .read_raw()
+                .unwrap();
+            let theirs: Vec<(usize, usize)> = theirs
+                .chunks(2)
+                .map(|p| (p[0] as usize, p[1] as usize))
+                .collect();
+            assert!(
+                theirs.len() > 1000 && ours == theirs,
+                "{model}: spikes differ on {ranks} rank(s)"
+            );
+            let b: Vec<f64> = reference
+                .dataset(&format!("probes/{value}"))
+                .unwrap()
+                .read_raw()
+                .unwrap();
+            assert_eq!(get(value).len(), b.len(), "{model}: {value}");
+            let worst = get(value)
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-6, "{model}: {value} off Nengo's by {worst}");
+        }
     }
 }
 

@@ -17,20 +17,25 @@ use super::{NengoFileError, Reader};
 
 type R<T> = Result<T, NengoFileError>;
 
-/// The network in the groups under `root`, run with steps of `dt` (s).
-pub(super) fn read_parts(r: &Reader, root: &Group, dt: f64) -> R<Built> {
+/// The network in the groups under `root` of a file of `version`, run
+/// with steps of `dt` (s).
+pub(super) fn read_parts(r: &Reader, root: &Group, dt: f64, version: i64) -> R<Built> {
     let ensembles = members(r, root, "ensembles")?
         .iter()
         .map(|g| ensemble(r, g))
         .collect::<R<Vec<_>>>()?;
     let nodes = members(r, root, "nodes")?
         .iter()
-        .map(|g| node(r, g, dt))
+        .map(|g| node(r, g, dt, version))
         .collect::<R<Vec<_>>>()?;
     let probe_groups = members(r, root, "probes")?;
     let sizes = Sizes {
         ens: ensembles.iter().map(|e| e.encoders.shape()).collect(),
         nodes: nodes.iter().map(|(_, _, d)| *d).collect(),
+        passthrough: nodes
+            .iter()
+            .map(|(_, o, _)| matches!(o, NodeOutput::Passthrough { .. }))
+            .collect(),
         n_probes: probe_groups.len(),
     };
     let mut connections = Vec::new();
@@ -65,6 +70,9 @@ struct Sizes {
     ens: Vec<(usize, usize)>,
     /// Dimensions per node.
     nodes: Vec<usize>,
+    /// Per node: whether it is a passthrough node (the only kind that takes
+    /// input).
+    passthrough: Vec<bool>,
     n_probes: usize,
 }
 
@@ -109,10 +117,29 @@ fn ensemble(r: &Reader, g: &Group) -> R<PrebuiltEnsemble> {
     })
 }
 
-/// A node's name, its output table as a piecewise output from t = dt on,
-/// and its dimensions.
-fn node(r: &Reader, g: &Group, dt: f64) -> R<(String, NodeOutput, usize)> {
+/// A node's name, its output (a table as a piecewise output from t = dt
+/// on, or a passthrough node's sum of its inputs) and its dimensions.
+fn node(r: &Reader, g: &Group, dt: f64, version: i64) -> R<(String, NodeOutput, usize)> {
     let name = r.attr_str(g, "name")?;
+    // Version 1 has tables only, and no `kind`.
+    let kind = match version {
+        1 => "output".to_string(),
+        _ => r.attr_str(g, "kind")?,
+    };
+    match kind.as_str() {
+        "output" => {}
+        "passthrough" => {
+            let d = r.attr_index(g, "size_in")?;
+            if d == 0 {
+                return Err(r.err(g, "size_in", "is 0, must be > 0"));
+            }
+            return Ok((name, NodeOutput::Passthrough { dimensions: d }, d));
+        }
+        k => {
+            let what = format!("is `{k}`, expected `output` or `passthrough`");
+            return Err(r.err(g, "kind", what));
+        }
+    }
     let (shape, v) = r.floats(g, "output", 2)?;
     if shape[0] == 0 || shape[1] == 0 {
         return Err(r.err(g, "output", format!("has shape {shape:?}: no values")));
@@ -189,8 +216,16 @@ fn target(r: &Reader, g: &Group, s: &Sizes) -> R<(Post, Option<usize>)> {
             (Post::Neurons(e), Some(s.ens[e].0))
         }
         "probe" => (Post::Probe(index(r, g, "post", s.n_probes, "probe")?), None),
+        "node" => {
+            let k = index(r, g, "post", s.nodes.len(), "node")?;
+            if !s.passthrough[k] {
+                let what = format!("node {k} is not a passthrough node: it takes no input");
+                return Err(r.err(g, "post", what));
+            }
+            (Post::Node(k), Some(s.nodes[k]))
+        }
         k => {
-            let what = format!("is `{k}`, expected ensemble, neurons or probe");
+            let what = format!("is `{k}`, expected ensemble, neurons, node or probe");
             return Err(r.err(g, "post_kind", what));
         }
     })

@@ -5,6 +5,8 @@ use brainsim_sim::nef::{Post, Pre, ProbeOf};
 use hdf5::File;
 use std::collections::BTreeMap;
 
+mod passthrough;
+
 /// One entry of a test file: `path@attr` for attributes, else a dataset.
 #[derive(Clone)]
 enum Item {
@@ -214,9 +216,12 @@ fn a_wrong_format_or_version_is_refused() {
         "{e}"
     );
     let e = error_after("version", |e| {
-        e.insert("@version".into(), Item::I(2));
+        e.insert("@version".into(), Item::I(3));
     });
-    assert!(e.ends_with(": /version: is 2, this reader reads 1"), "{e}");
+    assert!(
+        e.ends_with(": /version: is 3, this reader reads versions 1 to 2"),
+        "{e}"
+    );
     let e = error_after("version_type", |e| {
         e.insert("@version".into(), Item::F(1.0));
     });

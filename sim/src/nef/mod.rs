@@ -9,7 +9,8 @@
 //! coupling (`ranks`; `sim/DESIGN.md`, "NEF"). Pure Rust: draws come
 //! from the engine's counter-based streams (`Purpose::Nef`), dense algebra
 //! from nalgebra. A network built elsewhere (Nengo's own build, exported)
-//! enters through `Built::prebuilt` (`prebuilt`).
+//! enters through `Built::prebuilt` (`prebuilt`; its passthrough nodes
+//! folded over the built weights, `passthrough_built`).
 
 pub mod bulk_rates;
 pub mod dists;
@@ -19,6 +20,7 @@ pub mod lif_rate;
 pub mod net;
 pub mod node;
 pub mod passthrough;
+pub mod passthrough_built;
 pub mod prebuilt;
 pub mod ranks;
 pub mod run;

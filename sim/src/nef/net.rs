@@ -137,7 +137,7 @@ pub struct NetSpec {
 
 /// A connection as built: `weights` (`size_out x size_in`) from its
 /// source's output to its target's input, and its filter.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BuiltConnection {
     /// Source.
     pub pre: Pre,

@@ -4,7 +4,10 @@
 //! their filters' discrete coefficients, and probes. `Built::prebuilt`
 //! checks that the parts fit together (indices in range, shapes, every
 //! probe of a value fed by exactly one connection) so that `NefSim` can run
-//! the result without a panic.
+//! the result without a panic. Connections may run into and out of
+//! passthrough nodes (`NodeOutput::Passthrough`): their paths are folded
+//! into direct connections first (`passthrough_built`), and a probe of a
+//! passthrough node records the sum of the paths into it.
 //!
 //! The description part of the result (`Built::spec`) carries what the run
 //! reads: the step, the ensembles' sizes, radii and neuron constants, the
@@ -97,14 +100,15 @@ impl PrebuiltEnsemble {
 impl Built {
     /// A network from its built parts (see the module docs): steps of `dt`
     /// seconds, `ensembles`, `nodes`, `connections` (each probe of a decoded
-    /// value or node fed by one with `Post::Probe`) and `probes`. Fails,
-    /// naming the part, when they do not fit together.
+    /// value or node fed by one with `Post::Probe`; `Post::Node` into
+    /// passthrough nodes, folded away) and `probes`. Fails, naming the
+    /// part, when they do not fit together.
     pub fn prebuilt(
         dt: f64,
         ensembles: Vec<PrebuiltEnsemble>,
         nodes: Vec<(String, NodeOutput)>,
         connections: Vec<BuiltConnection>,
-        probes: Vec<ProbeSpec>,
+        mut probes: Vec<ProbeSpec>,
     ) -> Result<Built, NefError> {
         if !(dt > 0.0 && dt.is_finite()) {
             return Err(NefError::new(format!("dt {dt} s: must be > 0")));
@@ -120,11 +124,17 @@ impl Built {
                 .map_err(|err| NefError::new(format!("node `{name}`: {err}")))?;
             node_dims.push(d);
         }
+        let connections = super::passthrough_built::fold(&nodes, connections, &mut probes)?;
+        let passthrough = nodes
+            .iter()
+            .map(|(_, o)| matches!(o, NodeOutput::Passthrough { .. }))
+            .collect::<Vec<_>>();
         let (params, built): (Vec<_>, Vec<_>) =
             ensembles.into_iter().map(PrebuiltEnsemble::split).unzip();
         let sizes = Sizes {
             params: &params,
             node_dims: &node_dims,
+            passthrough: &passthrough,
         };
         for (i, c) in connections.iter().enumerate() {
             sizes
@@ -155,6 +165,9 @@ impl Built {
 struct Sizes<'a> {
     params: &'a [(String, EnsembleParams)],
     node_dims: &'a [usize],
+    /// Per node: whether it is a passthrough node (a probe of it is fed by
+    /// its folded paths, any number).
+    passthrough: &'a [bool],
 }
 
 impl Sizes<'_> {
@@ -188,11 +201,8 @@ impl Sizes<'_> {
             Post::Neurons(e) => Some(self.ensemble(e)?.n_neurons),
             Post::Probe(k) if k >= n_probes => return Err(NefError::new(format!("no probe {k}"))),
             Post::Probe(_) | Post::Sink => None,
-            Post::Node(k) => {
-                return Err(NefError::new(format!(
-                    "a connection into node {k}: a built network has no passthrough nodes"
-                )))
-            }
+            // `passthrough_built::fold` leaves none (it refuses or folds each).
+            Post::Node(k) => unreachable!("a connection into node {k} after folding"),
         };
         let (r, k) = c.weights.shape();
         if let Some(t) = c.after.as_ref().filter(|t| t.ncols() != r) {
@@ -240,6 +250,18 @@ impl Sizes<'_> {
             .collect();
         let source = match p.of {
             ProbeOf::Decoded(e) => Some((Pre::Ensemble(e), self.ensemble(e)?.dimensions)),
+            ProbeOf::Node(n) if self.passthrough.get(n) == Some(&true) => {
+                let width = self.node_dims[n];
+                return match fed
+                    .iter()
+                    .find(|c| c.size_out() != width || c.filter.is_some() != p.synapse.is_some())
+                {
+                    Some(_) => Err(NefError::new(
+                        "a path into it has another width or disagrees on the synapse",
+                    )),
+                    None => Ok(()),
+                };
+            }
             ProbeOf::Node(n) if n < self.node_dims.len() => Some((Pre::Node(n), self.node_dims[n])),
             ProbeOf::Node(n) => return Err(NefError::new(format!("no node {n}"))),
             ProbeOf::Spikes(e) | ProbeOf::Voltage(e) if p.synapse.is_some() => {

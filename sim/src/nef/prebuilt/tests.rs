@@ -156,3 +156,71 @@ fn parts_that_do_not_fit_are_refused_naming_the_part() {
     let e = error_after(|_, _, p| p[2].of = ProbeOf::Voltage(5));
     assert!(e.contains("probe `A voltage`: no ensemble 5"), "{e}");
 }
+
+/// `native()`'s parts and a probe (3) of A's decoded value through B's
+/// probe filter, with A -> B either direct or through passthrough node
+/// `P` (A -> P unfiltered, P -> B with A -> B's transform and filter; the
+/// probe then of P, fed by a connection of identity weights out of P).
+fn split_through_passthrough(through: bool) -> Built {
+    let b = native();
+    let (e, mut n, mut c, mut p) = parts(&b);
+    let (ab, probe_filter) = (c[1].clone(), c[2].filter);
+    let into_probe = |pre, weights| BuiltConnection {
+        pre,
+        post: Post::Probe(3),
+        weights,
+        after: None,
+        pre_slice: 0..ab.weights.ncols(),
+        filter: probe_filter,
+    };
+    let of = if through {
+        n.push(("P".into(), NodeOutput::Passthrough { dimensions: 1 }));
+        let to_p = BuiltConnection {
+            post: Post::Node(1),
+            after: None,
+            filter: None,
+            ..ab.clone()
+        };
+        let from_p = BuiltConnection {
+            pre: Pre::Node(1),
+            weights: ab.after.clone().unwrap(),
+            after: None,
+            pre_slice: 0..1,
+            ..ab.clone()
+        };
+        c.splice(1..2, [to_p, from_p]);
+        let mut probe = into_probe(Pre::Node(1), DMatrix::identity(1, 1));
+        probe.pre_slice = 0..1;
+        c.push(probe);
+        ProbeOf::Node(1)
+    } else {
+        c.push(into_probe(Pre::Ensemble(0), ab.weights.clone()));
+        ProbeOf::Decoded(0)
+    };
+    p.push(ProbeSpec {
+        name: "A".into(),
+        of,
+        synapse: Some(0.01),
+    });
+    Built::prebuilt(b.spec.dt, e, n, c, p).unwrap()
+}
+
+#[test]
+fn a_path_through_a_passthrough_node_runs_bit_for_bit_as_the_direct_connection() {
+    let direct = split_through_passthrough(false);
+    let folded = split_through_passthrough(true);
+    // A -> P -> B is one connection: weights T D (2 x 40), the filter of P -> B.
+    let c = &folded.connections[1];
+    assert_eq!((c.pre, c.post), (Pre::Ensemble(0), Post::Ensemble(1)));
+    assert_eq!(c.weights.shape(), (2, 40));
+    assert!(c.after.is_none() && c.filter == direct.connections[1].filter);
+    assert_eq!(folded.connections.len(), direct.connections.len());
+    let (want, got) = (records(&direct, 600), records(&folded, 600));
+    assert!(want[3].iter().any(|&x| x.abs() > 0.1), "A decodes a value");
+    for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(w.len(), g.len(), "probe {k}");
+        for (i, (x, y)) in w.iter().zip(g).enumerate() {
+            assert_eq!(x.to_bits(), y.to_bits(), "probe {k}, value {i}");
+        }
+    }
+}
