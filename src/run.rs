@@ -373,12 +373,13 @@ fn print_summary(meta: &RunMetadata, out_dir: &Path) {
     );
     timing_lines(&mut o, meta);
     let _ = writeln!(o, "  spikes            {:>10}", meta.spikes);
+    // Events of all ranks, so per thread over ranks x threads per rank.
     let events_per_s = meta.synaptic_events as f64 / meta.simulate_seconds.max(1e-9);
     let _ = writeln!(
         o,
         "  synaptic events   {:>10.3e} /s wall ({:.3e} /s per thread)",
         events_per_s,
-        events_per_s / meta.threads as f64
+        events_per_s / (meta.threads * meta.ranks).max(1) as f64
     );
     let _ = writeln!(
         o,
