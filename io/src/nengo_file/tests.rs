@@ -162,7 +162,12 @@ fn write(entries: &Entries, tag: &str) -> PathBuf {
 
 /// The error of reading `valid()` changed by `spoil`.
 fn error_after(tag: &str, spoil: impl FnOnce(&mut Entries)) -> String {
-    let mut e = valid();
+    error_of(valid(), tag, spoil)
+}
+
+/// The error of reading the file of `e` changed by `spoil`: one line that
+/// starts with the file's path.
+fn error_of(mut e: Entries, tag: &str, spoil: impl FnOnce(&mut Entries)) -> String {
     spoil(&mut e);
     let path = write(&e, tag);
     let err = read(&path).map(|_| ()).unwrap_err();

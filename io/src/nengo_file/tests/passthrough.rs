@@ -48,15 +48,7 @@ fn with_passthrough() -> Entries {
 
 /// The error of reading `with_passthrough()` changed by `spoil`.
 fn error_with(tag: &str, spoil: impl FnOnce(&mut Entries)) -> String {
-    let mut e = with_passthrough();
-    spoil(&mut e);
-    let path = write(&e, tag);
-    let err = read(&path).map(|_| ()).unwrap_err();
-    let line = err.to_string();
-    assert!(line.starts_with(&path.display().to_string()), "{line}");
-    assert!(!line.contains('\n'), "one line: {line}");
-    std::fs::remove_file(&path).unwrap();
-    line
+    super::error_of(with_passthrough(), tag, spoil)
 }
 
 #[test]
