@@ -38,12 +38,23 @@ pub fn stream_id(purpose: Purpose, index: usize) -> u32 {
 
 /// A sequence of u32 draws from Philox with key (seed, stream id) and counter
 /// (block, entity, sub-entity, 0).
+///
+/// Invariant: the words come out in the order of the blocks, whatever the
+/// refills: a refill computes the next block (the first time) or the next
+/// eight at once (afterwards: a stream that needed a second block is
+/// likely long, and eight blocks cost about two through the vectorised
+/// Philox), with the counter carried exactly as one block at a time would
+/// (`tests::batched_refills_give_the_same_words`).
 #[derive(Clone, Debug)]
 pub struct Stream {
     key: [u32; 2],
     ctr: [u32; 4],
-    buf: [u32; 4],
+    buf: [u32; BATCH_WORDS],
+    /// Words of `buf` filled by the last refill, and the next one's index.
+    len: usize,
     pos: usize,
+    /// Refills so far (saturating): the first is one block.
+    refills: u8,
 }
 
 /// Words per `Stream::next_words`: eight Philox blocks.
@@ -61,8 +72,10 @@ impl Stream {
         Self {
             key: [seed, stream],
             ctr: [0, entity, sub, 0],
-            buf: [0; 4],
-            pos: 4,
+            buf: [0; BATCH_WORDS],
+            len: 0,
+            pos: 0,
+            refills: 0,
         }
     }
 
@@ -80,7 +93,7 @@ impl Stream {
     /// block boundary (vectorised), else one word at a time.
     #[inline]
     pub fn next_words(&mut self, out: &mut [u32; BATCH_WORDS]) {
-        if self.pos != 4 {
+        if self.pos != self.len {
             out.iter_mut().for_each(|w| *w = self.next_u32());
             return;
         }
@@ -99,23 +112,47 @@ impl Stream {
     /// of the next block (a no-op at a block boundary).
     #[inline]
     pub fn align(&mut self) {
-        self.pos = 4;
+        self.pos = self.pos.next_multiple_of(4);
     }
 
     /// The next 32-bit word (four per Philox block).
     #[inline]
     pub fn next_u32(&mut self) -> u32 {
-        if self.pos == 4 {
-            self.buf = philox4x32(self.ctr, self.key);
-            self.ctr[0] = self.ctr[0].wrapping_add(1);
-            if self.ctr[0] == 0 {
-                self.ctr[3] = self.ctr[3].wrapping_add(1);
-            }
-            self.pos = 0;
+        if self.pos == self.len {
+            self.refill();
         }
         let v = self.buf[self.pos];
         self.pos += 1;
         v
+    }
+
+    /// Fills `buf` with the next block, or the next eight (see the type's
+    /// invariant).
+    #[inline(never)]
+    fn refill(&mut self) {
+        let c = self.ctr;
+        if self.refills > 0 && c[0] <= u32::MAX - 8 {
+            // No carry into counter word 3 within these eight blocks.
+            let first: [u32; 8] = std::array::from_fn(|l| c[0] + l as u32);
+            let r =
+                crate::philox::philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], self.key);
+            for (l, block) in self.buf.chunks_exact_mut(4).enumerate() {
+                for (w, word) in block.iter_mut().enumerate() {
+                    *word = r[w][l];
+                }
+            }
+            self.ctr[0] = c[0] + 8;
+            self.len = BATCH_WORDS;
+        } else {
+            self.buf[..4].copy_from_slice(&philox4x32(c, self.key));
+            self.ctr[0] = c[0].wrapping_add(1);
+            if self.ctr[0] == 0 {
+                self.ctr[3] = self.ctr[3].wrapping_add(1);
+            }
+            self.len = 4;
+        }
+        self.pos = 0;
+        self.refills = self.refills.saturating_add(1);
     }
 
     /// Uniform in (0, 1) with 32 bits of resolution (never 0 or 1).
@@ -370,6 +407,48 @@ mod tests {
             }
             assert_eq!(a.next_u32(), b.next_u32());
         }
+    }
+
+    /// The words of Philox blocks `first`.. of (key, entity, sub, extra),
+    /// one block at a time, carrying counter word 0 into word 3.
+    fn blocks_from(first: u32, n: usize) -> Vec<u32> {
+        let mut ctr = [first, 3, 4, 9];
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.extend(philox4x32(ctr, [1, 2]));
+            ctr[0] = ctr[0].wrapping_add(1);
+            if ctr[0] == 0 {
+                ctr[3] += 1;
+            }
+        }
+        out
+    }
+
+    /// Refills of one block, then of eight, give Philox's blocks in order
+    /// (also across `align` and across the wrap of counter word 0, where
+    /// refills go back to one block at a time).
+    #[test]
+    fn batched_refills_give_the_same_words() {
+        for first in [0, u32::MAX - 20] {
+            let want = blocks_from(first, 100);
+            let mut s = Stream::new_with(1, 2, 3, 4, 9);
+            s.ctr[0] = first;
+            let got: Vec<u32> = (0..want.len()).map(|_| s.next_u32()).collect();
+            assert_eq!(got, want, "from block {first}");
+            if first == 0 {
+                assert_eq!(s.refills, 14, "one block, then 13 times eight");
+            }
+        }
+        let want = blocks_from(0, 40);
+        let mut s = Stream::new_with(1, 2, 3, 4, 9);
+        let mut got = Vec::new();
+        for k in 0..30 {
+            got.extend((0..k % 7).map(|_| s.next_u32()));
+            s.align();
+            got.resize(got.len().next_multiple_of(4), 0);
+        }
+        let kept = |v: &[u32]| v.iter().zip(&want).all(|(g, w)| *g == 0 || g == w);
+        assert!(kept(&got), "aligned draws are the blocks' first words");
     }
 
     #[test]
