@@ -60,6 +60,19 @@ pub struct Stream {
 /// Words per `Stream::next_words`: eight Philox blocks.
 pub const BATCH_WORDS: usize = 32;
 
+/// The words of the eight Philox blocks from counter `c` (word 0 counting
+/// up, wrapping, the other words as they are) into `out`, block by block:
+/// through the vectorised Philox.
+fn eight_blocks(c: [u32; 4], key: [u32; 2], out: &mut [u32; BATCH_WORDS]) {
+    let first: [u32; 8] = std::array::from_fn(|l| c[0].wrapping_add(l as u32));
+    let r = crate::philox::philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], key);
+    for (l, block) in out.chunks_exact_mut(4).enumerate() {
+        for (w, word) in block.iter_mut().enumerate() {
+            *word = r[w][l];
+        }
+    }
+}
+
 /// A word as a uniform on (0, 1): (w + 1/2) / 2^32 (`uniform_open32`).
 #[inline(always)]
 pub fn open_unit(w: u32) -> f64 {
@@ -97,15 +110,8 @@ impl Stream {
             out.iter_mut().for_each(|w| *w = self.next_u32());
             return;
         }
-        let c = self.ctr;
-        let first: [u32; 8] = std::array::from_fn(|l| c[0].wrapping_add(l as u32));
-        let r = crate::philox::philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], self.key);
-        for (l, block) in out.chunks_exact_mut(4).enumerate() {
-            for (w, word) in block.iter_mut().enumerate() {
-                *word = r[w][l];
-            }
-        }
-        self.ctr[0] = c[0].wrapping_add(8);
+        eight_blocks(self.ctr, self.key, out);
+        self.ctr[0] = self.ctr[0].wrapping_add(8);
     }
 
     /// Drops what is left of the current block: the next word is the first
@@ -133,14 +139,7 @@ impl Stream {
         let c = self.ctr;
         if self.refills > 0 && c[0] <= u32::MAX - 8 {
             // No carry into counter word 3 within these eight blocks.
-            let first: [u32; 8] = std::array::from_fn(|l| c[0] + l as u32);
-            let r =
-                crate::philox::philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], self.key);
-            for (l, block) in self.buf.chunks_exact_mut(4).enumerate() {
-                for (w, word) in block.iter_mut().enumerate() {
-                    *word = r[w][l];
-                }
-            }
+            eight_blocks(c, self.key, &mut self.buf);
             self.ctr[0] = c[0] + 8;
             self.len = BATCH_WORDS;
         } else {
