@@ -33,6 +33,7 @@ pub mod schedule;
 pub mod spec;
 pub mod stimulus;
 pub mod synapse;
+mod twice;
 
 pub use checkpoint::{CheckpointError, ChunkStates};
 pub use comm::{Comm, LocalComm, Reduce};

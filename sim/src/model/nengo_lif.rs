@@ -160,50 +160,34 @@ impl NengoLifConsts {
 // The first loop of `step_slices` (see its invariant): every neuron's
 // step on the common path, its state before the step kept in `v0`, `r0`,
 // and `odd[i]` = 1 where the step leaves that path (then `v`, `r` hold
-// values to be overwritten). Separate slice arguments of a non-inlined
-// function, so that the compiler knows they do not overlap and vectorises;
-// the AVX2 variant compiles the same body with wider vectors (no FMA:
-// the same bits).
-macro_rules! common_path {
-    ($(#[$attr:meta])* $name:ident $(, $unsafety:tt)?) => {
-        $(#[$attr])*
-        #[inline(never)]
-        #[allow(clippy::too_many_arguments)]
-        $($unsafety)? fn $name(
-            c: &NengoLifConsts,
-            v: &mut [f64], r: &mut [f64], bias: &[f64], x: &[f64],
-            v0: &mut [f64], r0: &mut [f64], odd: &mut [u8],
-        ) {
-            let m = odd.len();
-            let (v, r, bias, x, v0, r0) =
-                (&mut v[..m], &mut r[..m], &bias[..m], &x[..m], &mut v0[..m], &mut r0[..m]);
-            for i in 0..m {
-                let j = bias[i] + (x[i] + 0.0);
-                let refractory = r[i] - c.dt;
-                let delta_t = (c.dt - refractory).max(0.0).min(c.dt);
-                let whole = delta_t == c.dt;
-                let decay = if whole { c.decay_dt } else { -0.0 };
-                let vn = v[i] - (j - v[i]) * decay;
-                let spikes = vn > 1.0;
-                let regular = (whole || delta_t == 0.0) && !spikes;
-                (v0[i], r0[i]) = (v[i], r[i]);
-                v[i] = if vn < c.min_voltage { c.min_voltage } else { vn };
-                r[i] = refractory;
-                odd[i] = !regular as u8;
-            }
+// values to be overwritten). Portable and AVX2 from one body
+// (`crate::twice`: the same bits).
+crate::twice::portable_and_avx2! {
+    #[allow(clippy::too_many_arguments)]
+    fn common_path / common_path_avx2(
+        c: &NengoLifConsts,
+        v: &mut [f64], r: &mut [f64], bias: &[f64], x: &[f64],
+        v0: &mut [f64], r0: &mut [f64], odd: &mut [u8],
+    ) {
+        let m = odd.len();
+        let (v, r, bias, x, v0, r0) =
+            (&mut v[..m], &mut r[..m], &bias[..m], &x[..m], &mut v0[..m], &mut r0[..m]);
+        for i in 0..m {
+            let j = bias[i] + (x[i] + 0.0);
+            let refractory = r[i] - c.dt;
+            let delta_t = (c.dt - refractory).max(0.0).min(c.dt);
+            let whole = delta_t == c.dt;
+            let decay = if whole { c.decay_dt } else { -0.0 };
+            let vn = v[i] - (j - v[i]) * decay;
+            let spikes = vn > 1.0;
+            let regular = (whole || delta_t == 0.0) && !spikes;
+            (v0[i], r0[i]) = (v[i], r[i]);
+            v[i] = if vn < c.min_voltage { c.min_voltage } else { vn };
+            r[i] = refractory;
+            odd[i] = !regular as u8;
         }
-    };
+    }
 }
-
-common_path!(common_path);
-common_path!(
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    common_path_avx2,
-    unsafe
-);
 
 impl Dynamics for NengoLif {
     const NAME: &'static str = "nengo_lif";

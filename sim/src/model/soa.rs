@@ -152,63 +152,46 @@ fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
 
 // The chunk loop: each neuron's state and input gathered from the columns,
 // stepped, scattered back. The columns and lanes are separate slice
-// arguments of non-inlined functions on purpose: only there does the
-// compiler know that they do not overlap, which it needs to vectorise the
-// loop (inside a tuple or an array it does not). Each variant expands the
-// same body with its own target features.
-macro_rules! chunk_loop {
-    ($(#[$attr:meta])* $name:ident $(, $unsafety:tt)?) => {
-        $(#[$attr])*
-        #[inline(never)]
-        #[allow(clippy::too_many_arguments)]
-        $($unsafety)? fn $name<M: Dynamics, const MERGED: bool>(
-            c: &M::Consts,
-            c0: &mut [f64], c1: &mut [f64], c2: &mut [f64], c3: &mut [f64],
-            c4: &mut [f64], c5: &mut [f64], c6: &mut [f64], c7: &mut [f64],
-            x0: &[f64], x1: &[f64], i_stim: &[f64], flags: &mut [u8],
-        ) {
-            let n = flags.len();
-            let k = M::STATE.len();
-            let cols = [c0, c1, c2, c3, c4, c5, c6, c7];
-            for col in &cols[..k] {
-                assert!(col.len() == n);
-            }
-            let (x0, i_stim) = (&x0[..n], &i_stim[..n]);
-            let two = x1.len() == n;
-            for i in 0..n {
-                let mut s = M::State::default();
-                for (j, x) in s.as_mut().iter_mut().enumerate() {
-                    // SAFETY: j < k, and each of the first k columns has n
-                    // entries (asserted above); i < n.
-                    *x = unsafe { *cols[j].get_unchecked(i) };
-                }
-                let mut inp = M::Input::default();
-                if let Some(x) = inp.as_mut().first_mut() {
-                    *x = x0[i];
-                }
-                if two {
-                    inp.as_mut()[1] = x1[i];
-                }
-                let spike = M::step::<MERGED>(c, &mut s, &inp, i_stim[i]);
-                for (j, &x) in s.as_ref().iter().enumerate() {
-                    // SAFETY: as for the load.
-                    unsafe { *cols[j].get_unchecked_mut(i) = x };
-                }
-                flags[i] = spike;
-            }
+// arguments (see `crate::twice`); the two variants expand the same body.
+crate::twice::portable_and_avx2! {
+    #[allow(clippy::too_many_arguments)]
+    fn portable_loop / avx2_loop<M: Dynamics, const MERGED: bool>(
+        c: &M::Consts,
+        c0: &mut [f64], c1: &mut [f64], c2: &mut [f64], c3: &mut [f64],
+        c4: &mut [f64], c5: &mut [f64], c6: &mut [f64], c7: &mut [f64],
+        x0: &[f64], x1: &[f64], i_stim: &[f64], flags: &mut [u8],
+    ) {
+        let n = flags.len();
+        let k = M::STATE.len();
+        let cols = [c0, c1, c2, c3, c4, c5, c6, c7];
+        for col in &cols[..k] {
+            assert!(col.len() == n);
         }
-    };
+        let (x0, i_stim) = (&x0[..n], &i_stim[..n]);
+        let two = x1.len() == n;
+        for i in 0..n {
+            let mut s = M::State::default();
+            for (j, x) in s.as_mut().iter_mut().enumerate() {
+                // SAFETY: j < k, and each of the first k columns has n
+                // entries (asserted above); i < n.
+                *x = unsafe { *cols[j].get_unchecked(i) };
+            }
+            let mut inp = M::Input::default();
+            if let Some(x) = inp.as_mut().first_mut() {
+                *x = x0[i];
+            }
+            if two {
+                inp.as_mut()[1] = x1[i];
+            }
+            let spike = M::step::<MERGED>(c, &mut s, &inp, i_stim[i]);
+            for (j, &x) in s.as_ref().iter().enumerate() {
+                // SAFETY: as for the load.
+                unsafe { *cols[j].get_unchecked_mut(i) = x };
+            }
+            flags[i] = spike;
+        }
+    }
 }
-
-chunk_loop!(portable_loop);
-chunk_loop!(
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    avx2_loop,
-    unsafe
-);
 
 /// Appends the index of each neuron once per spike it emitted (`flags`
 /// holds the counts), in order.

@@ -84,32 +84,18 @@ pub fn rates_into(lif: &LifRate, gain: f64, bias: f64, x: &[f64], out: &mut [f64
     rates_portable(lif, gain, bias, x, out)
 }
 
-// The loop of `rates_into`, compiled twice from one body: portable, and
-// with AVX2's wider vectors (no FMA: the same bits).
-macro_rules! rates_loop {
-    ($(#[$attr:meta])* $name:ident $(, $unsafety:tt)?) => {
-        $(#[$attr])*
-        #[inline(never)]
-        $($unsafety)? fn $name(lif: &LifRate, gain: f64, bias: f64, x: &[f64], out: &mut [f64]) {
-            let out = &mut out[..x.len()];
-            for (o, &x) in out.iter_mut().zip(x) {
-                let above = (gain * x + bias) - 1.0;
-                let rate = lif.amplitude / (lif.tau_ref + lif.tau_rc * log1p_nonneg(1.0 / above));
-                *o = if above > 0.0 { rate } else { 0.0 };
-            }
+// The loop of `rates_into`, portable and AVX2 from one body
+// (`crate::twice`: the same bits).
+crate::twice::portable_and_avx2! {
+    fn rates_portable / rates_avx2(lif: &LifRate, gain: f64, bias: f64, x: &[f64], out: &mut [f64]) {
+        let out = &mut out[..x.len()];
+        for (o, &x) in out.iter_mut().zip(x) {
+            let above = (gain * x + bias) - 1.0;
+            let rate = lif.amplitude / (lif.tau_ref + lif.tau_rc * log1p_nonneg(1.0 / above));
+            *o = if above > 0.0 { rate } else { 0.0 };
         }
-    };
+    }
 }
-
-rates_loop!(rates_portable);
-rates_loop!(
-    /// # Safety
-    /// The CPU must have AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    rates_avx2,
-    unsafe
-);
 
 #[cfg(test)]
 mod tests;

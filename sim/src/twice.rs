@@ -1,0 +1,34 @@
+//! One function body compiled twice: a portable variant and an AVX2
+//! variant (`portable_and_avx2!`), for the loops that vectorise (the
+//! neuron models' chunk loop, Nengo's LIF common path, the decoder solve's
+//! rates). The caller picks the AVX2 one when the CPU has it.
+//!
+//! Invariant (what the callers rely on): both variants compute the same
+//! bits. Rust contracts no multiply-add into an FMA, and AVX2 does not
+//! enable FMA, so the AVX2 variant only runs the same operations in wider
+//! vectors. Both are `#[inline(never)]` on purpose: only as a function's
+//! separate slice arguments does the compiler know that slices do not
+//! overlap, which it needs to vectorise (inside a tuple or an array it does
+//! not).
+
+/// `portable_and_avx2! { #[attrs] fn portable / avx2 <generics>(args) body }`
+/// defines `portable` and `unsafe fn avx2` (x86_64 only; the CPU must have
+/// AVX2) from the one signature and body (see the module docs).
+macro_rules! portable_and_avx2 {
+    ($(#[$attr:meta])* fn $portable:ident / $avx2:ident $($rest:tt)*) => {
+        $(#[$attr])*
+        #[inline(never)]
+        fn $portable $($rest)*
+
+        $(#[$attr])*
+        ///
+        /// # Safety
+        /// The CPU must have AVX2.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        #[inline(never)]
+        unsafe fn $avx2 $($rest)*
+    };
+}
+
+pub(crate) use portable_and_avx2;
