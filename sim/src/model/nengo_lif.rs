@@ -68,6 +68,8 @@ impl NengoLifConsts {
     /// The constants for a step of `dt`, `tau_rc` and `tau_ref`, all in
     /// seconds already (the NEF runner's units), and `min_voltage`.
     pub fn in_seconds(dt: f64, tau_rc: f64, tau_ref: f64, min_voltage: f64) -> Self {
+        // `step_slices` relies on it (a spiking voltage is never floored).
+        assert!(min_voltage <= 0.0, "min_voltage must be <= 0");
         Self {
             dt,
             tau_rc,
@@ -96,15 +98,21 @@ pub fn spike_output(p: &ParamMap, dt: f64) -> f64 {
 impl NengoLifConsts {
     /// One step of a run of neurons kept as columns (voltage `v`,
     /// refractory time `r`, `bias`) with inputs `x`; `spiked[i]` tells
-    /// whether neuron i spiked. Bit for bit `NengoLif::step` on each neuron
-    /// (`tests::slices_equal_the_step`).
+    /// whether neuron i spiked, and the first entries of `fired` (as many
+    /// as returned) list the neurons that did, in increasing order (`fired`
+    /// holds at least `v.len()`). Bit for bit `NengoLif::step` on each
+    /// neuron (`tests::slices_equal_the_step`).
     ///
-    /// Invariant: the first loop does, for each neuron, the very operations
-    /// of `step` in its order, on the path of most steps (no refractory time
-    /// left or the whole step refractory, no spike), without branches so
-    /// that it vectorises; it keeps every neuron's state before the step
-    /// and lists the neurons off that path, and the second loop gives those
-    /// `step` itself, from the state kept.
+    /// Invariant: the first loop (`common_path`) does, for each neuron, the
+    /// very operations of `step` in its order for a step with no refractory
+    /// time left or the whole step refractory, without branches so that it
+    /// vectorises; it keeps every neuron's state before the step and marks
+    /// the neurons whose step is partly refractory (`part`) and those that
+    /// spike on the common path (`fire`). The part-refractory ones then get
+    /// `step` itself from the state kept; the others that spike finish
+    /// `step`'s spike branch from the voltage the loop computed (above 1,
+    /// so not floored: `min_voltage` <= 0). Both go by bit masks, so that
+    /// no branch is taken per neuron of the common path.
     pub fn step_slices(
         &self,
         v: &mut [f64],
@@ -112,16 +120,14 @@ impl NengoLifConsts {
         bias: &[f64],
         x: &[f64],
         spiked: &mut [bool],
-    ) {
-        // Small, so that the scratch arrays cost little to clear for a
-        // chunk of few neurons.
-        const BLOCK: usize = 64;
+        fired: &mut [u16],
+    ) -> usize {
         let n = v.len();
+        assert!(n <= usize::from(u16::MAX) + 1 && fired.len() >= n);
         let (r, bias, x, spiked) = (&mut r[..n], &bias[..n], &x[..n], &mut spiked[..n]);
-        let mut at = 0;
+        let (mut at, mut fired_n) = (0, 0);
         while at < n {
             let m = (n - at).min(BLOCK);
-            let (mut v0, mut r0, mut odd) = ([0.0; BLOCK], [0.0; BLOCK], [0u8; BLOCK]);
             let rows = at..at + m;
             let (v, r, bias) = (
                 &mut v[rows.clone()],
@@ -129,49 +135,123 @@ impl NengoLifConsts {
                 &bias[rows.clone()],
             );
             let (x, spiked) = (&x[rows.clone()], &mut spiked[rows]);
-            let (v0, r0, odd) = (&mut v0[..m], &mut r0[..m], &mut odd[..m]);
-            spiked.fill(false);
+            let mut block = Block::default();
+            let b = &mut block;
+            let (v0, r0) = (&mut b.v0[..m], &mut b.r0[..m]);
+            let (part, fire) = (&mut b.part[..m], &mut b.fire[..m]);
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                unsafe { common_path_avx2(self, v, r, bias, x, v0, r0, odd) };
+                unsafe { common_path_avx2(self, v, r, bias, x, v0, r0, part, fire) };
             } else {
-                common_path(self, v, r, bias, x, v0, r0, odd);
+                common_path(self, v, r, bias, x, v0, r0, part, fire);
             }
             #[cfg(not(target_arch = "x86_64"))]
-            common_path(self, v, r, bias, x, v0, r0, odd);
-            let (mut list, mut count) = ([0u8; BLOCK], 0);
-            for (i, &o) in odd[..m].iter().enumerate() {
-                list[count] = i as u8;
-                count += o as usize;
-            }
-            for &i in &list[..count] {
-                let i = i as usize;
-                let mut s = [0.0; 3];
-                (s[VOLTAGE], s[REFRACTORY_TIME], s[BIAS]) = (v0[i], r0[i], bias[i]);
-                spiked[i] = NengoLif::step::<false>(self, &mut s, &[x[i]], 0.0) > 0;
-                (v[i], r[i]) = (s[VOLTAGE], s[REFRACTORY_TIME]);
+            common_path(self, v, r, bias, x, v0, r0, part, fire);
+            let fires = self.finish(&block, [v, r], bias, x);
+            spiked.fill(false);
+            for i in Ones(fires) {
+                spiked[i] = true;
+                fired[fired_n] = (at + i) as u16;
+                fired_n += 1;
             }
             at += m;
+        }
+        fired_n
+    }
+
+    /// The neurons of a block off the common path (see `step_slices`):
+    /// returns the mask of those of the block that spiked.
+    #[inline]
+    fn finish(&self, b: &Block, [v, r]: [&mut [f64]; 2], bias: &[f64], x: &[f64]) -> u64 {
+        let part = mask(&b.part);
+        let whole_fires = mask(&b.fire) & !part;
+        let mut fires = whole_fires;
+        for i in Ones(part) {
+            let mut s = [0.0; 3];
+            (s[VOLTAGE], s[REFRACTORY_TIME], s[BIAS]) = (b.v0[i], b.r0[i], bias[i]);
+            let spikes = NengoLif::step::<false>(self, &mut s, &[x[i]], 0.0) > 0;
+            fires |= u64::from(spikes) << i;
+            (v[i], r[i]) = (s[VOLTAGE], s[REFRACTORY_TIME]);
+        }
+        for i in Ones(whole_fires) {
+            let j = bias[i] + (x[i] + 0.0);
+            let t_spike = self.dt + self.tau_rc * (-(v[i] - 1.0) / (j - 1.0)).ln_1p();
+            v[i] = 0.0;
+            r[i] = self.tau_ref + t_spike;
+        }
+        fires
+    }
+}
+
+/// Neurons per block: one bit mask word; small, so that the scratch costs
+/// little to clear for a chunk of few neurons.
+const BLOCK: usize = 64;
+
+/// A block's scratch: the state before the step, and the marks of
+/// `common_path` (1 or 0 per neuron).
+struct Block {
+    v0: [f64; BLOCK],
+    r0: [f64; BLOCK],
+    part: [u8; BLOCK],
+    fire: [u8; BLOCK],
+}
+
+impl Default for Block {
+    fn default() -> Self {
+        Block {
+            v0: [0.0; BLOCK],
+            r0: [0.0; BLOCK],
+            part: [0; BLOCK],
+            fire: [0; BLOCK],
         }
     }
 }
 
+/// The marks (each 1 or 0) as a bit mask, mark i at bit i. Eight at a
+/// time: the multiplication moves byte j's low bit to bit 56 + j, and no
+/// two of its partial products meet (so none carries).
+#[inline]
+fn mask(marks: &[u8; BLOCK]) -> u64 {
+    marks.chunks_exact(8).enumerate().fold(0, |m, (q, eight)| {
+        let bytes = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        m | (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * q)
+    })
+}
+
+/// The indices of a mask's set bits, increasing.
+struct Ones(u64);
+
+impl Iterator for Ones {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let i = self.0.trailing_zeros() as usize;
+            self.0 &= self.0 - 1;
+            i
+        })
+    }
+}
+
 // The first loop of `step_slices` (see its invariant): every neuron's
-// step on the common path, its state before the step kept in `v0`, `r0`,
-// and `odd[i]` = 1 where the step leaves that path (then `v`, `r` hold
-// values to be overwritten). Portable and AVX2 from one body
-// (`crate::twice`: the same bits).
+// step as if on the common path, its state before the step kept in `v0`,
+// `r0`; `part[i]` = 1 where the step is partly refractory (then `v`, `r`
+// hold values to be overwritten), `fire[i]` = 1 where the common path
+// spikes (`v` then holds the voltage above 1). Portable and AVX2 from one
+// body (`crate::twice`: the same bits).
 crate::twice::portable_and_avx2! {
     #[allow(clippy::too_many_arguments)]
     fn common_path / common_path_avx2(
         c: &NengoLifConsts,
         v: &mut [f64], r: &mut [f64], bias: &[f64], x: &[f64],
-        v0: &mut [f64], r0: &mut [f64], odd: &mut [u8],
+        v0: &mut [f64], r0: &mut [f64], part: &mut [u8], fire: &mut [u8],
     ) {
-        let m = odd.len();
-        let (v, r, bias, x, v0, r0) =
-            (&mut v[..m], &mut r[..m], &bias[..m], &x[..m], &mut v0[..m], &mut r0[..m]);
+        let m = part.len();
+        let (v, r, bias, x, v0, r0, fire) = (
+            &mut v[..m], &mut r[..m], &bias[..m], &x[..m], &mut v0[..m], &mut r0[..m],
+            &mut fire[..m],
+        );
         for i in 0..m {
             let j = bias[i] + (x[i] + 0.0);
             let refractory = r[i] - c.dt;
@@ -179,12 +259,11 @@ crate::twice::portable_and_avx2! {
             let whole = delta_t == c.dt;
             let decay = if whole { c.decay_dt } else { -0.0 };
             let vn = v[i] - (j - v[i]) * decay;
-            let spikes = vn > 1.0;
-            let regular = (whole || delta_t == 0.0) && !spikes;
             (v0[i], r0[i]) = (v[i], r[i]);
             v[i] = if vn < c.min_voltage { c.min_voltage } else { vn };
             r[i] = refractory;
-            odd[i] = !regular as u8;
+            part[i] = !(whole || delta_t == 0.0) as u8;
+            fire[i] = (vn > 1.0) as u8;
         }
     }
 }
@@ -300,13 +379,15 @@ mod tests {
 
     /// Neurons in every case of the step (mid-integration, partly and
     /// wholly refractory, spiking, floored) give the same bits through
-    /// `step_slices` as through `step`, over many steps.
+    /// `step_slices` as through `step`, over many steps; its list of the
+    /// neurons that fired is theirs, in order, across its blocks.
     #[test]
     fn slices_equal_the_step() {
         let c = NengoLifConsts::in_seconds(0.001, 0.02, 0.002, -0.5);
-        let n = 64;
+        let n = 150;
         let mut cols = [vec![0.0; n], vec![0.0; n]];
-        let bias: Vec<f64> = (0..n).map(|i| -2.0 + 0.11 * i as f64).collect();
+        let bias: Vec<f64> = (0..n).map(|i| -2.0 + 0.11 * (i % 64) as f64).collect();
+        let mut fired = vec![0u16; n];
         let mut states: Vec<[f64; 3]> = (0..n).map(|i| [0.0, 0.0, bias[i]]).collect();
         let (mut flags, mut spikes) = (vec![false; n], 0);
         for t in 0..500 {
@@ -314,7 +395,10 @@ mod tests {
                 .map(|i| ((t * 7 + i * 13) % 17) as f64 * 0.3 - 1.0)
                 .collect();
             let [v, r] = &mut cols;
-            c.step_slices(v, r, &bias, &x, &mut flags);
+            let count = c.step_slices(v, r, &bias, &x, &mut flags, &mut fired);
+            let listed: Vec<usize> = (0..n).filter(|&i| flags[i]).collect();
+            let fired: Vec<usize> = fired[..count].iter().map(|&i| usize::from(i)).collect();
+            assert_eq!(fired, listed, "step {t}");
             for i in 0..n {
                 let s = NengoLif::step::<false>(&c, &mut states[i], &[x[i]], 0.0) > 0;
                 assert_eq!(s, flags[i], "step {t}, neuron {i}");
@@ -331,6 +415,28 @@ mod tests {
 
     /// The common path's two variants (portable, AVX2) give the same bits.
     #[test]
+    fn mask_sets_bit_i_for_mark_i() {
+        let mut marks = [0u8; BLOCK];
+        let mut x = 12345u64;
+        for _ in 0..200 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for (i, m) in marks.iter_mut().enumerate() {
+                *m = (x >> (i % 61) & 1) as u8;
+            }
+            let want = (0..BLOCK).fold(0u64, |w, i| w | u64::from(marks[i]) << i);
+            assert_eq!(mask(&marks), want);
+            let ones: Vec<usize> = Ones(want).collect();
+            assert_eq!(
+                ones,
+                (0..BLOCK).filter(|&i| marks[i] == 1).collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(mask(&[1; BLOCK]), u64::MAX);
+    }
+
+    #[test]
     fn common_path_variants_agree() {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -339,30 +445,34 @@ mod tests {
             let bias: Vec<f64> = (0..m).map(|i| -1.5 + 0.07 * i as f64).collect();
             let x: Vec<f64> = (0..m).map(|i| ((i * 29) % 13) as f64 * 0.4 - 2.0).collect();
             let r0: Vec<f64> = (0..m)
-                .map(|i| [0.0, 0.0005, 0.001, 0.0025][i % 4])
+                .map(|i| [0.0, 0.0017, 0.001, 0.0025][i % 4])
                 .collect();
             let v0: Vec<f64> = (0..m).map(|i| (i % 7) as f64 * 0.2 - 0.3).collect();
             let run = |avx2: bool| {
                 let (mut v, mut r) = (v0.clone(), r0.clone());
-                let (mut kv, mut kr, mut odd) = (vec![0.0; m], vec![0.0; m], vec![0u8; m]);
+                let (mut kv, mut kr) = (vec![0.0; m], vec![0.0; m]);
+                let (mut part, mut fire) = (vec![0u8; m], vec![0u8; m]);
                 let args = (&mut v[..], &mut r[..], &bias[..], &x[..]);
                 if avx2 {
                     // SAFETY: the CPU has AVX2 (checked above).
                     unsafe {
                         common_path_avx2(
-                            &c, args.0, args.1, args.2, args.3, &mut kv, &mut kr, &mut odd,
+                            &c, args.0, args.1, args.2, args.3, &mut kv, &mut kr, &mut part,
+                            &mut fire,
                         )
                     };
                 } else {
                     common_path(
-                        &c, args.0, args.1, args.2, args.3, &mut kv, &mut kr, &mut odd,
+                        &c, args.0, args.1, args.2, args.3, &mut kv, &mut kr, &mut part, &mut fire,
                     );
                 }
                 let bits = |a: &[f64]| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                (bits(&v), bits(&r), bits(&kv), bits(&kr), odd)
+                (bits(&v), bits(&r), bits(&kv), bits(&kr), part, fire)
             };
             let portable = run(false);
-            assert!(portable.4.contains(&0) && portable.4.contains(&1));
+            for marks in [&portable.4, &portable.5] {
+                assert!(marks.contains(&0) && marks.contains(&1));
+            }
             assert_eq!(portable, run(true));
         }
     }

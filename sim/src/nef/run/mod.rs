@@ -30,11 +30,13 @@ use std::ops::Range;
 /// Neurons per chunk of an ensemble.
 pub const CHUNK: usize = 256;
 
+mod awake;
 mod connections;
 mod encode;
 mod node_products;
 mod record;
 
+use awake::Awake;
 use encode::Inputs;
 use node_products::{Kept, NodeOutputs};
 
@@ -84,20 +86,27 @@ impl<'a> NefSim<'a> {
     /// so that each step's parallel region is a join among the pool's
     /// threads, not a hand-off from this thread (which would sleep and be
     /// woken once per step); across ranks the steps stay on this thread,
-    /// which owns the communicator.
+    /// which owns the communicator. In one process the other threads are
+    /// kept awake through each step's serial part (`awake`).
     pub fn run(&mut self, n: u64) {
         match self.comm {
             None => {
                 let steps = &mut self.steps;
-                rayon::scope(move |_| (0..n).for_each(|_| steps.advance(None)));
+                let awake = &Awake::default();
+                rayon::scope(move |s| {
+                    for _ in 0..n {
+                        awake.spawn(s, steps.step + 1);
+                        steps.advance(None, Some(awake));
+                    }
+                });
             }
-            comm => (0..n).for_each(|_| self.steps.advance(comm)),
+            comm => (0..n).for_each(|_| self.steps.advance(comm, None)),
         }
     }
 
     /// One step.
     pub fn advance(&mut self) {
-        self.steps.advance(self.comm);
+        self.steps.advance(self.comm, None);
     }
 
     /// Values per row of probe `k`.
@@ -260,11 +269,15 @@ impl<'a> Steps<'a> {
         }
     }
 
-    /// One step (`comm`: across ranks).
-    fn advance(&mut self, comm: Option<&dyn Comm>) {
+    /// One step (`comm`: across ranks; `awake`: other threads to tell
+    /// when the parallel part begins).
+    fn advance(&mut self, comm: Option<&dyn Comm>, awake: Option<&Awake>) {
         self.step += 1;
         self.nodes.eval(&self.net.spec, self.step);
         self.inputs();
+        if let Some(awake) = awake {
+            awake.begin(self.step);
+        }
         self.neurons(comm);
         self.record_filtered();
         self.update_connections();
@@ -345,8 +358,10 @@ impl<'a> Steps<'a> {
             .filter(|(k, _)| owned[*k])
             .for_each(|(_, ((v, r, x, f, p), ch))| {
                 inputs.encode(net, ch, x);
-                consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f);
-                chunk_partials(net, &wiring.outgoing[ch.ens], ch, f, out[ch.ens], p);
+                let mut fired = [0u16; CHUNK];
+                let n = consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f, &mut fired);
+                let outgoing = &wiring.outgoing[ch.ens];
+                chunk_partials(net, outgoing, ch, &fired[..n], out[ch.ens], p);
             });
         self.ranks.exchange(comm, &mut self.partials);
     }
@@ -416,24 +431,18 @@ fn ensemble_constants(net: &Built) -> (Vec<NengoLifConsts>, Vec<f64>, Vec<Vec<f6
 
 /// A chunk's partial weighted sums into `p`, one block per connection
 /// leaving its ensemble (`outgoing`, in that order): the weight columns of
-/// its spiking neurons times the spike output, in neuron order.
+/// its neurons that fired (`fired`, indices in the chunk, increasing) times
+/// the spike output, in neuron order.
 fn chunk_partials(
     net: &Built,
     outgoing: &[usize],
     ch: &Chunk,
-    spiked: &[bool],
+    fired: &[u16],
     out: f64,
     p: &mut [f64],
 ) {
     p.fill(0.0);
-    // The spiking neurons' indices in the ensemble, listed without a
-    // branch per neuron (spikes are too irregular to predict).
-    let (mut list, mut count) = ([0u32; CHUNK], 0);
-    let first = (ch.range.start - ch.ens_start) as u32;
-    for (j, &s) in spiked.iter().enumerate() {
-        list[count] = first + j as u32;
-        count += s as usize;
-    }
+    let first = ch.range.start - ch.ens_start;
     let mut at = 0;
     for &c in outgoing {
         let w = &net.connections[c].weights;
@@ -441,8 +450,8 @@ fn chunk_partials(
         let block = &mut p[at..at + rows];
         // Column-major: a neuron's column is contiguous (vectorised loop).
         let all = w.as_slice();
-        for &i in &list[..count] {
-            let i = i as usize;
+        for &i in fired {
+            let i = first + usize::from(i);
             let col = &all[i * rows..(i + 1) * rows];
             for (p, w) in block.iter_mut().zip(col) {
                 *p += w * out;
