@@ -39,6 +39,7 @@ use super::decl::{Param, Range, ReceptorDecl, ReceptorKind, StateVar};
 use super::dynamics::Dynamics;
 use super::{ModelInfo, ParamError};
 use crate::spec::ParamMap;
+use std::mem::MaybeUninit;
 
 /// The registry entry of `nengo_lif`.
 pub static INFO: ModelInfo = ModelInfo::of::<NengoLif>();
@@ -169,7 +170,9 @@ impl NengoLifConsts {
         let mut fires = whole_fires;
         for i in Ones(part) {
             let mut s = [0.0; 3];
-            (s[VOLTAGE], s[REFRACTORY_TIME], s[BIAS]) = (b.v0[i], b.r0[i], bias[i]);
+            // SAFETY: i < m (a marked neuron), written by `common_path`.
+            let (v0, r0) = unsafe { (b.v0[i].assume_init(), b.r0[i].assume_init()) };
+            (s[VOLTAGE], s[REFRACTORY_TIME], s[BIAS]) = (v0, r0, bias[i]);
             let spikes = NengoLif::step::<false>(self, &mut s, &[x[i]], 0.0) > 0;
             fires |= u64::from(spikes) << i;
             (v[i], r[i]) = (s[VOLTAGE], s[REFRACTORY_TIME]);
@@ -188,11 +191,14 @@ impl NengoLifConsts {
 /// little to clear for a chunk of few neurons.
 const BLOCK: usize = 64;
 
-/// A block's scratch: the state before the step, and the marks of
-/// `common_path` (1 or 0 per neuron).
+/// A block's scratch: the state before the step (left uninitialised, so
+/// as not to clear it for every block; `common_path` writes the block's
+/// first m entries and only those are read), and the marks of
+/// `common_path` (1 or 0 per neuron; 0 beyond the block's neurons, as
+/// `mask` reads them all).
 struct Block {
-    v0: [f64; BLOCK],
-    r0: [f64; BLOCK],
+    v0: [MaybeUninit<f64>; BLOCK],
+    r0: [MaybeUninit<f64>; BLOCK],
     part: [u8; BLOCK],
     fire: [u8; BLOCK],
 }
@@ -200,8 +206,8 @@ struct Block {
 impl Default for Block {
     fn default() -> Self {
         Block {
-            v0: [0.0; BLOCK],
-            r0: [0.0; BLOCK],
+            v0: [MaybeUninit::uninit(); BLOCK],
+            r0: [MaybeUninit::uninit(); BLOCK],
             part: [0; BLOCK],
             fire: [0; BLOCK],
         }
@@ -245,7 +251,8 @@ crate::twice::portable_and_avx2! {
     fn common_path / common_path_avx2(
         c: &NengoLifConsts,
         v: &mut [f64], r: &mut [f64], bias: &[f64], x: &[f64],
-        v0: &mut [f64], r0: &mut [f64], part: &mut [u8], fire: &mut [u8],
+        v0: &mut [MaybeUninit<f64>], r0: &mut [MaybeUninit<f64>],
+        part: &mut [u8], fire: &mut [u8],
     ) {
         let m = part.len();
         let (v, r, bias, x, v0, r0, fire) = (
@@ -259,7 +266,8 @@ crate::twice::portable_and_avx2! {
             let whole = delta_t == c.dt;
             let decay = if whole { c.decay_dt } else { -0.0 };
             let vn = v[i] - (j - v[i]) * decay;
-            (v0[i], r0[i]) = (v[i], r[i]);
+            v0[i].write(v[i]);
+            r0[i].write(r[i]);
             v[i] = if vn < c.min_voltage { c.min_voltage } else { vn };
             r[i] = refractory;
             part[i] = !(whole || delta_t == 0.0) as u8;
@@ -450,7 +458,10 @@ mod tests {
             let v0: Vec<f64> = (0..m).map(|i| (i % 7) as f64 * 0.2 - 0.3).collect();
             let run = |avx2: bool| {
                 let (mut v, mut r) = (v0.clone(), r0.clone());
-                let (mut kv, mut kr) = (vec![0.0; m], vec![0.0; m]);
+                let (mut kv, mut kr) = (
+                    vec![MaybeUninit::uninit(); m],
+                    vec![MaybeUninit::uninit(); m],
+                );
                 let (mut part, mut fire) = (vec![0u8; m], vec![0u8; m]);
                 let args = (&mut v[..], &mut r[..], &bias[..], &x[..]);
                 if avx2 {
@@ -467,7 +478,13 @@ mod tests {
                     );
                 }
                 let bits = |a: &[f64]| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                (bits(&v), bits(&r), bits(&kv), bits(&kr), part, fire)
+                // SAFETY: `common_path` wrote every entry.
+                let kept = |a: &[MaybeUninit<f64>]| unsafe {
+                    a.iter()
+                        .map(|x| x.assume_init().to_bits())
+                        .collect::<Vec<_>>()
+                };
+                (bits(&v), bits(&r), kept(&kv), kept(&kr), part, fire)
             };
             let portable = run(false);
             for marks in [&portable.4, &portable.5] {

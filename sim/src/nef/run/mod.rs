@@ -157,6 +157,9 @@ struct Steps<'a> {
     /// Every neuron's input current of this step (scratch).
     current: Vec<f64>,
     spiked: Vec<bool>,
+    /// Per chunk, the neurons that fired this step (indices in the chunk,
+    /// increasing; scratch, as many entries as the chunk's neurons).
+    fired: Vec<u16>,
     chunks: Vec<Chunk>,
     wiring: Wiring,
     /// Per chunk, where its partial sums start in `partials` (one block of
@@ -208,6 +211,7 @@ impl<'a> Steps<'a> {
             spike_out,
             encoders,
             spiked: vec![false; volt.len()],
+            fired: vec![0; volt.len()],
             current: vec![0.0; volt.len()],
             volt,
             refr,
@@ -336,15 +340,18 @@ impl<'a> Steps<'a> {
             &mut self.current[..],
         );
         let (mut spiked, mut partials) = (&mut self.spiked[..], &mut self.partials[..]);
+        let mut fired = &mut self.fired[..];
         for (k, ch) in self.chunks.iter().enumerate() {
             let n = ch.range.len();
             let (cv, vrest) = v.split_at_mut(n);
             let (cr, rrest) = r.split_at_mut(n);
             let (cx, xrest) = x.split_at_mut(n);
             let (f, frest) = spiked.split_at_mut(n);
+            let (l, lrest) = fired.split_at_mut(n);
             let (p, prest) = partials.split_at_mut(self.partial_at[k + 1] - self.partial_at[k]);
-            slices.push((cv, cr, cx, f, p));
+            slices.push((cv, cr, cx, (f, l), p));
             (v, r, x, spiked, partials) = (vrest, rrest, xrest, frest, prest);
+            fired = lrest;
         }
         let bias = &self.bias;
         // A few pieces of work per thread, not one per chunk: every piece
@@ -356,12 +363,11 @@ impl<'a> Steps<'a> {
             .enumerate()
             .with_min_len(self.chunks.len().div_ceil(pieces))
             .filter(|(k, _)| owned[*k])
-            .for_each(|(_, ((v, r, x, f, p), ch))| {
+            .for_each(|(_, ((v, r, x, (f, l), p), ch))| {
                 inputs.encode(net, ch, x);
-                let mut fired = [0u16; CHUNK];
-                let n = consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f, &mut fired);
+                let n = consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f, l);
                 let outgoing = &wiring.outgoing[ch.ens];
-                chunk_partials(net, outgoing, ch, &fired[..n], out[ch.ens], p);
+                chunk_partials(net, outgoing, ch, &l[..n], out[ch.ens], p);
             });
         self.ranks.exchange(comm, &mut self.partials);
     }
