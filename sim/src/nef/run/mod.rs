@@ -283,7 +283,6 @@ impl<'a> Steps<'a> {
             awake.begin(self.step);
         }
         self.neurons(comm);
-        self.record_filtered();
         self.update_connections();
         self.step_probes_of_unfiltered();
         self.record_unfiltered();
@@ -324,7 +323,10 @@ impl<'a> Steps<'a> {
     }
 
     /// Steps every neuron, and writes each chunk's partial weighted sums
-    /// of the connections leaving its ensemble into `partials`.
+    /// of the connections leaving its ensemble into `partials`; alongside
+    /// (one parallel region, not two), the probes with a synapse record
+    /// (`record_filtered`: they read only the connections' values of the
+    /// previous step, which the neurons do not write).
     fn neurons(&mut self, comm: Option<&dyn Comm>) {
         let (net, consts, out) = (self.net, &self.consts, &self.spike_out);
         let (wiring, owned) = (&self.wiring, &self.ranks.owned);
@@ -357,18 +359,25 @@ impl<'a> Steps<'a> {
         // A few pieces of work per thread, not one per chunk: every piece
         // a thread steals may wake it, once per step.
         let pieces = 4 * rayon::current_num_threads();
-        slices
-            .into_par_iter()
-            .zip(self.chunks.par_iter())
-            .enumerate()
-            .with_min_len(self.chunks.len().div_ceil(pieces))
-            .filter(|(k, _)| owned[*k])
-            .for_each(|(_, ((v, r, x, (f, l), p), ch))| {
-                inputs.encode(net, ch, x);
-                let n = consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f, l);
-                let outgoing = &wiring.outgoing[ch.ens];
-                chunk_partials(net, outgoing, ch, &l[..n], out[ch.ens], p);
-            });
+        let (filters, widths) = (&self.probe_filter, &self.widths);
+        let (records, probe_x, conn_x) = (&mut self.records, &mut self.probe_x, &self.conn_x);
+        let probes =
+            || Steps::record_filtered(net, wiring, conn_x, filters, widths, records, probe_x);
+        let chunks = || {
+            slices
+                .into_par_iter()
+                .zip(self.chunks.par_iter())
+                .enumerate()
+                .with_min_len(self.chunks.len().div_ceil(pieces))
+                .filter(|(k, _)| owned[*k])
+                .for_each(|(_, ((v, r, x, (f, l), p), ch))| {
+                    inputs.encode(net, ch, x);
+                    let n = consts[ch.ens].step_slices(v, r, &bias[ch.range.clone()], x, f, l);
+                    let outgoing = &wiring.outgoing[ch.ens];
+                    chunk_partials(net, outgoing, ch, &l[..n], out[ch.ens], p);
+                })
+        };
+        rayon::join(chunks, probes);
         self.ranks.exchange(comm, &mut self.partials);
     }
 }

@@ -3,6 +3,8 @@
 //! (`record`, `rows`) or whole on rank 0 (`collect`).
 
 use super::super::net::{Built, ProbeOf};
+use super::super::synapse::Lowpass;
+use super::super::wiring::Wiring;
 use super::Steps;
 use crate::comm::Comm;
 use rayon::prelude::*;
@@ -14,13 +16,21 @@ impl Steps<'_> {
     /// steps the filters of probes of filtered connections with the
     /// connection's output as its readers see it this step (also before
     /// the update).
-    pub(super) fn record_filtered(&mut self) {
-        let (net, wiring, conn_x) = (self.net, &self.wiring, &self.conn_x);
-        let (filters, widths) = (&self.probe_filter, &self.widths);
+    /// Reads only `conn_x` and the probes' own state, so it runs alongside
+    /// the neurons' step (`Steps::neurons`).
+    pub(super) fn record_filtered(
+        net: &Built,
+        wiring: &Wiring,
+        conn_x: &[Vec<f64>],
+        filters: &[Option<Lowpass>],
+        widths: &[usize],
+        records: &mut [Vec<f64>],
+        probe_x: &mut [Vec<f64>],
+    ) {
         // Each probe writes only its own record and filter state.
-        self.records
+        records
             .par_iter_mut()
-            .zip(self.probe_x.par_iter_mut())
+            .zip(probe_x.par_iter_mut())
             .enumerate()
             .with_min_len(64)
             .for_each(|(k, (rec, px))| {
