@@ -30,6 +30,20 @@ impl Steps<'_> {
                 if let (None, Pre::Node(_)) = (conn.filter, conn.pre) {
                     return; // computed by `inputs` this step
                 }
+                if let (Pre::Ensemble(e) | Pre::Neurons(e), None) = (conn.pre, &conn.after) {
+                    if wiring.chunks_of[e].len() == 1 {
+                        // One chunk: its partial sums are the sum (0 + p is
+                        // p, as no partial sum is -0: each starts at +0).
+                        let at = wiring.offset[c].expect("a connection from an ensemble has one");
+                        let k = wiring.chunks_of[e].start;
+                        let p = &partials[partial_at[k] + at..][..x.len()];
+                        match conn.filter {
+                            Some(f) => f.step(x, p),
+                            None => x.copy_from_slice(p),
+                        }
+                        return;
+                    }
+                }
                 sum.fill(0.0);
                 match conn.pre {
                     Pre::Node(_) => node_products::add(kept, conn, nodes, sum),
