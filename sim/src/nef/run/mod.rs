@@ -326,7 +326,8 @@ impl<'a> Steps<'a> {
     /// of the connections leaving its ensemble into `partials`; alongside
     /// (one parallel region, not two), the probes with a synapse record
     /// (`record_filtered`: they read only the connections' values of the
-    /// previous step, which the neurons do not write).
+    /// previous step, which the neurons do not write), and the nodes'
+    /// outputs of the next step are evaluated (`NodeOutputs::prepare`).
     fn neurons(&mut self, comm: Option<&dyn Comm>) {
         let (net, consts, out) = (self.net, &self.consts, &self.spike_out);
         let (wiring, owned) = (&self.wiring, &self.ranks.owned);
@@ -363,6 +364,8 @@ impl<'a> Steps<'a> {
         let (records, probe_x, conn_x) = (&mut self.records, &mut self.probe_x, &self.conn_x);
         let probes =
             || Steps::record_filtered(net, wiring, conn_x, filters, widths, records, probe_x);
+        let (nodes, next) = (&mut self.nodes, self.step + 1);
+        let probes_and_nodes = || rayon::join(probes, || nodes.prepare(&net.spec, next));
         let chunks = || {
             slices
                 .into_par_iter()
@@ -377,7 +380,7 @@ impl<'a> Steps<'a> {
                     chunk_partials(net, outgoing, ch, &l[..n], out[ch.ens], p);
                 })
         };
-        rayon::join(chunks, probes);
+        rayon::join(chunks, probes_and_nodes);
         self.ranks.exchange(comm, &mut self.partials);
     }
 }

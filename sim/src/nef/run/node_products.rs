@@ -12,11 +12,19 @@
 use crate::nef::net::{Built, BuiltConnection, NetSpec, Pre};
 use nalgebra::DMatrix;
 
-/// Every node's output of this step and of the step before.
+/// Every node's output of this step, and of the next once `prepare`d.
+///
+/// Invariant: `prepare` for step n + 1 runs after `eval` for step n (it
+/// compares with `out`) and reads nothing else, so it may run alongside
+/// the step's parallel part, which does not touch the nodes.
 pub(super) struct NodeOutputs {
     /// This step's output per node.
     pub(super) out: Vec<Vec<f64>>,
-    prev: Vec<Vec<f64>>,
+    /// The next step's output, and whether it differs from `out`, when
+    /// `next_step` is that step (0: none prepared).
+    next: Vec<Vec<f64>>,
+    next_changed: Vec<bool>,
+    next_step: u64,
     /// Per node: whether `out` differs (bit for bit) from the previous
     /// step's, or this is the first step.
     pub(super) changed: Vec<bool>,
@@ -31,23 +39,37 @@ impl NodeOutputs {
             .map(|(_, o)| vec![0.0; o.dimensions().expect("built nodes are valid")])
             .collect();
         Self {
-            prev: out.clone(),
+            next: out.clone(),
+            next_changed: vec![true; out.len()],
+            next_step: 0,
             changed: vec![true; out.len()],
             out,
         }
     }
 
-    /// Evaluates every node for step `step` (the first is 1).
+    /// Makes `out` every node's output for step `step` (the first is 1):
+    /// the prepared one, or evaluated now.
     pub(super) fn eval(&mut self, spec: &NetSpec, step: u64) {
-        for (k, (_, node)) in spec.nodes.iter().enumerate() {
-            std::mem::swap(&mut self.out[k], &mut self.prev[k]);
-            node.eval(step, spec.dt, spec.seed, k, &mut self.out[k]);
-            let same = self.out[k]
-                .iter()
-                .zip(&self.prev[k])
-                .all(|(a, b)| a.to_bits() == b.to_bits());
-            self.changed[k] = step == 1 || !same;
+        if self.next_step != step {
+            self.prepare(spec, step);
         }
+        std::mem::swap(&mut self.out, &mut self.next);
+        std::mem::swap(&mut self.changed, &mut self.next_changed);
+        self.next_step = 0;
+    }
+
+    /// Evaluates every node for step `step`, the one after `out`'s (or the
+    /// first), into `next` (see the invariant).
+    pub(super) fn prepare(&mut self, spec: &NetSpec, step: u64) {
+        for (k, (_, node)) in spec.nodes.iter().enumerate() {
+            node.eval(step, spec.dt, spec.seed, k, &mut self.next[k]);
+            let same = self.next[k]
+                .iter()
+                .zip(&self.out[k])
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            self.next_changed[k] = step == 1 || !same;
+        }
+        self.next_step = step;
     }
 }
 
