@@ -29,15 +29,16 @@ impl Inputs<'_> {
         let e = ch.ens;
         let n_e = net.ensembles[e].n_neurons();
         let first = ch.range.start - ch.ens_start;
-        let cols = self.encoders[e].chunks_exact(n_e.max(1));
-        for (k, (col, &u)) in cols.zip(&self.ens_in[e]).enumerate() {
-            let col = &col[first..first + x.len()];
-            if k == 0 {
-                x.iter_mut().zip(col).for_each(|(x, c)| *x = c * u);
-            } else {
-                x.iter_mut().zip(col).for_each(|(x, c)| *x += c * u);
-            }
+        let (enc, u) = (&self.encoders[e][..], &self.ens_in[e][..]);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { encode_avx2(x, enc, n_e, first, u) };
+        } else {
+            encode(x, enc, n_e, first, u);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        encode(x, enc, n_e, first, u);
         if self.ens_in[e].is_empty() {
             x.fill(0.0);
         }
@@ -46,6 +47,23 @@ impl Inputs<'_> {
             let nin = &nin[first..first + x.len()];
             for ((x, g), c) in x.iter_mut().zip(gain).zip(nin) {
                 *x += g * c;
+            }
+        }
+    }
+}
+
+// The encoded input of neurons `first..first + x.len()` of an ensemble of
+// `n_e` neurons (encoders column-major, a dimension's column contiguous)
+// for its input `u`, into `x`: the dimensions in order, the first one set
+// (see the invariant). Portable and AVX2 from one body (`crate::twice`).
+crate::twice::portable_and_avx2! {
+    fn encode / encode_avx2(x: &mut [f64], enc: &[f64], n_e: usize, first: usize, u: &[f64]) {
+        for (k, &u) in u.iter().enumerate() {
+            let col = &enc[k * n_e + first..][..x.len()];
+            if k == 0 {
+                x.iter_mut().zip(col).for_each(|(x, c)| *x = c * u);
+            } else {
+                x.iter_mut().zip(col).for_each(|(x, c)| *x += c * u);
             }
         }
     }

@@ -468,6 +468,16 @@ fn chunk_partials(
         let block = &mut p[at..at + rows];
         // Column-major: a neuron's column is contiguous (vectorised loop).
         let all = w.as_slice();
+        if rows == 1 {
+            // One row (a one-dimensional decoder): the same sum, in one
+            // register.
+            let col = &all[first..first + usize::from(fired.last().map_or(0, |&i| i + 1))];
+            block[0] = fired
+                .iter()
+                .fold(block[0], |p, &i| p + col[usize::from(i)] * out);
+            at += 1;
+            continue;
+        }
         for &i in fired {
             let i = first + usize::from(i);
             let col = &all[i * rows..(i + 1) * rows];
