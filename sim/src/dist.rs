@@ -139,6 +139,14 @@ impl DelaySampler {
         matches!(self.dist, Distribution::Constant(_))
     }
 
+    /// (low, high, dt) when the delays are uniform.
+    pub fn uniform(&self) -> Option<(f64, f64, f64)> {
+        match self.dist {
+            Distribution::Uniform { low, high } => Some((low, high, self.dt)),
+            _ => None,
+        }
+    }
+
     /// Smallest and largest delay (steps) `sample_steps` can return.
     pub fn bounds_steps(&self) -> (u32, u32) {
         let steps = |d: f64| ((d / self.dt + 0.5) as u32).max(1);

@@ -13,6 +13,7 @@
 use crate::exchange::Spike;
 use crate::synapse::{Encoder, Synapse};
 
+use super::rows::UniformDelays;
 use super::{RowGen, RowScratch};
 
 /// One procedural projection onto one chunk.
@@ -25,6 +26,10 @@ pub struct ProceduralRows {
     /// Ring offset of target 0 and fixed-point weight when every synapse
     /// of the projection has the same weight and delay.
     constant: Option<(u32, i32)>,
+    /// For rows of one weight and uniform delays (`RowGen::uniform_delays`):
+    /// the ring offset of a synapse of delay 0 onto target 0, the
+    /// fixed-point weight, and the delay law.
+    uniform: Option<(u32, i32, UniformDelays)>,
     /// Smallest and largest delay (steps) a row can hold.
     pub min_delay: u32,
     /// See `min_delay`.
@@ -57,11 +62,16 @@ impl ProceduralRows {
             let syn = enc.encode(&s);
             (syn.offset, syn.weight)
         });
+        let uniform = rows.uniform_delays().map(|(s, law)| {
+            let syn = enc.encode(&s);
+            (syn.offset, syn.weight, law)
+        });
         Self {
             projection,
             rows,
             enc,
             constant,
+            uniform,
             min_delay: delays.0,
             max_delay: delays.1,
         }
@@ -116,6 +126,18 @@ impl ProceduralRows {
                         events += targets.len() as u64;
                         continue;
                     }
+                }
+                if let Some((offset0, w, law)) = &self.uniform {
+                    // encode's offset: (delay * lanes + lane) * n + target.
+                    let per_delay = u64::from(self.enc.n_lanes) * u64::from(self.enc.n_targets);
+                    let start = base + u64::from(*offset0);
+                    self.rows.row_delays(sp.gid, scratch, law, |i, d| {
+                        let pos = start + u64::from(d) * per_delay + u64::from(i);
+                        let pos = if pos >= len { pos - len } else { pos };
+                        ring[pos as usize] += *w;
+                        events += 1;
+                    });
+                    continue;
                 }
                 self.rows.row(sp.gid, scratch, |s| {
                     let (offset, weight) = match self.constant {

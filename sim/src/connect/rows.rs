@@ -27,6 +27,9 @@ use super::bernoulli::Uniform;
 use super::binomial::BinomialTable;
 use super::RawSynapse;
 
+mod uniform_delays;
+pub use uniform_delays::UniformDelays;
+
 /// Sub-stream tags of the source-keyed rules (the per-target ones use 0..=2).
 const SUB_ROW: u32 = 3;
 const SUB_SPLIT: u32 = 4;
