@@ -357,9 +357,10 @@ impl<'a> Steps<'a> {
             fired = lrest;
         }
         let bias = &self.bias;
-        // A few pieces of work per thread, not one per chunk: every piece
-        // a thread steals may wake it, once per step.
-        let pieces = 4 * rayon::current_num_threads();
+        // A few pieces of work per thread, not one per chunk (each costs a
+        // steal); 8 balanced the threads better than 4 (2 threads, the
+        // 512-D array: 0.098 s vs 0.101 s, medians of 10 alternated).
+        let pieces = 8 * rayon::current_num_threads();
         let (filters, widths) = (&self.probe_filter, &self.widths);
         let (records, probe_x, conn_x) = (&mut self.records, &mut self.probe_x, &self.conn_x);
         let probes =
