@@ -141,7 +141,10 @@ impl NengoLifConsts {
             let (v0, r0) = (&mut b.v0[..m], &mut b.r0[..m]);
             let (part, fire) = (&mut b.part[..m], &mut b.fire[..m]);
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                unsafe { common_path_avx512(self, v, r, bias, x, v0, r0, part, fire) };
+            } else if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { common_path_avx2(self, v, r, bias, x, v0, r0, part, fire) };
             } else {
@@ -248,7 +251,7 @@ impl Iterator for Ones {
 // body (`crate::twice`: the same bits).
 crate::twice::portable_and_avx2! {
     #[allow(clippy::too_many_arguments)]
-    fn common_path / common_path_avx2(
+    fn common_path / common_path_avx2 / common_path_avx512(
         c: &NengoLifConsts,
         v: &mut [f64], r: &mut [f64], bias: &[f64], x: &[f64],
         v0: &mut [MaybeUninit<f64>], r0: &mut [MaybeUninit<f64>],
@@ -456,7 +459,8 @@ mod tests {
                 .map(|i| [0.0, 0.0017, 0.001, 0.0025][i % 4])
                 .collect();
             let v0: Vec<f64> = (0..m).map(|i| (i % 7) as f64 * 0.2 - 0.3).collect();
-            let run = |avx2: bool| {
+            // 0: portable, 1: AVX2, 2: AVX-512.
+            let run = |variant: u8| {
                 let (mut v, mut r) = (v0.clone(), r0.clone());
                 let (mut kv, mut kr) = (
                     vec![MaybeUninit::uninit(); m],
@@ -464,7 +468,15 @@ mod tests {
                 );
                 let (mut part, mut fire) = (vec![0u8; m], vec![0u8; m]);
                 let args = (&mut v[..], &mut r[..], &bias[..], &x[..]);
-                if avx2 {
+                if variant == 2 {
+                    // SAFETY: the CPU has AVX-512F (checked by the caller).
+                    unsafe {
+                        common_path_avx512(
+                            &c, args.0, args.1, args.2, args.3, &mut kv, &mut kr, &mut part,
+                            &mut fire,
+                        )
+                    };
+                } else if variant == 1 {
                     // SAFETY: the CPU has AVX2 (checked above).
                     unsafe {
                         common_path_avx2(
@@ -486,11 +498,14 @@ mod tests {
                 };
                 (bits(&v), bits(&r), kept(&kv), kept(&kr), part, fire)
             };
-            let portable = run(false);
+            let portable = run(0);
             for marks in [&portable.4, &portable.5] {
                 assert!(marks.contains(&0) && marks.contains(&1));
             }
-            assert_eq!(portable, run(true));
+            assert_eq!(portable, run(1));
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                assert_eq!(portable, run(2));
+            }
         }
     }
 

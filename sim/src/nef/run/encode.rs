@@ -31,7 +31,10 @@ impl Inputs<'_> {
         let first = ch.range.start - ch.ens_start;
         let (enc, u) = (&self.encoders[e][..], &self.ens_in[e][..]);
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            unsafe { encode_avx512(x, enc, n_e, first, u) };
+        } else if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
             unsafe { encode_avx2(x, enc, n_e, first, u) };
         } else {
@@ -55,9 +58,10 @@ impl Inputs<'_> {
 // The encoded input of neurons `first..first + x.len()` of an ensemble of
 // `n_e` neurons (encoders column-major, a dimension's column contiguous)
 // for its input `u`, into `x`: the dimensions in order, the first one set
-// (see the invariant). Portable and AVX2 from one body (`crate::twice`).
+// (see the invariant). Portable, AVX2 and AVX-512 from one body
+// (`crate::twice`).
 crate::twice::portable_and_avx2! {
-    fn encode / encode_avx2(x: &mut [f64], enc: &[f64], n_e: usize, first: usize, u: &[f64]) {
+    fn encode / encode_avx2 / encode_avx512(x: &mut [f64], enc: &[f64], n_e: usize, first: usize, u: &[f64]) {
         for (k, &u) in u.iter().enumerate() {
             let col = &enc[k * n_e + first..][..x.len()];
             if k == 0 {
