@@ -17,6 +17,10 @@ use super::memo::{KMemo, PowMemo};
 use super::recent::Histories;
 use super::rules::{Delay, PlHomParams, PreSpike, RowState};
 use super::sink::Sink;
+use crate::ring::{prefetch_line, TO_L1};
+
+/// Synapses ahead whose target's history block and memo are prefetched.
+const AHEAD: usize = 8;
 
 /// One row's spike: the rule, the row's state and spike, the common delay.
 pub struct RowSpike<'a> {
@@ -56,7 +60,12 @@ pub fn deliver_row(
         let k = row.kplus * (minus_dt * p.inv_tau_plus).exp();
         *w += (step * pow.pow(*w, p.mu)) * k;
     };
-    for (&o, w) in offset.iter().zip(weight.iter_mut()) {
+    for (i, (&o, w)) in offset.iter().zip(weight.iter_mut()).enumerate() {
+        if let Some(&ahead) = offset.get(i + AHEAD) {
+            let j = ahead.wrapping_sub(s.base) as usize;
+            h.prefetch(j);
+            prefetch_line::<TO_L1, _>(k_memo.as_ptr().wrapping_add(j));
+        }
         let j = (o - s.base) as usize;
         let before = match h.recent(j, lo, hi) {
             Some(r) => {

@@ -12,6 +12,7 @@
 //! the same entries in either (`History::trim_before`).
 
 use super::history::{Entry, History};
+use crate::ring::{prefetch_line, TO_L1};
 
 /// Entries kept per neuron in the flat array.
 pub const RECENT: usize = 4;
@@ -68,6 +69,14 @@ impl Histories {
         let block = &mut self.recent[i];
         block.copy_within(0..RECENT - 1, 1);
         block[0] = newest;
+    }
+
+    /// Hints the cache to load neuron `i`'s block (any `i`).
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        let p = self.recent.as_ptr().wrapping_add(i) as *const u8;
+        prefetch_line::<TO_L1, _>(p);
+        prefetch_line::<TO_L1, _>(p.wrapping_add(std::mem::size_of::<[Entry; RECENT]>() - 1));
     }
 
     /// Trims every full history (`History::trim_before`).

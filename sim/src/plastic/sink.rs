@@ -15,13 +15,8 @@ pub fn round_i32(x: f64) -> i32 {
     if x.abs() < 4_503_599_627_370_496.0 {
         let i = x as i64;
         let f = x - i as f64;
-        let r = if f >= 0.5 {
-            i + 1
-        } else if f <= -0.5 {
-            i - 1
-        } else {
-            i
-        };
+        // Without branches: which way f rounds is unpredictable.
+        let r = i + i64::from(f >= 0.5) - i64::from(f <= -0.5);
         r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
     } else {
         x as i32
