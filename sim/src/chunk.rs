@@ -276,8 +276,9 @@ impl Chunk {
         self.deliver_plastic(spikes, ring);
     }
 
-    /// The plastic stores' part of `deliver`; then the histories are
-    /// trimmed to what a later spike can still read.
+    /// The plastic stores' part of `deliver`; then, now and then
+    /// (`Histories::trim_due`), the histories are trimmed to what a later
+    /// spike can still read.
     fn deliver_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) -> u64 {
         let target = Target {
             history: &self.history,
@@ -289,7 +290,7 @@ impl Chunk {
         for store in &mut self.plastic {
             events += store.deliver(spikes, &target, ring, self.ring_slots);
         }
-        if !self.history.is_empty() {
+        if !self.history.is_empty() && self.history.trim_due() {
             let cut = self.plastic.iter().map(PlasticStore::history_cut).min();
             self.history.trim_before(cut.unwrap_or(i64::MIN));
         }

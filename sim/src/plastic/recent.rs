@@ -17,6 +17,9 @@ use crate::ring::{prefetch_line, TO_L1};
 /// Entries kept per neuron in the flat array.
 pub const RECENT: usize = 4;
 
+/// Deliveries between two trims (`Histories::trim_due`).
+const TRIM_EVERY: u32 = 16;
+
 /// The stamp of an unused place in a block.
 const EMPTY: i64 = i64::MIN;
 
@@ -34,6 +37,8 @@ pub struct Recent<'a> {
 pub struct Histories {
     full: Vec<History>,
     recent: Vec<[Entry; RECENT]>,
+    /// Deliveries since the last trim.
+    untrimmed: u32,
 }
 
 impl Histories {
@@ -47,6 +52,7 @@ impl Histories {
         Histories {
             full: vec![History::default(); n],
             recent: vec![[empty; RECENT]; n],
+            untrimmed: 0,
         }
     }
 
@@ -77,6 +83,19 @@ impl Histories {
         let p = self.recent.as_ptr().wrapping_add(i) as *const u8;
         prefetch_line::<TO_L1, _>(p);
         prefetch_line::<TO_L1, _>(p.wrapping_add(std::mem::size_of::<[Entry; RECENT]>() - 1));
+    }
+
+    /// Counts a delivery; true every `TRIM_EVERY`th. Trimming only bounds
+    /// memory (a lookup finds the same entries before and after), so the
+    /// histories are trimmed now and then, not after every delivery: the
+    /// cut costs a walk over every row of every store.
+    pub fn trim_due(&mut self) -> bool {
+        self.untrimmed += 1;
+        let due = self.untrimmed >= TRIM_EVERY;
+        if due {
+            self.untrimmed = 0;
+        }
+        due
     }
 
     /// Trims every full history (`History::trim_before`).

@@ -8,19 +8,15 @@
 //! next check.
 
 /// `x.round() as i32` (half away from zero, saturating; NaN gives 0)
-/// without libm's `round`: below 2^52 the conversion to i64 truncates
-/// exactly and `x - trunc(x)` is exact, above it x is already whole.
+/// without libm's `round` nor branches: adding the double just below 1/2
+/// with x's sign and truncating rounds exactly (a fraction of 1/2 or more
+/// carries to the next whole number, anything less does not, and above
+/// 2^52 the sum is x), and `as i32` truncates and saturates as `round`
+/// then `as` would.
 #[inline]
 pub fn round_i32(x: f64) -> i32 {
-    if x.abs() < 4_503_599_627_370_496.0 {
-        let i = x as i64;
-        let f = x - i as f64;
-        // Without branches: which way f rounds is unpredictable.
-        let r = i + i64::from(f >= 0.5) - i64::from(f <= -0.5);
-        r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
-    } else {
-        x as i32
-    }
+    const BELOW_HALF: f64 = 0.49999999999999994;
+    (x + BELOW_HALF.copysign(x)) as i32
 }
 
 /// One ring slot receiving a row's weights (see the module doc).
