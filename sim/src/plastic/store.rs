@@ -276,16 +276,7 @@ impl PlasticStore {
                 inv_tau_minus: t.inv_tau_minus,
             };
             let (offset, weight) = (&self.offset[range.clone()], &mut self.weight[range]);
-            let memo = &mut self.k_memo;
-            pl_hom::deliver_row(
-                &s,
-                offset,
-                weight,
-                t.history,
-                &mut self.pow_memo,
-                memo,
-                sink,
-            );
+            pl_hom::deliver_row(&s, offset, weight, t.history, &mut self.pow_memo, sink);
             return;
         }
         let empty = History::default();
