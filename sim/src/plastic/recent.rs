@@ -61,6 +61,11 @@ impl Histories {
         self.full.is_empty()
     }
 
+    /// Neurons.
+    pub fn len(&self) -> usize {
+        self.full.len()
+    }
+
     /// Neuron `i`'s full history, if there is such a neuron.
     #[inline]
     pub fn get(&self, i: usize) -> Option<&History> {
