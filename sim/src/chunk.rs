@@ -13,7 +13,7 @@ use crate::connect::procedural::ProceduralRows;
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
-use crate::plastic::{Clock, History, PlasticStore, Target};
+use crate::plastic::{Clock, Histories, PlasticStore, Target};
 use crate::ring::{Ring, RowRef};
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
@@ -98,7 +98,7 @@ pub struct Chunk {
     pub procedural: Vec<ProceduralRows>,
     /// Each neuron's spike history, when a plastic rule reads it (else
     /// empty).
-    pub history: Vec<History>,
+    pub history: Histories,
     /// 1 / tau_minus of the chunk's population (NEST's archiving node).
     inv_tau_minus: f64,
     /// Spike stamps and delays in NEST's ms.
@@ -130,7 +130,7 @@ impl Chunk {
             rows: Vec::new(),
             plastic: Vec::new(),
             procedural: Vec::new(),
-            history: Vec::new(),
+            history: Histories::default(),
             inv_tau_minus: 0.0,
             clock: Clock::new(1.0),
         }
@@ -144,9 +144,9 @@ impl Chunk {
             .iter()
             .any(|s| s.rule.reads_history() && !s.is_empty());
         self.history = if reads {
-            vec![History::default(); self.info.len as usize]
+            Histories::new(self.info.len as usize)
         } else {
-            Vec::new()
+            Histories::default()
         };
         self.plastic = stores;
         self.inv_tau_minus = 1.0 / tau_minus;
@@ -224,7 +224,8 @@ impl Chunk {
             if !self.history.is_empty() {
                 let t = self.clock.stamp_ms(step + 1);
                 for &i in &sc.spiked {
-                    self.history[i as usize].push(step as i64 + 1, t, self.inv_tau_minus);
+                    let stamp = step as i64 + 1;
+                    self.history.push(i as usize, stamp, t, self.inv_tau_minus);
                 }
             }
             self.out_spikes.extend(sc.spiked.iter().map(|&i| Spike {
@@ -275,8 +276,9 @@ impl Chunk {
         self.deliver_plastic(spikes, ring);
     }
 
-    /// The plastic stores' part of `deliver`; then the histories are
-    /// trimmed to what a later spike can still read.
+    /// The plastic stores' part of `deliver`; then, now and then
+    /// (`Histories::trim_due`), the histories are trimmed to what a later
+    /// spike can still read.
     fn deliver_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) -> u64 {
         let target = Target {
             history: &self.history,
@@ -288,11 +290,9 @@ impl Chunk {
         for store in &mut self.plastic {
             events += store.deliver(spikes, &target, ring, self.ring_slots);
         }
-        if !self.history.is_empty() {
+        if !self.history.is_empty() && self.history.trim_due() {
             let cut = self.plastic.iter().map(PlasticStore::history_cut).min();
-            for h in &mut self.history {
-                h.trim_before(cut.unwrap_or(i64::MIN));
-            }
+            self.history.trim_before(cut.unwrap_or(i64::MIN));
         }
         events
     }

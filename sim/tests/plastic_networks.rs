@@ -1,6 +1,7 @@
 //! Plastic networks: a Brunel-like E/I network whose E -> E synapses are
-//! plastic (`stdp_pl_synapse_hom` with hpc_benchmark's parameters, and
-//! `stdp_synapse`, `stdp_nn_symm_synapse`, `tsodyks2_synapse`) gives the same
+//! plastic (`stdp_pl_synapse_hom` with hpc_benchmark's parameters, with
+//! delays of 1-3 ms and with one delay — its fast path, `plastic::pl_hom` —
+//! and `stdp_synapse`, `stdp_nn_symm_synapse`, `tsodyks2_synapse`) gives the same
 //! spikes and the same final weights, bit for bit, on 1-3 threads and 1-3
 //! in-process ranks with two placements; and every final weight is what
 //! the NEST-validated rule (`tests/nest_plasticity.rs`) gives when replayed
@@ -26,20 +27,21 @@ const STDP: StdpParams = StdpParams {
     w_max: 90.0,
 };
 
-fn rules() -> Vec<(&'static str, Rule)> {
+const PL_HOM: Rule = Rule::StdpPlHom(PlHomParams {
+    tau_plus: 15.0,
+    inv_tau_plus: 1.0 / 15.0,
+    lambda: 0.1,
+    alpha: 0.0513,
+    mu: 0.4,
+});
+
+/// (name, rule, whether every E -> E synapse has the same delay).
+fn rules() -> Vec<(&'static str, Rule, bool)> {
     vec![
-        (
-            "stdp_pl_synapse_hom",
-            Rule::StdpPlHom(PlHomParams {
-                tau_plus: 15.0,
-                inv_tau_plus: 1.0 / 15.0,
-                lambda: 0.1,
-                alpha: 0.0513,
-                mu: 0.4,
-            }),
-        ),
-        ("stdp_synapse", Rule::Stdp(STDP)),
-        ("stdp_nn_symm_synapse", Rule::StdpNnSymm(STDP)),
+        ("stdp_pl_synapse_hom", PL_HOM, false),
+        ("stdp_pl_synapse_hom (one delay)", PL_HOM, true),
+        ("stdp_synapse", Rule::Stdp(STDP), false),
+        ("stdp_nn_symm_synapse", Rule::StdpNnSymm(STDP), false),
         (
             "tsodyks2_synapse",
             Rule::Tsodyks2(Tsodyks2Params {
@@ -47,14 +49,15 @@ fn rules() -> Vec<(&'static str, Rule)> {
                 tau_rec: 200.0,
                 tau_fac: 50.0,
             }),
+            false,
         ),
     ]
 }
 
 /// 400 E and 100 I iaf_psc_exp neurons (tau_minus 30 ms on E), fixed
-/// in-degree 40 from E (plastic E -> E, 45 pA, delays 1-3 ms) and 10 from I,
-/// Poisson drive; 300 ms.
-fn plastic_brunel(rule: Rule) -> NetworkSpec {
+/// in-degree 40 from E (plastic E -> E, 45 pA, delays 1-3 ms, or 1.5 ms when
+/// `one_delay`) and 10 from I, Poisson drive; 300 ms.
+fn plastic_brunel(rule: Rule, one_delay: bool) -> NetworkSpec {
     let params = [
         ("E_L", 0.0),
         ("V_th", 20.0),
@@ -71,12 +74,17 @@ fn plastic_brunel(rule: Rule) -> NetworkSpec {
         low: 1.0,
         high: 3.0,
     };
+    let ee_delay = if one_delay {
+        Distribution::Constant(1.5)
+    } else {
+        delay.clone()
+    };
     let mut ee = projection(
         0,
         0,
         ConnRule::FixedIndegree { indegree: 40 },
         Distribution::Constant(45.0),
-        delay.clone(),
+        ee_delay,
     );
     ee.plastic = Some(PlasticSpec {
         rule,
@@ -201,8 +209,8 @@ fn replay(
 
 #[test]
 fn plastic_networks_are_layout_independent_and_apply_their_rule() {
-    for (name, rule) in rules() {
-        let spec = plastic_brunel(rule);
+    for (name, rule, one_delay) in rules() {
+        let spec = plastic_brunel(rule, one_delay);
         let (spikes, weights) = layout_run(&spec, 1, 1, false);
         assert!(spikes.len() > 2_000, "{name}: {} spikes", spikes.len());
         assert_eq!(weights.len(), 400 * 40, "{name}: every E -> E synapse");

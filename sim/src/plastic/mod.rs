@@ -6,22 +6,31 @@
 //! - `history`: a post-synaptic neuron's spike history and K_minus trace
 //!   (NEST's archiving node).
 //! - `rules`: the update at a pre-synaptic spike.
+//! - `recent`: a chunk's histories, with each neuron's newest entries in
+//!   one flat array.
 //! - `memo`: remembered pow/exp results (the same doubles, fewer calls).
 //! - `models`: the synapse models a config can name, with NEST's
 //!   parameters and defaults.
-//! - `store`: one plastic projection's synapses onto a chunk, and delivery.
+//! - `store`: one plastic projection's synapses onto a chunk, and delivery;
+//!   `index` finds a spike's row, `sink` adds transmitted weights to the
+//!   ring, `pl_hom` is `stdp_pl_synapse_hom`'s fast path.
 //! - `loaded`: initial weights from a weights file, matched to the
 //!   generated synapses.
 
 pub mod history;
+pub mod index;
 pub mod loaded;
 pub mod memo;
 pub mod models;
+pub mod pl_hom;
+pub mod recent;
 pub mod rules;
+pub mod sink;
 pub mod store;
 pub mod time;
 
 pub use history::History;
+pub use recent::Histories;
 pub use rules::{Delay, PreSpike, RowState, Rule};
 pub use store::{PlasticStore, Target};
 pub use time::Clock;

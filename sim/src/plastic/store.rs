@@ -1,29 +1,31 @@
 //! The plastic synapses of one projection onto one chunk: rows by source
-//! gid (sorted sources, binary search), the row state every synapse of the
-//! row shares (`RowState`), and per synapse its ring position and its
-//! weight as a double — 12 bytes per synapse (NEST 3.10's `stdp_synapse`
-//! object alone is 96).
+//! gid (`plastic::index`), the row state every synapse of the row shares
+//! (`RowState`), and per synapse its ring position and its weight as a
+//! double — 12 bytes per synapse (NEST 3.10's `stdp_synapse` object alone
+//! is 96).
 //!
 //! Delivery (`deliver`): for each spike, in the order given, the row's
 //! rule runs (`Rule::row_before`, `synapse_memo` for each synapse,
 //! `row_after`) and each transmitted weight is added to the ring in the
-//! chunk's fixed point. The store keeps the memos of its pow and of each
-//! target's K_minus (`plastic::memo`); when every synapse has the same
-//! delay and lane (one `base` offset) a synapse's target is its offset
-//! minus `base`, without a division; the next spike's row is prefetched.
+//! chunk's fixed point (`plastic::sink`). The store keeps the memos of its
+//! pow and of each target's K_minus (`plastic::memo`); when every synapse
+//! has the same delay and lane (one `base` offset) a synapse's target is
+//! its offset minus `base`, without a division, and `stdp_pl_synapse_hom`
+//! takes its fast path (`plastic::pl_hom`, the same doubles); the next
+//! spike's row is prefetched.
 //!
-//! Invariants: (1) the spikes of one source reach the store in stamp order
-//! (one source is one chunk's neuron, emitted in step order; the epoch loop
+//! Invariant: the spikes of one source reach the store in stamp order (one
+//! source is one chunk's neuron, emitted in step order; the epoch loop
 //! delivers batches in time order), so every row sees its source's spikes
-//! as NEST's synapse would; (2) the ring's fixed point was chosen with
-//! `Rule::max_transmitted` in the bound (`synapse::Ranges`), so a
-//! transmitted weight within it cannot overflow a sum; one beyond it (only
-//! `stdp_pl_synapse_hom`, which has no Wmax) is counted in `overflows` and
-//! the run fails at its next check.
+//! as NEST's synapse would. The bound on transmitted weights: `sink`.
 
 use super::history::History;
+use super::index::SourceIndex;
 use super::memo::{KMemo, PowMemo};
+use super::pl_hom::{self, RowSpike};
+use super::recent::Histories;
 use super::rules::{Delay, PreSpike, RowState, Rule};
+use super::sink::Sink;
 use super::time::Clock;
 use crate::connect::RawSynapse;
 use crate::exchange::Spike;
@@ -35,8 +37,8 @@ pub struct PlasticStore {
     pub projection: usize,
     /// Its rule and parameters.
     pub rule: Rule,
-    /// Sources with a row, increasing.
-    sources: Vec<u32>,
+    /// Sources with a row, increasing, and their rows.
+    index: SourceIndex,
     /// Row i is synapses `row_start[i]..row_start[i + 1]`.
     row_start: Vec<u32>,
     /// One per row.
@@ -66,31 +68,10 @@ pub struct PlasticStore {
     memo_inv: u64,
 }
 
-/// `x.round() as i32` (half away from zero, saturating; NaN gives 0)
-/// without libm's `round`: below 2^52 the conversion to i64 truncates
-/// exactly and `x - trunc(x)` is exact, above it x is already whole.
-#[inline]
-fn round_i32(x: f64) -> i32 {
-    if x.abs() < 4_503_599_627_370_496.0 {
-        let i = x as i64;
-        let f = x - i as f64;
-        let r = if f >= 0.5 {
-            i + 1
-        } else if f <= -0.5 {
-            i - 1
-        } else {
-            i
-        };
-        r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
-    } else {
-        x as i32
-    }
-}
-
 /// What `deliver` needs of the chunk besides the store.
 pub struct Target<'a> {
     /// The chunk's neurons' histories (empty when no rule reads them).
-    pub history: &'a [History],
+    pub history: &'a Histories,
     /// 1 / tau_minus of the chunk's population.
     pub inv_tau_minus: f64,
     /// Stamps and delays in ms.
@@ -139,7 +120,7 @@ impl PlasticStore {
             projection,
             rule,
             rows: vec![row0; sources.len()],
-            sources,
+            index: SourceIndex::new(sources),
             row_start,
             offset,
             weight: raw.iter().map(|s| f64::from(s.weight)).collect(),
@@ -177,25 +158,29 @@ impl PlasticStore {
     /// Bytes of the synapses and rows.
     pub fn bytes(&self) -> usize {
         self.len() * 12
-            + self.sources.len() * (8 + std::mem::size_of::<RowState>())
+            + self.index.bytes()
+            + self.rows.len() * (4 + std::mem::size_of::<RowState>())
             + self.k_memo.len() * std::mem::size_of::<KMemo>()
     }
 
     /// The sources with a row, increasing.
     pub fn sources(&self) -> &[u32] {
-        &self.sources
+        self.index.sources()
     }
 
     /// (source, target index in the chunk, delay steps, weight) of every
     /// synapse, by source.
     pub fn synapses(&self) -> impl Iterator<Item = (u32, u32, u32, f64)> + '_ {
-        self.sources.iter().enumerate().flat_map(move |(r, &src)| {
-            (self.row_start[r]..self.row_start[r + 1]).map(move |i| {
-                let o = self.offset[i as usize];
-                let delay = o / (self.lanes * self.n);
-                (src, o % self.n, delay, self.weight[i as usize])
+        self.sources()
+            .iter()
+            .enumerate()
+            .flat_map(move |(r, &src)| {
+                (self.row_start[r]..self.row_start[r + 1]).map(move |i| {
+                    let o = self.offset[i as usize];
+                    let delay = o / (self.lanes * self.n);
+                    (src, o % self.n, delay, self.weight[i as usize])
+                })
             })
-        })
     }
 
     /// The weights, in the order of `synapses`.
@@ -217,15 +202,18 @@ impl PlasticStore {
         }
         let stride = u64::from(self.lanes * self.n);
         let mask = slots - 1;
+        let mut sink = Sink {
+            ring,
+            slot: 0,
+            fixed_scale: t.fixed_scale,
+            bound: self.bound,
+            overflows: 0,
+        };
         let mut events = 0;
-        let mut next = spikes
-            .first()
-            .and_then(|sp| self.sources.binary_search(&sp.gid).ok());
+        let mut next = spikes.first().and_then(|sp| self.index.row(sp.gid));
         for (k, sp) in spikes.iter().enumerate() {
             let row = next;
-            next = spikes
-                .get(k + 1)
-                .and_then(|sp| self.sources.binary_search(&sp.gid).ok());
+            next = spikes.get(k + 1).and_then(|sp| self.index.row(sp.gid));
             if let Some(r) = next {
                 self.prefetch_row(r);
             }
@@ -238,11 +226,13 @@ impl PlasticStore {
             let mut state = self.rows[r];
             self.rule.row_before(&mut state, pre);
             let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
-            self.deliver_row(a..b, &state, pre, t, ring, (sp.step & mask) * stride);
+            sink.slot = (sp.step & mask) * stride;
+            self.deliver_row(a..b, &state, pre, t, &mut sink);
             self.rule.row_after(&mut state, pre);
             self.rows[r] = state;
             events += (b - a) as u64;
         }
+        self.overflows += sink.overflows;
         events
     }
 
@@ -257,7 +247,8 @@ impl PlasticStore {
     }
 
     /// The synapses `range` of a row at spike `pre` (row state `row`),
-    /// into the ring's slot starting at `slot`.
+    /// into `sink`: `stdp_pl_synapse_hom` with one delay by its fast path
+    /// (`plastic::pl_hom`), any other by `Rule::synapse_memo`.
     #[inline]
     fn deliver_row(
         &mut self,
@@ -265,18 +256,31 @@ impl PlasticStore {
         row: &RowState,
         pre: PreSpike,
         t: &Target,
-        ring: &mut [i32],
-        slot: u64,
+        sink: &mut Sink,
     ) {
-        let len = ring.len() as u64;
         let per_delay = self.lanes * self.n;
-        let empty = History::default();
-        let mut spare = KMemo::default();
         let delay = |steps: u32| Delay {
             steps: i64::from(steps),
             ms: t.clock.delay_ms(u64::from(steps)),
         };
         let fixed = self.base.map(|base| (delay(base / per_delay), base));
+        if let (Rule::StdpPlHom(p), Some((d, base)), false) =
+            (&self.rule, fixed, t.history.is_empty())
+        {
+            let s = RowSpike {
+                p,
+                row,
+                pre,
+                d,
+                base,
+                inv_tau_minus: t.inv_tau_minus,
+            };
+            let (offset, weight) = (&self.offset[range.clone()], &mut self.weight[range]);
+            pl_hom::deliver_row(&s, offset, weight, t.history, &mut self.pow_memo, sink);
+            return;
+        }
+        let empty = History::default();
+        let mut spare = KMemo::default();
         for i in range {
             let o = self.offset[i];
             let (d, target) = match fixed {
@@ -290,13 +294,7 @@ impl PlasticStore {
             let sent =
                 self.rule
                     .synapse_memo(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus, memo);
-            if sent.abs() > self.bound || !sent.is_finite() {
-                self.overflows += 1;
-                continue;
-            }
-            let pos = slot + u64::from(o);
-            let pos = if pos >= len { pos - len } else { pos };
-            ring[pos as usize] += round_i32(sent * t.fixed_scale);
+            sink.add(o, sent);
         }
     }
 
@@ -305,46 +303,5 @@ impl PlasticStore {
     pub fn history_cut(&self) -> i64 {
         let last = self.rows.iter().map(|r| r.last).min().unwrap_or(i64::MAX);
         last.saturating_sub(i64::from(self.max_delay))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::round_i32;
-
-    #[test]
-    fn round_i32_is_round_as_i32() {
-        let mut xs = vec![
-            0.0,
-            -0.0,
-            0.5,
-            -0.5,
-            1.5,
-            -2.5,
-            0.49999999999999994,
-            -0.49999999999999994,
-        ];
-        xs.extend([
-            2147483647.5,
-            -2147483648.5,
-            3e9,
-            -3e9,
-            1e300,
-            f64::NAN,
-            f64::INFINITY,
-        ]);
-        xs.extend([4503599627370495.5, 4503599627370497.0, -4503599627370496.0]);
-        let mut x = 0.1234f64;
-        for _ in 0..10_000 {
-            x = (x * 7919.0 + 0.377).fract();
-            xs.extend([
-                x * 1e3 - 500.0,
-                (x * 2e3).floor() + 0.5,
-                -(x * 2e3).floor() - 0.5,
-            ]);
-        }
-        for x in xs {
-            assert_eq!(round_i32(x), x.round() as i32, "{x}");
-        }
     }
 }
