@@ -69,9 +69,9 @@ impl<M: Dynamics> NeuronModel for Soa<M> {
         );
         let merged = self.lanes == 1 && M::RECEPTORS.len() > 1;
         if merged {
-            chunk_step::<M, true>(args, has_avx2());
+            chunk_step::<M, true>(args, widest());
         } else {
-            chunk_step::<M, false>(args, has_avx2());
+            chunk_step::<M, false>(args, widest());
         }
         collect_spikes(&self.flags, spiked);
     }
@@ -102,15 +102,20 @@ impl<M: Dynamics> NeuronModel for Soa<M> {
     }
 }
 
-/// Whether the AVX2 variant may run (checked once per call; cached by std).
-fn has_avx2() -> bool {
+/// The widest variant the CPU allows: 2 AVX-512, 1 AVX2, 0 portable
+/// (checked once per call; cached by std).
+fn widest() -> u8 {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2")
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            2
+        } else {
+            u8::from(std::arch::is_x86_feature_detected!("avx2"))
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        false
+        0
     }
 }
 
@@ -131,7 +136,7 @@ pub const MAX_RECEPTORS: usize = 2;
 
 /// The chunk step: splits the state into its columns and the input into its
 /// lanes, and runs the variant the CPU allows.
-fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
+fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, wide: u8) {
     let (c, cols, input, i_stim, flags) = a;
     let n = flags.len();
     assert!(M::STATE.len() <= MAX_STATE && M::RECEPTORS.len() <= MAX_RECEPTORS);
@@ -141,12 +146,18 @@ fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
     let (c0, c1, c2, c3, c4, c5, c6, c7) = (col(), col(), col(), col(), col(), col(), col(), col());
     let (x0, x1) = input.split_at(n.min(input.len()));
     #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: `avx2` is true only when the CPU has AVX2 (`has_avx2`).
+    if wide == 2 {
+        // SAFETY: 2 only when the CPU has AVX-512F (`widest`).
+        unsafe {
+            avx512_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags)
+        };
+        return;
+    } else if wide == 1 {
+        // SAFETY: 1 only when the CPU has AVX2 (`widest`).
         unsafe { avx2_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags) };
         return;
     }
-    let _ = avx2;
+    let _ = wide;
     portable_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags);
 }
 
@@ -155,7 +166,7 @@ fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, avx2: bool) {
 // arguments (see `crate::twice`); the two variants expand the same body.
 crate::twice::portable_and_avx2! {
     #[allow(clippy::too_many_arguments)]
-    fn portable_loop / avx2_loop<M: Dynamics, const MERGED: bool>(
+    fn portable_loop / avx2_loop / avx512_loop<M: Dynamics, const MERGED: bool>(
         c: &M::Consts,
         c0: &mut [f64], c1: &mut [f64], c2: &mut [f64], c3: &mut [f64],
         c4: &mut [f64], c5: &mut [f64], c6: &mut [f64], c7: &mut [f64],
@@ -209,11 +220,19 @@ fn collect_spikes(flags: &[u8], spiked: &mut Vec<u32>) {
     }
 }
 
-/// Runs `steps` steps of a chunk twice, through the portable and the
-/// dispatched variant, and returns whether states and spikes agree bit for
-/// bit (for the models' tests).
+/// Runs `steps` steps of a chunk through the portable variant and through
+/// each wider one the CPU has (AVX2, AVX-512), and returns whether states
+/// and spikes agree bit for bit every time.
 #[cfg(test)]
 pub(crate) fn variants_agree<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize) -> bool {
+    (1..=widest()).all(|wide| variant_agrees::<M>(p, lanes, steps, wide))
+}
+
+/// Runs `steps` steps of a chunk twice, through the portable variant and
+/// variant `wide`, and returns whether states and spikes agree bit for bit
+/// (for the models' tests).
+#[cfg(test)]
+fn variant_agrees<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize, wide: u8) -> bool {
     use crate::rng::Stream;
     let n = 257;
     let mut a = Soa::<M>::new(p, 0.1, n, lanes);
@@ -229,11 +248,11 @@ pub(crate) fn variants_agree<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usi
         let stim: Vec<f64> = (0..n).map(|_| 200.0 * s.uniform()).collect();
         let merged = lanes == 1 && M::RECEPTORS.len() > 1;
         if merged {
-            chunk_step::<M, true>(step_args(&mut a, &input, &stim), false);
-            chunk_step::<M, true>(step_args(&mut b, &input, &stim), has_avx2());
+            chunk_step::<M, true>(step_args(&mut a, &input, &stim), 0);
+            chunk_step::<M, true>(step_args(&mut b, &input, &stim), wide);
         } else {
-            chunk_step::<M, false>(step_args(&mut a, &input, &stim), false);
-            chunk_step::<M, false>(step_args(&mut b, &input, &stim), has_avx2());
+            chunk_step::<M, false>(step_args(&mut a, &input, &stim), 0);
+            chunk_step::<M, false>(step_args(&mut b, &input, &stim), wide);
         }
         if a.flags != b.flags {
             return false;
