@@ -493,9 +493,11 @@ fn chunk_estimate(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> ChunkEstimate
 /// counts for their synapses: 12 bytes per synapse in a `PlasticStore`
 /// (counted as static synapses above, at least 5), its rows (a source, a
 /// row start and a `RowState` each, at most one per synapse or source), its
-/// K_minus memo (one per neuron) and, when a rule reads it, a spike history
-/// per neuron (its `Vec`, plus entries that trimming keeps: counted as 16
-/// spikes of 24 bytes).
+/// K_minus memo (one per neuron), its table from source gid to row (4 bytes
+/// per source of the population) and, when a rule reads it, a spike
+/// history per neuron (its `Vec`, plus entries that trimming keeps: counted
+/// as 16 spikes of 24 bytes) with its flat block of recent entries
+/// (`plastic::recent`).
 fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
     let mut bytes = 0.0;
     let mut history = false;
@@ -508,6 +510,7 @@ fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
         let n = mean + SIGMAS * var.sqrt();
         let rows = n.min(f64::from(spec.populations[p.source].size));
         bytes += n * 7.0 + rows * (8.0 + std::mem::size_of::<crate::plastic::RowState>() as f64);
+        bytes += 4.0 * f64::from(spec.populations[p.source].size);
         if ps.rule.reads_history() {
             // The store's K_minus memo, one per neuron of the chunk.
             let memo = std::mem::size_of::<crate::plastic::memo::KMemo>();
@@ -516,7 +519,9 @@ fn plastic_extra_bytes(spec: &NetworkSpec, ctx: &Ctx, c: &ChunkInfo) -> usize {
         history |= ps.rule.reads_history();
     }
     if history {
-        bytes += f64::from(c.len) * (24.0 + 16.0 * 24.0);
+        let entry = std::mem::size_of::<crate::plastic::history::Entry>();
+        let recent = (crate::plastic::recent::RECENT * entry) as f64;
+        bytes += f64::from(c.len) * (24.0 + 16.0 * 24.0 + recent);
     }
     bytes.ceil() as usize
 }
