@@ -3,7 +3,8 @@
 //! neuron models' chunk loop, Nengo's LIF common path, the decoder solve's
 //! rates), or three times with an AVX-512 variant (`fn p / a / b`; all of
 //! them use it: 3% off the 512-D array's run, 8-13% off NEF builds, a
-//! little off Brunel). The caller picks the widest the CPU has.
+//! little off Brunel). Callers run the widest the CPU has (`widest`)
+//! through `call_at!`, which holds the one unsafe dispatch.
 //!
 //! Invariant (what the callers rely on): the variants compute the same
 //! bits. Rust contracts no multiply-add into an FMA, and neither AVX2 nor
@@ -47,3 +48,44 @@ macro_rules! portable_and_avx2 {
 }
 
 pub(crate) use portable_and_avx2;
+
+/// The variants a CPU can run, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Width {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+/// The widest variant this CPU can run (std caches the detection).
+pub(crate) fn widest() -> Width {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Width::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Width::Avx2;
+        }
+    }
+    Width::Portable
+}
+
+/// `call_at!(width; portable, avx2, avx512 [::<generics>] (args))` calls
+/// the variant of `width` (a `Width` no wider than `widest()`), the
+/// portable one on other architectures.
+macro_rules! call_at {
+    ($w:expr; $p:ident, $a2:ident, $a5:ident $(::<$($g:tt),*>)? ($($arg:expr),* $(,)?)) => {
+        match $w {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the width is at most `widest()`: the CPU has AVX-512F.
+            $crate::twice::Width::Avx512 => unsafe { $a5 $(::<$($g),*>)? ($($arg),*) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the width is at most `widest()`: the CPU has AVX2.
+            $crate::twice::Width::Avx2 => unsafe { $a2 $(::<$($g),*>)? ($($arg),*) },
+            _ => $p $(::<$($g),*>)? ($($arg),*),
+        }
+    };
+}
+
+pub(crate) use call_at;

@@ -140,18 +140,9 @@ impl NengoLifConsts {
             let b = &mut block;
             let (v0, r0) = (&mut b.v0[..m], &mut b.r0[..m]);
             let (part, fire) = (&mut b.part[..m], &mut b.fire[..m]);
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                unsafe { common_path_avx512(self, v, r, bias, x, v0, r0, part, fire) };
-            } else if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                unsafe { common_path_avx2(self, v, r, bias, x, v0, r0, part, fire) };
-            } else {
-                common_path(self, v, r, bias, x, v0, r0, part, fire);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            common_path(self, v, r, bias, x, v0, r0, part, fire);
+            crate::twice::call_at!(crate::twice::widest();
+                common_path, common_path_avx2, common_path_avx512
+                (self, v, r, bias, x, v0, r0, part, fire));
             let fires = self.finish(&block, [v, r], bias, x);
             spiked.fill(false);
             for i in Ones(fires) {

@@ -11,6 +11,7 @@
 use super::dynamics::Dynamics;
 use super::NeuronModel;
 use crate::spec::ParamMap;
+use crate::twice::{call_at, widest, Width};
 
 /// A chunk of `n` neurons of model `M` (see the module docs).
 pub struct Soa<M: Dynamics> {
@@ -102,23 +103,6 @@ impl<M: Dynamics> NeuronModel for Soa<M> {
     }
 }
 
-/// The widest variant the CPU allows: 2 AVX-512, 1 AVX2, 0 portable
-/// (checked once per call; cached by std).
-fn widest() -> u8 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            2
-        } else {
-            u8::from(std::arch::is_x86_feature_detected!("avx2"))
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        0
-    }
-}
-
 /// What one chunk step reads and writes: constants, state columns, input
 /// lanes, external currents, spike flags.
 type StepArgs<'a, M> = (
@@ -136,7 +120,7 @@ pub const MAX_RECEPTORS: usize = 2;
 
 /// The chunk step: splits the state into its columns and the input into its
 /// lanes, and runs the variant the CPU allows.
-fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, wide: u8) {
+fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, wide: Width) {
     let (c, cols, input, i_stim, flags) = a;
     let n = flags.len();
     assert!(M::STATE.len() <= MAX_STATE && M::RECEPTORS.len() <= MAX_RECEPTORS);
@@ -145,20 +129,8 @@ fn chunk_step<M: Dynamics, const MERGED: bool>(a: StepArgs<'_, M>, wide: u8) {
     let mut col = || it.next().unwrap_or_default();
     let (c0, c1, c2, c3, c4, c5, c6, c7) = (col(), col(), col(), col(), col(), col(), col(), col());
     let (x0, x1) = input.split_at(n.min(input.len()));
-    #[cfg(target_arch = "x86_64")]
-    if wide == 2 {
-        // SAFETY: 2 only when the CPU has AVX-512F (`widest`).
-        unsafe {
-            avx512_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags)
-        };
-        return;
-    } else if wide == 1 {
-        // SAFETY: 1 only when the CPU has AVX2 (`widest`).
-        unsafe { avx2_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags) };
-        return;
-    }
-    let _ = wide;
-    portable_loop::<M, MERGED>(c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags);
+    call_at!(wide; portable_loop, avx2_loop, avx512_loop::<M, MERGED>
+        (c, c0, c1, c2, c3, c4, c5, c6, c7, x0, x1, i_stim, flags));
 }
 
 // The chunk loop: each neuron's state and input gathered from the columns,
@@ -225,14 +197,17 @@ fn collect_spikes(flags: &[u8], spiked: &mut Vec<u32>) {
 /// and spikes agree bit for bit every time.
 #[cfg(test)]
 pub(crate) fn variants_agree<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize) -> bool {
-    (1..=widest()).all(|wide| variant_agrees::<M>(p, lanes, steps, wide))
+    [Width::Avx2, Width::Avx512]
+        .into_iter()
+        .filter(|&w| w <= widest())
+        .all(|wide| variant_agrees::<M>(p, lanes, steps, wide))
 }
 
 /// Runs `steps` steps of a chunk twice, through the portable variant and
 /// variant `wide`, and returns whether states and spikes agree bit for bit
 /// (for the models' tests).
 #[cfg(test)]
-fn variant_agrees<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize, wide: u8) -> bool {
+fn variant_agrees<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize, wide: Width) -> bool {
     use crate::rng::Stream;
     let n = 257;
     let mut a = Soa::<M>::new(p, 0.1, n, lanes);
@@ -248,10 +223,10 @@ fn variant_agrees<M: Dynamics>(p: &ParamMap, lanes: usize, steps: usize, wide: u
         let stim: Vec<f64> = (0..n).map(|_| 200.0 * s.uniform()).collect();
         let merged = lanes == 1 && M::RECEPTORS.len() > 1;
         if merged {
-            chunk_step::<M, true>(step_args(&mut a, &input, &stim), 0);
+            chunk_step::<M, true>(step_args(&mut a, &input, &stim), Width::Portable);
             chunk_step::<M, true>(step_args(&mut b, &input, &stim), wide);
         } else {
-            chunk_step::<M, false>(step_args(&mut a, &input, &stim), 0);
+            chunk_step::<M, false>(step_args(&mut a, &input, &stim), Width::Portable);
             chunk_step::<M, false>(step_args(&mut b, &input, &stim), wide);
         }
         if a.flags != b.flags {

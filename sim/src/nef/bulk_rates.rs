@@ -76,17 +76,8 @@ pub fn log1p_nonneg(y: f64) -> f64 {
 /// `out[k]` = the rate of a neuron with `gain` and `bias` at the encoded
 /// input `x[k]`, as `LifRate::rate_at` (see the module's invariant).
 pub fn rates_into(lif: &LifRate, gain: f64, bias: f64, x: &[f64], out: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked just above).
-        return unsafe { rates_avx512(lif, gain, bias, x, out) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { rates_avx2(lif, gain, bias, x, out) };
-    }
-    rates_portable(lif, gain, bias, x, out)
+    crate::twice::call_at!(crate::twice::widest();
+        rates_portable, rates_avx2, rates_avx512(lif, gain, bias, x, out))
 }
 
 // The loop of `rates_into`, portable, AVX2 and AVX-512 from one body

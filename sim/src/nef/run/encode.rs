@@ -30,18 +30,8 @@ impl Inputs<'_> {
         let n_e = net.ensembles[e].n_neurons();
         let first = ch.range.start - ch.ens_start;
         let (enc, u) = (&self.encoders[e][..], &self.ens_in[e][..]);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            unsafe { encode_avx512(x, enc, n_e, first, u) };
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { encode_avx2(x, enc, n_e, first, u) };
-        } else {
-            encode(x, enc, n_e, first, u);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        encode(x, enc, n_e, first, u);
+        crate::twice::call_at!(crate::twice::widest();
+            encode, encode_avx2, encode_avx512(x, enc, n_e, first, u));
         if self.ens_in[e].is_empty() {
             x.fill(0.0);
         }
