@@ -385,6 +385,20 @@ pub(super) fn wait_for_progress(out: &Path, limit: Duration) -> Value {
     }
 }
 
+/// Polls `brainsim status --json` of `out` until it reports a real-time
+/// factor (at most `limit`): the status then.
+fn wait_for_speed(out: &Path, limit: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        let v = status_json(out);
+        if v["real_time_factor"].as_f64().is_some() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "no speed in {limit:?}: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn status_follows_a_run_started_by_hand() {
     let dir = scratch("status-hand");
@@ -401,9 +415,10 @@ fn status_follows_a_run_started_by_hand() {
     assert_eq!(first["job_id"], Value::Null);
     assert_eq!(first["status"], "running");
     assert_eq!(first["t_stop_ms"], 100000.0);
-    std::thread::sleep(Duration::from_millis(2500));
+    // The speed needs two progress records; under load the second may be
+    // late, so poll for it instead of sleeping a fixed time.
+    let later = wait_for_speed(&out, Duration::from_secs(60));
     let table = status_table(&out);
-    let later = status_json(&out);
     assert!(
         later["progress"]["step"].as_u64() > first["progress"]["step"].as_u64(),
         "no advance: {first} then {later}"
