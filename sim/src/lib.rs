@@ -34,6 +34,7 @@ pub mod spec;
 pub mod stimulus;
 pub mod synapse;
 mod twice;
+pub mod vmath;
 
 pub use checkpoint::{CheckpointError, ChunkStates};
 pub use comm::{Comm, LocalComm, Reduce};

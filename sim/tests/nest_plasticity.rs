@@ -4,9 +4,12 @@
 //! parrot neurons, a weight_recorder on the plastic synapse), replay the
 //! pre-synaptic spikes through `plastic::Rule` with the post spikes in a
 //! `History`, and compare the transmitted weight after every pre spike,
-//! and the pre-synaptic trace or u and x: bit for bit (the issue asks for
-//! 1e-12 relative; the grouping of every operation is NEST's, so the
-//! doubles are the same).
+//! and the pre-synaptic trace or u and x: bit for bit for every rule but
+//! `stdp_pl_synapse_hom` (the grouping of every operation is NEST's, so
+//! the doubles are the same), within 1e-12 relative (the issue's bound)
+//! for `stdp_pl_synapse_hom`, whose weights are updated with
+//! `brainsim_sim::vmath`'s exp and ln (within 1 ulp of libm's) instead of
+//! libm's pow and exp, which do not vectorise.
 
 use std::path::Path;
 
@@ -65,6 +68,15 @@ fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits()
 }
 
+/// |a - b| / |b| (0 when both are 0).
+fn relative(a: f64, b: f64) -> f64 {
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / b.abs()
+    }
+}
+
 fn check(path: &Path) -> usize {
     let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let name = f["case"].as_str().unwrap().to_string();
@@ -87,6 +99,8 @@ fn check(path: &Path) -> usize {
     let get = |k: &str, default: f64| init[k].as_f64().unwrap_or(default);
     let mut row = rule.initial_row(get("Kplus", 0.0), get("u", 0.5), get("x", 1.0));
     let mut w = num(init, "weight");
+    let exact = f["model"].as_str() != Some("stdp_pl_synapse_hom");
+    let mut worst: f64 = 0.0;
     let after = &f["state_after"];
     let weights = f["weights"].as_array().unwrap();
     let pre = f["pre_times"].as_array().unwrap();
@@ -102,8 +116,9 @@ fn check(path: &Path) -> usize {
         rule.row_after(&mut row, spike);
         let (t_rec, w_rec) = (rec[0].as_f64().unwrap(), rec[1].as_f64().unwrap());
         assert_eq!(t_rec, t, "{name}: spike {i}");
+        worst = worst.max(relative(sent, w_rec));
         assert!(
-            same(sent, w_rec),
+            same(sent, w_rec) || (!exact && relative(sent, w_rec) <= 1e-12),
             "{name}: spike {i} at {t} ms: {sent} vs NEST {w_rec}"
         );
         for (key, ours) in [("Kplus", row.kplus), ("u", row.u), ("x", row.x)] {
@@ -115,6 +130,10 @@ fn check(path: &Path) -> usize {
             }
         }
     }
+    eprintln!(
+        "{name}: {} spikes, largest relative difference {worst:.1e}",
+        weights.len()
+    );
     weights.len()
 }
 

@@ -16,28 +16,7 @@
 
 use super::lif_rate::LifRate;
 
-/// ln 2 split: `LN2_HI` has its low 32 bits zero, so e * LN2_HI is exact
-/// for any exponent e of a double.
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-/// ln 2 - LN2_HI.
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-
-/// 1 / (2k + 3) for k = 0 .. 10: ln((1 + s) / (1 - s)) = 2s + 2s (s^2/3 +
-/// s^4/5 + ...). For |s| <= 3 - 2 sqrt(2) = 0.1716 (s^2 <= 0.0295), the
-/// first term left out, s^24 / 25, is below 2^-63 relative.
-const ATANH: [f64; 11] = [
-    1.0 / 3.0,
-    1.0 / 5.0,
-    1.0 / 7.0,
-    1.0 / 9.0,
-    1.0 / 11.0,
-    1.0 / 13.0,
-    1.0 / 15.0,
-    1.0 / 17.0,
-    1.0 / 19.0,
-    1.0 / 21.0,
-    1.0 / 23.0,
-];
+use crate::vmath::{ln_parts, LN2_HI, LN2_LO};
 
 /// ln(1 + y) for y >= 0 (y = +inf gives +inf), without branches: u = 1 +
 /// y rounded, ln u from its exponent and its mantissa m in [sqrt(1/2),
@@ -47,24 +26,7 @@ const ATANH: [f64; 11] = [
 pub fn log1p_nonneg(y: f64) -> f64 {
     let u = 1.0 + y;
     let correction = (y - (u - 1.0)) / u;
-    let bits = u.to_bits();
-    // The mantissa with the exponent of [1, 2), then halved when above
-    // sqrt(2) (its top bits 0x6a09e: sqrt(2) = 1.0110101000001001111...).
-    let high = bits & 0x000f_ffff_ffff_ffff;
-    let up = (high >= 0x0006_a09e_667f_3bcd) as u64;
-    let m = f64::from_bits(high | ((0x3ff - up) << 52));
-    let e = ((bits >> 52) as i64 - 0x3ff + up as i64) as f64;
-    let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let mut p = 0.0;
-    for &c in ATANH.iter().rev() {
-        p = p * z + c;
-    }
-    let hf = 0.5 * f;
-    // ln m = 2s + 2s z p = f - (f^2/2 - s (f^2/2 + 2 z p)), as 2s = f - s f.
-    let hfsq = hf * f;
-    let ln_m = f - (hfsq - s * (hfsq + 2.0 * z * p));
+    let (e, ln_m) = ln_parts(u);
     let ln_u = e * LN2_HI + (ln_m + (e * LN2_LO + correction));
     if u == f64::INFINITY {
         f64::INFINITY

@@ -1,19 +1,16 @@
-//! Remembered results of the pure functions the plastic rules spend their
-//! time in (libm `pow` and `exp`), so that a repeated argument skips the
+//! Remembered results of a pure function the plastic rules spend their
+//! time in (libm `exp`; `stdp_pl_synapse_hom`'s arithmetic is
+//! `plastic::pl_hom`'s and uses no memo), so that a repeated argument skips the
 //! call. A memo answers only for exactly the argument bits it computed
 //! the answer for, so the double that comes out is the one the call would
 //! give: results are unchanged bit for bit.
 //!
-//! - `PowMemo`: the last `w.powf(mu)` of a store (`stdp_pl_synapse_hom`'s
-//!   facilitation; every synapse of a projection starts at the same
-//!   weight, and keeps it until its target first spikes).
 //! - `KMemo`: one target's last K_minus lookup `k * exp((t - t_u) *
 //!   inv_tau_minus)`; the synapses onto a target from sources that spiked
 //!   in the same step with the same delay ask for the same value.
 //!
-//! Invariant: a memo is used with one exponent `mu` and one
-//! `inv_tau_minus` (its store's rule, its chunk's population), which are
-//! not part of the key; `PlasticStore::deliver` resets its memos when
+//! Invariant: a memo is used with one `inv_tau_minus` (its chunk's
+//! population), which is not part of the key; `PlasticStore::deliver` resets its memos when
 //! `inv_tau_minus` differs from the one they were made with.
 
 /// `x.powf(y)` where the result is exact by IEEE 754 (C Annex F):
@@ -26,35 +23,6 @@ pub fn pow_exact(x: f64, y: f64) -> f64 {
         1.0
     } else {
         x.powf(y)
-    }
-}
-
-/// The last `w.powf(mu)` (see the module doc).
-#[derive(Clone, Copy, Debug)]
-pub struct PowMemo {
-    w: u64,
-    pow: f64,
-}
-
-impl Default for PowMemo {
-    /// pow(1, y) = 1 for every y (C Annex F), so the empty memo is exact.
-    fn default() -> Self {
-        PowMemo {
-            w: 1.0f64.to_bits(),
-            pow: 1.0,
-        }
-    }
-}
-
-impl PowMemo {
-    /// `pow_exact(w, mu)`, from the memo when `w` is the last argument.
-    #[inline]
-    pub fn pow(&mut self, w: f64, mu: f64) -> f64 {
-        if w.to_bits() != self.w {
-            self.w = w.to_bits();
-            self.pow = pow_exact(w, mu);
-        }
-        self.pow
     }
 }
 
@@ -99,11 +67,7 @@ mod tests {
 
     #[test]
     fn memos_give_the_calls_doubles() {
-        let mut p = PowMemo::default();
-        for w in [1.0, 45.61, 45.61, 45.610000000000014, 0.0, 1.0, 3.5] {
-            assert_eq!(p.pow(w, 0.4).to_bits(), w.powf(0.4).to_bits());
-        }
-        for w in [0.3, 1.0, 0.0, -0.0] {
+        for w in [0.3f64, 1.0, 0.0, -0.0] {
             assert_eq!(pow_exact(w, 1.0).to_bits(), w.powf(1.0).to_bits());
             assert_eq!(pow_exact(w, 0.0).to_bits(), w.powf(0.0).to_bits());
         }

@@ -1,29 +1,69 @@
-//! The fast path of `stdp_pl_synapse_hom` delivery: a row whose synapses
-//! all have one delay and lane (the store's `base`), the rule's parameters
-//! hoisted out of the synapse loop, and each target's history read from
-//! the chunk's flat recent blocks (`plastic::recent`), its full `History`
-//! only when a block may not hold the whole lookup.
+//! `stdp_pl_synapse_hom`'s weight update, and the fast path of its
+//! delivery: a row whose synapses all have one delay and lane (the store's
+//! `base`), taken in blocks of `BLOCK` synapses in three passes:
 //!
-//! Every double is computed with the operations and grouping of
-//! `Rule::synapse_memo`, so weights and transmitted values are those of
-//! the general path bit for bit. K_minus is computed at each synapse, not
-//! taken from a target's `KMemo`: the memo hits too rarely here (a target
-//! receives about one spike of a given step) to pay for its key
-//! comparisons and cache lines (callgrind: fewer instructions, D1 misses
-//! and mispredicted branches without it).
+//! 1. gather (scalar): each target's history is read from the chunk's flat
+//!    recent blocks (`plastic::recent`; its full `History` only when a
+//!    block may not hold the whole lookup), and the arguments of the
+//!    synapse's exponentials are set down: its facilitations by the
+//!    post-synaptic spikes in its window, oldest first, one per round
+//!    (round r packs the synapses with more than r spikes), and the
+//!    depression's K_minus. A synapse with more than `ROUNDS` spikes in
+//!    its window (rare) is facilitated here, one spike after the other;
+//! 2. update (vectorised, `crate::twice`, in slices padded to whole
+//!    vectors): round after round, the weights of its synapses packed,
+//!    facilitated and put back, then every weight of the block depressed, with `crate::vmath`'s exp and ln, where
+//!    libm's pow and exp were 36% of plastic Brunel's samples;
+//! 3. send (scalar): each weight into the ring (`Sink`).
 //!
-//! Invariant: as for `Rule::synapse_memo` — the row sees its source's
-//! spikes in stamp order, and the lookup window (last - d, stamp - d] and
-//! the entry before stamp - d are complete in the histories.
+//! Invariant: `facilitate` and `depress` are the only arithmetic of the
+//! rule, in the general path (`Rule::synapse_memo`) as here, in the scalar
+//! and the vectorised passes alike, and a factor 0 (no spike before the
+//! window) leaves a weight's bits as they are (w - 0 = w for w >= 0). So
+//! a weight does not depend on which path, pass or vector lane updated it,
+//! which depends on how a row is cut into chunks (the layout). As for
+//! `Rule::synapse_memo`: the row sees its source's spikes in stamp order,
+//! and the lookup window (last - d, stamp - d] and the entry before stamp
+//! - d are complete in the histories.
 
 use super::history::Entry;
-use super::memo::PowMemo;
 use super::recent::Histories;
 use super::rules::{Delay, PlHomParams, PreSpike, RowState};
 use super::sink::Sink;
+use crate::ring::{prefetch_line, TO_L1};
+use crate::vmath::{exp, ln, select};
 
 /// Synapses ahead whose target's history block is prefetched.
 const AHEAD: usize = 8;
+
+/// Synapses per block of the three passes.
+const BLOCK: usize = 64;
+
+/// Facilitations per synapse the vectorised pass makes (as many as a
+/// recent block can hold in a window).
+const ROUNDS: usize = crate::plastic::recent::RECENT;
+
+/// w^mu for w >= 0 and mu >= 0: w itself for mu = 1, 1 for mu = 0 (as
+/// libm's pow, exactly), else e^(mu ln w).
+#[inline(always)]
+fn pow(w: f64, mu: f64) -> f64 {
+    let p = select(mu == 0.0, 1.0, exp(mu * ln(w)));
+    select(mu == 1.0, w, p)
+}
+
+/// `w` facilitated by one post-synaptic spike: kplus e^arg is the row's
+/// trace at it (arg = (t_last - (t_post + d)) / tau_plus; -inf: none).
+#[inline(always)]
+pub fn facilitate(p: &PlHomParams, w: f64, kplus: f64, arg: f64) -> f64 {
+    w + (p.lambda * pow(w, p.mu)) * (kplus * exp(arg))
+}
+
+/// `w` depressed by K_minus = k e^arg (k = 0: no spike before), not below 0.
+#[inline(always)]
+pub fn depress(p: &PlHomParams, w: f64, k: f64, arg: f64) -> f64 {
+    let n = w - (((p.lambda * p.alpha) * w) * (k * exp(arg)));
+    select(n > 0.0, n, 0.0)
+}
 
 /// One row's spike: the rule, the row's state and spike, the common delay.
 pub struct RowSpike<'a> {
@@ -41,52 +81,151 @@ pub struct RowSpike<'a> {
     pub inv_tau_minus: f64,
 }
 
+/// The exponentials' arguments of a block's synapses (pass 1's output):
+/// round r's facilitations packed, `fac[r][c]` for the synapse `at[r][c]`
+/// of the block (c < `len[r]`), and every synapse's depression.
+struct Args {
+    fac: [[f64; BLOCK]; ROUNDS],
+    at: [[u8; BLOCK]; ROUNDS],
+    len: [usize; ROUNDS],
+    dep: [f64; BLOCK],
+    dep_k: [f64; BLOCK],
+}
+
 /// The synapses of a row (`offset`, `weight`: the row's slices) at spike
-/// `s`, with the store's pow memo, into `sink`.
+/// `s`, into `sink` (see the module doc).
 #[inline]
 pub fn deliver_row(
     s: &RowSpike,
     offset: &[u32],
     weight: &mut [f64],
     h: &Histories,
-    pow: &mut PowMemo,
     sink: &mut Sink,
+) {
+    let mut args = Args {
+        fac: [[0.0; BLOCK]; ROUNDS],
+        at: [[0; BLOCK]; ROUNDS],
+        len: [0; ROUNDS],
+        dep: [0.0; BLOCK],
+        dep_k: [0.0; BLOCK],
+    };
+    let width = crate::twice::widest();
+    let mut packed = [0.0; BLOCK];
+    for start in (0..offset.len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(offset.len());
+        // The block's weights are first read after its gather: fetch them now.
+        for line in weight[start..end].iter().step_by(8) {
+            prefetch_line::<TO_L1, _>(line);
+        }
+        let w = &mut weight[start..end];
+        gather(s, offset, start, w, h, &mut args);
+        for r in 0..ROUNDS {
+            let (c, at) = (args.len[r], &args.at[r]);
+            for (x, &k) in packed[..c].iter_mut().zip(at) {
+                *x = w[usize::from(k)];
+            }
+            // Padding: 0 facilitated by a factor 0 stays 0.
+            let cp = padded(c);
+            packed[c..cp].fill(0.0);
+            args.fac[r][c..cp].fill(f64::NEG_INFINITY);
+            let (x, fac) = (&mut packed[..cp], &args.fac[r][..cp]);
+            crate::twice::call_at!(width;
+                facilitate_portable, facilitate_avx2, facilitate_avx512(s.p, s.row.kplus, x, fac));
+            for (&x, &k) in packed[..c].iter().zip(at) {
+                w[usize::from(k)] = x;
+            }
+        }
+        let (n, np) = (w.len(), padded(w.len()));
+        packed[..n].copy_from_slice(w);
+        packed[n..np].fill(0.0);
+        args.dep_k[n..np].fill(0.0);
+        args.dep[n..np].fill(0.0);
+        let (x, dep, dep_k) = (&mut packed[..np], &args.dep[..np], &args.dep_k[..np]);
+        crate::twice::call_at!(width; depress_portable, depress_avx2, depress_avx512(s.p, x, dep, dep_k));
+        w.copy_from_slice(&packed[..n]);
+        for (&o, &w) in offset[start..end].iter().zip(w.iter()) {
+            sink.add(o, w);
+        }
+    }
+}
+
+/// Pass 1 for the synapses `start..start + w.len()` of the row.
+#[inline(always)]
+fn gather(
+    s: &RowSpike,
+    offset: &[u32],
+    start: usize,
+    w: &mut [f64],
+    h: &Histories,
+    args: &mut Args,
 ) {
     let (p, row, d) = (s.p, s.row, s.d);
     let (lo, hi) = (row.last - d.steps, s.pre.stamp - d.steps);
     let t_u = s.pre.t - d.ms;
-    let step = p.lambda;
-    let depress = p.lambda * p.alpha;
-    let facilitate = |w: &mut f64, pow: &mut PowMemo, e: &Entry| {
-        let minus_dt = row.t_last - (e.t + d.ms);
-        let k = row.kplus * (minus_dt * p.inv_tau_plus).exp();
-        *w += (step * pow.pow(*w, p.mu)) * k;
-    };
-    for (i, (&o, w)) in offset.iter().zip(weight.iter_mut()).enumerate() {
+    let fac_arg = |e: &Entry| (row.t_last - (e.t + d.ms)) * p.inv_tau_plus;
+    args.len = [0; ROUNDS];
+    for (k, w) in w.iter_mut().enumerate() {
+        let i = start + k;
         if let Some(&ahead) = offset.get(i + AHEAD) {
             h.prefetch(ahead.wrapping_sub(s.base) as usize);
         }
-        let j = (o - s.base) as usize;
-        let before = match h.recent(j, lo, hi) {
-            Some(r) => {
-                for e in r.window.iter().rev() {
-                    facilitate(w, pow, e);
-                }
-                r.before
-            }
-            None => {
-                let full = h.get(j).expect("a history per target");
-                let (window, before) = full.lookup(lo, hi);
-                for e in window {
-                    facilitate(w, pow, e);
-                }
-                before
-            }
+        let j = (offset[i] - s.base) as usize;
+        let recent = h.recent(j, lo, hi);
+        let newest_first = recent.is_some();
+        let (window, before) = match &recent {
+            Some(r) => (r.window, r.before),
+            None => h.get(j).expect("a history per target").lookup(lo, hi),
         };
-        let k = before.map_or(0.0, |e| e.k * ((e.t - t_u) * s.inv_tau_minus).exp());
-        let n = *w - ((depress * *w) * k);
-        *w = if n > 0.0 { n } else { 0.0 };
-        sink.add(o, *w);
+        let m = window.len();
+        if m <= ROUNDS {
+            for r in 0..m {
+                let e = &window[if newest_first { m - 1 - r } else { r }];
+                let c = args.len[r];
+                (args.fac[r][c], args.at[r][c]) = (fac_arg(e), k as u8);
+                args.len[r] = c + 1;
+            }
+        } else {
+            // Oldest first: a window this long comes from a full History.
+            debug_assert!(!newest_first);
+            for e in window {
+                *w = facilitate(p, *w, row.kplus, fac_arg(e));
+            }
+        }
+        (args.dep[k], args.dep_k[k]) =
+            before.map_or((0.0, 0.0), |e| ((e.t - t_u) * s.inv_tau_minus, e.k));
+    }
+}
+
+/// Lanes of the vectorised passes: their slices are padded to whole
+/// multiples of it, so that no synapse is left to a remainder loop.
+const LANES: usize = 8;
+
+/// `c` rounded up to a multiple of `LANES`.
+fn padded(c: usize) -> usize {
+    c.div_ceil(LANES) * LANES
+}
+
+// Pass 2, one round of facilitation and the depression, on slices of whole
+// multiples of LANES: portable, AVX2 and AVX-512 from one body each
+// (`crate::twice`: the same bits).
+crate::twice::portable_and_avx2! {
+    fn facilitate_portable / facilitate_avx2 / facilitate_avx512(p: &PlHomParams, kplus: f64, w: &mut [f64], fac: &[f64]) {
+        for (w, a) in w.as_chunks_mut::<LANES>().0.iter_mut().zip(fac.as_chunks::<LANES>().0) {
+            for l in 0..LANES {
+                w[l] = facilitate(p, w[l], kplus, a[l]);
+            }
+        }
+    }
+}
+
+crate::twice::portable_and_avx2! {
+    fn depress_portable / depress_avx2 / depress_avx512(p: &PlHomParams, w: &mut [f64], dep: &[f64], dep_k: &[f64]) {
+        let (dep, dep_k) = (dep.as_chunks::<LANES>().0, dep_k.as_chunks::<LANES>().0);
+        for ((w, a), k) in w.as_chunks_mut::<LANES>().0.iter_mut().zip(dep).zip(dep_k) {
+            for l in 0..LANES {
+                w[l] = depress(p, w[l], k[l], a[l]);
+            }
+        }
     }
 }
 
@@ -135,7 +274,7 @@ mod tests {
         let mut slow = fast.clone();
         let mut h = Histories::new(n as usize);
         let mut row = rule.initial_row(0.0, 0.0, 0.0);
-        let (mut pow, mut ring) = (PowMemo::default(), vec![0i32; 4096]);
+        let mut ring = vec![0i32; 4096];
         let (mut answered, mut fell_back) = (0, 0);
         let mut step = 0u64;
         for pre_stamp in [20i64, 52, 53, 90, 160, 161, 240, 300, 420, 421] {
@@ -172,7 +311,7 @@ mod tests {
                 base,
                 inv_tau_minus: inv,
             };
-            deliver_row(&s, &offset, &mut fast, &h, &mut pow, &mut sink);
+            deliver_row(&s, &offset, &mut fast, &h, &mut sink);
             assert_eq!(sink.overflows, 0);
             assert_eq!(ring, want, "ring at pre spike {pre_stamp}");
             let bits = |w: &[f64]| w.iter().map(|w| w.to_bits()).collect::<Vec<_>>();

@@ -18,7 +18,8 @@
 //! all in the history when any delivery happens.
 
 use super::history::{Entry, History};
-use super::memo::{pow_exact, KMemo, PowMemo};
+use super::memo::{pow_exact, KMemo};
+use super::pl_hom;
 
 /// The parameters shared by the STDP rules (NEST names).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -194,12 +195,13 @@ impl Rule {
         history: &History,
         inv_tau_minus: f64,
     ) -> f64 {
-        let (mut pow, mut k) = (PowMemo::default(), KMemo::default());
-        self.synapse_memo(w, row, pre, d, history, inv_tau_minus, (&mut pow, &mut k))
+        let mut k = KMemo::default();
+        self.synapse_memo(w, row, pre, d, history, inv_tau_minus, &mut k)
     }
 
-    /// `synapse` with memos (`plastic::memo`: the same doubles, fewer libm
-    /// calls): the store's pow and the target's K_minus.
+    /// `synapse` with the target's K_minus memo (`plastic::memo`: the same
+    /// doubles, fewer libm calls; `stdp_pl_synapse_hom` uses none, its
+    /// arithmetic is `plastic::pl_hom`'s).
     #[inline]
     pub fn synapse_memo(
         &self,
@@ -209,11 +211,10 @@ impl Rule {
         d: Delay,
         history: &History,
         inv_tau_minus: f64,
-        memo: (&mut PowMemo, &mut KMemo),
+        kmemo: &mut KMemo,
     ) -> f64 {
         let (lo, hi) = (row.last - d.steps, pre.stamp - d.steps);
         let t_u = pre.t - d.ms;
-        let (pow, kmemo) = memo;
         let mut k_minus =
             |e: Option<&Entry>| e.map_or(0.0, |e| kmemo.k_minus(e.k, e.t, t_u, inv_tau_minus));
         match self {
@@ -239,13 +240,11 @@ impl Rule {
             Rule::StdpPlHom(p) => {
                 let (window, before) = history.lookup(lo, hi);
                 for e in window {
-                    let minus_dt = row.t_last - (e.t + d.ms);
-                    let k = row.kplus * (minus_dt * p.inv_tau_plus).exp();
-                    *w += (p.lambda * pow.pow(*w, p.mu)) * k;
+                    let arg = (row.t_last - (e.t + d.ms)) * p.inv_tau_plus;
+                    *w = pl_hom::facilitate(p, *w, row.kplus, arg);
                 }
-                let k = k_minus(before);
-                let n = *w - (((p.lambda * p.alpha) * *w) * k);
-                *w = if n > 0.0 { n } else { 0.0 };
+                let (arg, k) = before.map_or((0.0, 0.0), |e| ((e.t - t_u) * inv_tau_minus, e.k));
+                *w = pl_hom::depress(p, *w, k, arg);
                 *w
             }
             Rule::Tsodyks2(_) => (row.x * row.u) * *w,

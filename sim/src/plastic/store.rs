@@ -21,7 +21,7 @@
 
 use super::history::History;
 use super::index::SourceIndex;
-use super::memo::{KMemo, PowMemo};
+use super::memo::KMemo;
 use super::pl_hom::{self, RowSpike};
 use super::recent::Histories;
 use super::rules::{Delay, PreSpike, RowState, Rule};
@@ -60,10 +60,9 @@ pub struct PlasticStore {
     pub overflows: u64,
     /// `(delay * lanes + lane) * n` when it is the same for every synapse.
     base: Option<u32>,
-    /// The memos (`plastic::memo`): the last pow, each target's K_minus
-    /// (one per neuron when the rule reads the history), and the bits of
-    /// the `inv_tau_minus` they were made with.
-    pow_memo: PowMemo,
+    /// The memos (`plastic::memo`): each target's K_minus (one per neuron
+    /// when the rule reads the history), and the bits of the
+    /// `inv_tau_minus` they were made with.
     k_memo: Vec<KMemo>,
     memo_inv: u64,
 }
@@ -131,7 +130,6 @@ impl PlasticStore {
             bound,
             overflows: 0,
             base,
-            pow_memo: PowMemo::default(),
             k_memo,
             memo_inv: 0,
         }
@@ -276,7 +274,7 @@ impl PlasticStore {
                 inv_tau_minus: t.inv_tau_minus,
             };
             let (offset, weight) = (&self.offset[range.clone()], &mut self.weight[range]);
-            pl_hom::deliver_row(&s, offset, weight, t.history, &mut self.pow_memo, sink);
+            pl_hom::deliver_row(&s, offset, weight, t.history, sink);
             return;
         }
         let empty = History::default();
@@ -290,10 +288,9 @@ impl PlasticStore {
             // No history (nor K_minus memo) when the rule reads none (tsodyks2).
             let h = t.history.get(target as usize).unwrap_or(&empty);
             let k = self.k_memo.get_mut(target as usize).unwrap_or(&mut spare);
-            let memo = (&mut self.pow_memo, k);
             let sent =
                 self.rule
-                    .synapse_memo(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus, memo);
+                    .synapse_memo(&mut self.weight[i], row, pre, d, h, t.inv_tau_minus, k);
             sink.add(o, sent);
         }
     }
