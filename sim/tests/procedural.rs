@@ -13,7 +13,8 @@ use common::stats::{chi2_sf, ln_gamma, pearson};
 use common::*;
 
 /// A Brunel-like E/I network with every rule that can be procedural, one
-/// stored fixed_indegree projection, random weights and delays, devices.
+/// stored fixed_indegree projection, random weights and delays (and one
+/// weight with uniform delays), devices.
 fn brunel_by_source(procedural: bool) -> NetworkSpec {
     let lif = [
         ("E_L", 0.0),
@@ -96,6 +97,15 @@ fn brunel_by_source(procedural: bool) -> NetworkSpec {
             Distribution::Constant(-100.0),
             Distribution::Constant(1.0),
         ),
+        // One weight, delays uniform above dt: procedural delivery's
+        // targets-and-delays path (`RowGen::row_delays`).
+        projection(
+            0,
+            0,
+            ConnRule::PairwiseBernoulli { p: 0.05 },
+            Distribution::Constant(20.0),
+            u(0.6, 2.4),
+        ),
     ];
     for (i, p) in spec.projections.iter_mut().enumerate() {
         p.allow_autapses = i % 2 == 1;
@@ -131,8 +141,8 @@ fn procedural_spikes_equal_stored_for_threads_and_ranks() {
     let procedural = brunel_by_source(true);
     let net = Network::build(&procedural, &|_| true, &mut InProcess);
     let n_proc: usize = net.chunks.iter().map(|c| c.procedural.len()).sum();
-    // Onto E (7 chunks of 64): two projections; onto I (2 chunks): four.
-    assert_eq!(n_proc, 2 * 7 + 4 * 2, "each on every chunk of its target");
+    // Onto E (7 chunks of 64): three projections; onto I (2 chunks): four.
+    assert_eq!(n_proc, 3 * 7 + 4 * 2, "each on every chunk of its target");
     let (want, _) = run(&stored, 1);
     assert!(
         want.len() > 2000,
@@ -155,7 +165,8 @@ fn procedural_spikes_equal_stored_for_threads_and_ranks() {
 /// whole run agree.
 #[test]
 fn procedural_rows_are_the_stored_rows() {
-    for pi in 0..6 {
+    // All but the stored fixed_indegree (projection 6).
+    for pi in [0, 1, 2, 3, 4, 5, 7] {
         let mut stored = brunel_by_source(false);
         stored.projections = vec![stored.projections[pi].clone()];
         let mut procedural = stored.clone();

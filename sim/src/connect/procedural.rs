@@ -11,6 +11,8 @@
 //! projection adds the same integers to the ring as its stored twin.
 
 use crate::exchange::Spike;
+use crate::ring::{prefetch_line, TO_L1};
+use crate::rng::BATCH_WORDS;
 use crate::synapse::{Encoder, Synapse};
 
 use super::rows::UniformDelays;
@@ -131,12 +133,22 @@ impl ProceduralRows {
                     // encode's offset: (delay * lanes + lane) * n + target.
                     let per_delay = u64::from(self.enc.n_lanes) * u64::from(self.enc.n_targets);
                     let start = base + u64::from(*offset0);
-                    self.rows.row_delays(sp.gid, scratch, law, |i, d| {
-                        let pos = start + u64::from(d) * per_delay + u64::from(i);
-                        let pos = if pos >= len { pos - len } else { pos };
-                        ring[pos as usize] += *w;
-                        events += 1;
-                    });
+                    // Each batch's ring entries are fetched a batch before
+                    // they are added to (the adds are scattered misses).
+                    let mut pending = Pending::default();
+                    self.rows
+                        .row_delays(sp.gid, scratch, law, |targets, delays| {
+                            let mut next = Pending::default();
+                            for (&i, &d) in targets.iter().zip(delays) {
+                                let pos = start + u64::from(d) * per_delay + u64::from(i);
+                                let pos = if pos >= len { pos - len } else { pos };
+                                next.push(pos as usize);
+                                prefetch_line::<TO_L1, _>(ring.as_ptr().wrapping_add(pos as usize));
+                            }
+                            events += pending.add_into(ring, *w);
+                            pending = next;
+                        });
+                    events += pending.add_into(ring, *w);
                     continue;
                 }
                 self.rows.row(sp.gid, scratch, |s| {
@@ -179,5 +191,30 @@ fn add_constant(ring: &mut [i32], start: u64, n: u32, targets: &[u32], w: i32) {
             pos
         };
         ring[pos] += w;
+    }
+}
+
+/// Ring positions of one batch of a row (`RowGen::row_delays`'s sixteen),
+/// waiting to be added to.
+#[derive(Default)]
+struct Pending {
+    pos: [usize; BATCH_WORDS / 2],
+    n: usize,
+}
+
+impl Pending {
+    #[inline(always)]
+    fn push(&mut self, pos: usize) {
+        self.pos[self.n] = pos;
+        self.n += 1;
+    }
+
+    /// Adds `w` at every position; the count.
+    #[inline(always)]
+    fn add_into(&self, ring: &mut [i32], w: i32) -> u64 {
+        for &p in &self.pos[..self.n] {
+            ring[p] += w;
+        }
+        self.n as u64
     }
 }

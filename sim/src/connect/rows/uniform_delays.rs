@@ -51,15 +51,16 @@ impl RowGen {
         Some((synapse, UniformDelays { low, high, dt }))
     }
 
-    /// Each synapse of `sg`'s row as (target index, delay in steps), in
-    /// `row`'s order, for rows of `uniform_delays`'s law `law`.
+    /// The synapses of `sg`'s row as target indices and delays in steps,
+    /// in `row`'s order, up to sixteen per call of `emit`, for rows of
+    /// `uniform_delays`'s law `law`.
     #[inline]
     pub fn row_delays(
         &self,
         sg: u32,
         scratch: &mut RowScratch,
         law: &UniformDelays,
-        mut emit: impl FnMut(u32, u32),
+        mut emit: impl FnMut(&[u32], &[u32]),
     ) {
         let RowKind::Bernoulli { all, less } = &self.kind else {
             unreachable!("uniform_delays is Some only for Bernoulli rows")
@@ -78,9 +79,7 @@ impl RowGen {
         for targets in scratch.picked[..k].chunks(BATCH_WORDS / 2) {
             ws.next_words(&mut words);
             delays(law, &words, &mut steps);
-            for (&i, &d) in targets.iter().zip(&steps) {
-                emit(i, d);
-            }
+            emit(targets, &steps[..targets.len()]);
         }
     }
 }
@@ -132,13 +131,14 @@ mod tests {
                     let mut want = Vec::new();
                     g.row(sg, &mut a, |r| want.push(r));
                     let mut got = Vec::new();
-                    g.row_delays(sg, &mut b, &law, |i, d| {
-                        got.push(RawSynapse {
+                    g.row_delays(sg, &mut b, &law, |targets, delays| {
+                        assert_eq!(targets.len(), delays.len());
+                        got.extend(targets.iter().zip(delays).map(|(&i, &d)| RawSynapse {
                             source: sg,
                             target: i,
                             delay_steps: d,
                             ..s
-                        })
+                        }))
                     });
                     assert_eq!(got, want, "source {sg}, chunk {}", c.index);
                     synapses += want.len();
