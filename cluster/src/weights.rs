@@ -96,10 +96,12 @@ pub(crate) fn node_rows(spec: &NetworkSpec, i: usize, packed: &[f64]) -> Vec<(u6
 
 /// This rank's synapses of projection `i`, packed by 4 for a gather.
 pub(crate) fn pack(synapses: &[(u32, u32, u32, f64)]) -> Vec<f64> {
-    synapses
-        .iter()
-        .flat_map(|&(s, t, d, w)| [f64::from(s), f64::from(t), f64::from(d), w])
-        .collect()
+    // Exactly sized (a flat_map's collect would grow by doubling).
+    let mut out = Vec::with_capacity(4 * synapses.len());
+    for &(s, t, d, w) in synapses {
+        out.extend([f64::from(s), f64::from(t), f64::from(d), w]);
+    }
+    out
 }
 
 /// Collective: gathers and (rank 0) writes the weights of every plastic
@@ -111,13 +113,19 @@ pub fn write_plastic_weights(
     comm: &dyn Comm,
 ) -> Result<(), String> {
     for (i, file) in plastic(spec).zip(weight_files(spec)) {
-        let all = comm.gather_f64(&pack(&net.plastic_weights(i)));
+        // One copy of the synapses at a time, dropped as soon as the next
+        // is made: at the end of a large plastic run they are the largest
+        // thing in memory (plastic Brunel's peak RSS was this, not the run).
+        let packed = pack(&net.plastic_weights(i));
+        let all = comm.gather_f64(&packed);
+        drop(packed);
         if comm.rank() != 0 {
             continue;
         }
         let mut table = table_of(spec, i, net.step as f64 * spec.simulation.dt);
         table.rows = node_rows(spec, i, &all);
-        write_weights(&dir.path().join(file), &table).map_err(|e| e.to_string())?;
+        drop(all);
+        write_weights(&dir.path().join(file), &mut table).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -89,17 +89,20 @@ pub(crate) fn write_edges(
     write_str_attr(&d, "units", "ms", path)
 }
 
-/// Writes `table` to `path` (rows in canonical order first); returns the path.
-pub fn write_weights(path: &Path, table: &WeightTable) -> Result<PathBuf, IoError> {
-    let rows: Vec<_> = canonical_order(&table.rows)
-        .into_iter()
-        .map(|i| table.rows[i])
-        .collect();
+/// Writes `table` to `path`, its rows first put in canonical order in
+/// place (the order `canonical_order` gives: a stable sort by source and
+/// target), so that no second copy of them is made: at the end of a run
+/// with millions of plastic synapses the rows are the largest thing in
+/// memory. Returns the path.
+pub fn write_weights(path: &Path, table: &mut WeightTable) -> Result<PathBuf, IoError> {
+    table.rows.sort_by_key(|r| (r.0, r.1));
+    let table = &*table;
+    let rows = &table.rows;
     let tmp = path.with_extension("h5.tmp");
     let file = create_output_file(&tmp)?;
     write_root_attrs(&file, &tmp)?;
     let g = file.create_group("edges").ctx(&tmp, "creating /edges")?;
-    write_edges(&g, table, &rows, &tmp)?;
+    write_edges(&g, table, rows, &tmp)?;
     write_scalar_attr(&g, "t_ms", &table.t_ms, &tmp)?;
     let weight: Vec<f64> = rows.iter().map(|r| r.3).collect();
     let w = g
@@ -198,9 +201,12 @@ mod tests {
                 (0, 1, 0.5, 0.75),
             ],
         };
-        write_weights(&path, &table).unwrap();
+        let given = table.rows.clone();
+        let mut table = table;
+        write_weights(&path, &mut table).unwrap();
         let back = read_weights(&path).unwrap();
-        let want: Vec<_> = [2, 3, 1, 0].iter().map(|&i| table.rows[i]).collect();
+        let want: Vec<_> = [2, 3, 1, 0].iter().map(|&i| given[i]).collect();
+        assert_eq!(canonical_order(&given), [2, 3, 1, 0]);
         assert_eq!(back.rows, want);
         assert_eq!((back.projection, back.t_ms), (3, 100.0));
         assert_eq!(back.units, "pA");

@@ -280,7 +280,13 @@ impl Network {
     /// (source gid, target gid, delay steps, weight), by target chunk then
     /// source.
     pub fn plastic_weights(&self, projection: usize) -> Vec<(u32, u32, u32, f64)> {
-        let mut out = Vec::new();
+        let stores = self.chunks.iter().flat_map(|c| &c.plastic);
+        let n = stores
+            .filter(|p| p.projection == projection)
+            .map(|p| p.len())
+            .sum();
+        // Exactly sized: it can be the largest thing in memory.
+        let mut out = Vec::with_capacity(n);
         for c in &self.chunks {
             for p in c.plastic.iter().filter(|p| p.projection == projection) {
                 let first = c.info.first_gid;

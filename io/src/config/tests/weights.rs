@@ -153,7 +153,7 @@ fn two_records_of_one_projection_are_refused() {
 /// A weights file of `source -> target` with `edges` (node ids, delay ms, weight).
 fn weights_file(dir: &Path, source: &str, target: &str, rows: Vec<(u64, u64, f64, f64)>) -> String {
     let path = dir.join(format!("w_{source}_{target}_{}.h5", rows.len()));
-    let table = WeightTable {
+    let mut table = WeightTable {
         source_population: source.into(),
         target_population: target.into(),
         synapse_model: "stdp_synapse".into(),
@@ -162,7 +162,7 @@ fn weights_file(dir: &Path, source: &str, target: &str, rows: Vec<(u64, u64, f64
         units: "pA".into(),
         rows,
     };
-    write_weights(&path, &table).unwrap();
+    write_weights(&path, &mut table).unwrap();
     path.display().to_string()
 }
 
