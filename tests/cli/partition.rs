@@ -159,7 +159,10 @@ fn partition_report_on_areas_metis_balanced_and_cut_at_long_delays() {
 /// the file's header), in `dir`.
 fn spaun_in_chunks_of_2048(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(repo("configs/spaun_scale.toml")).unwrap();
-    assert!(text.contains("\nchunk_size = 16384\n"), "the shipped chunk size");
+    assert!(
+        text.contains("\nchunk_size = 16384\n"),
+        "the shipped chunk size"
+    );
     let path = dir.join("spaun_2048.toml");
     let text = text.replace("\nchunk_size = 16384\n", "\nchunk_size = 2048\n");
     std::fs::write(&path, text).unwrap();
