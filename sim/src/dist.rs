@@ -122,16 +122,29 @@ impl DelaySampler {
     /// rounded to the nearest step (half up), at least 1.
     #[inline]
     pub fn sample_steps(&self, s: &mut Stream) -> u32 {
-        let mut d = draw(&self.dist, s);
+        let mut d = self.draw_ms(s);
         let mut tries = 0;
         while d < self.dt && tries < MAX_REDRAWS && !matches!(self.dist, Distribution::Constant(_))
         {
-            d = draw(&self.dist, s);
+            d = self.draw_ms(s);
             tries += 1;
         }
         // d >= dt > 0 here (or a constant validated >= dt): adding 0.5 and
         // truncating rounds half up without a libm call.
         ((d / self.dt + 0.5) as u32).max(1)
+    }
+
+    /// One delay in ms, not yet on the grid. A uniform delay takes one
+    /// word (`Stream::uniform32`), not the two of a 53-bit uniform: it is
+    /// rounded to steps of dt, and a spacing of (high - low) / 2^32 is far
+    /// below any dt, while the second word was a third of the Philox
+    /// output procedural rows of uniform delays consumed.
+    #[inline]
+    fn draw_ms(&self, s: &mut Stream) -> f64 {
+        match self.dist {
+            Distribution::Uniform { low, high } => low + (high - low) * s.uniform32(),
+            _ => draw(&self.dist, s),
+        }
     }
 
     /// Whether the distribution is a constant (no random numbers drawn).
@@ -190,5 +203,40 @@ mod tests {
         assert!(steps.iter().all(|&k| k >= 1));
         let c = DelaySampler::new(&Distribution::Constant(1.5), 0.1);
         assert_eq!(c.sample_steps(&mut s), 15);
+    }
+
+    /// A uniform delay takes one word, w / 2^32 of the range, and lands on
+    /// the grid with the probabilities of the exact law: uniform on [0.5,
+    /// 1.5] ms at dt = 0.1 gives steps 5 and 15 with probability 1/20 and
+    /// 6..=14 with 1/10 each (chi-square over 200,000 draws, 10 degrees of
+    /// freedom, p > 1e-4).
+    #[test]
+    fn uniform_delays_take_one_word_and_follow_the_law() {
+        let law = Distribution::Uniform {
+            low: 0.5,
+            high: 1.5,
+        };
+        let d = DelaySampler::new(&law, 0.1);
+        let (mut a, mut b) = (Stream::new(5, 1, 1, 2), Stream::new(5, 1, 1, 2));
+        for _ in 0..1000 {
+            let u = f64::from(b.next_u32()) / 4_294_967_296.0;
+            let want = ((0.5 + 1.0 * u) / 0.1 + 0.5) as u32;
+            assert_eq!(d.sample_steps(&mut a), want.max(1));
+        }
+        let n = 200_000;
+        let mut counts = [0u32; 16];
+        for _ in 0..n {
+            counts[d.sample_steps(&mut a) as usize] += 1;
+        }
+        let chi2: f64 = (5..=15)
+            .map(|k| {
+                let p = if k == 5 || k == 15 { 0.05 } else { 0.1 };
+                let e = p * f64::from(n);
+                (f64::from(counts[k]) - e).powi(2) / e
+            })
+            .sum();
+        // The 1 - 1e-4 quantile of chi-square with 10 degrees of freedom.
+        assert!(chi2 < 35.56, "chi2 {chi2}: {counts:?}");
+        assert_eq!(counts[..5].iter().sum::<u32>(), 0);
     }
 }

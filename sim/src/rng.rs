@@ -160,6 +160,13 @@ impl Stream {
         open_unit(self.next_u32())
     }
 
+    /// Uniform in [0, 1) with 32 bits of resolution: one word, w / 2^32
+    /// (exact). For draws put on a coarse grid, as delays on dt's.
+    #[inline]
+    pub fn uniform32(&mut self) -> f64 {
+        f64::from(self.next_u32()) * (1.0 / 4_294_967_296.0)
+    }
+
     /// Uniform in [0, 1) with 53 bits of resolution.
     #[inline]
     pub fn uniform(&mut self) -> f64 {

@@ -194,11 +194,11 @@ fn add_constant(ring: &mut [i32], start: u64, n: u32, targets: &[u32], w: i32) {
     }
 }
 
-/// Ring positions of one batch of a row (`RowGen::row_delays`'s sixteen),
-/// waiting to be added to.
+/// Ring positions of one batch of a row (`RowGen::row_delays`'s
+/// `BATCH_WORDS`), waiting to be added to.
 #[derive(Default)]
 struct Pending {
-    pos: [usize; BATCH_WORDS / 2],
+    pos: [usize; BATCH_WORDS],
     n: usize,
 }
 

@@ -2,15 +2,14 @@
 //! uniformly from [low, high] with both ends above dt (the long-range and
 //! local projections of `configs/spaun_scale.toml`): procedural delivery
 //! asks for the targets and the delays only (`RowGen::row_delays`), and
-//! the delays are computed sixteen at a time from 32 words, in a loop that
+//! the delays are computed 32 at a time from 32 words, in a loop that
 //! vectorises, instead of one `DelaySampler::sample_steps` per synapse.
 //!
 //! Invariant (the same synapses as `RowGen::row`): the targets come from
-//! the same `bernoulli_targets`; synapse j's delay takes words 2j and
-//! 2j + 1 of the row's synapse stream (`SUB_SYNAPSES`), as `Stream::uniform`
-//! takes them, through the same operations as `sample_steps` (low plus
-//! (high minus low) times u, divided by dt, plus 0.5, truncated, at least
-//! 1). The weight, being a constant, draws no word; no delay is redrawn,
+//! the same `bernoulli_targets`; synapse j's delay takes word j of the
+//! row's synapse stream (`SUB_SYNAPSES`), as `Stream::uniform32` takes it,
+//! through the same operations as `sample_steps` (low plus (high minus
+//! low) times u, divided by dt, plus 0.5, truncated, at least 1). The weight, being a constant, draws no word; no delay is redrawn,
 //! since both ends exceed dt by more than that sum's rounding can take.
 
 use super::{RowGen, RowKind, RowScratch, SUB_ROW, SUB_SYNAPSES};
@@ -52,8 +51,8 @@ impl RowGen {
     }
 
     /// The synapses of `sg`'s row as target indices and delays in steps,
-    /// in `row`'s order, up to sixteen per call of `emit`, for rows of
-    /// `uniform_delays`'s law `law`.
+    /// in `row`'s order, up to `BATCH_WORDS` per call of `emit`, for rows
+    /// of `uniform_delays`'s law `law`.
     #[inline]
     pub fn row_delays(
         &self,
@@ -75,8 +74,8 @@ impl RowGen {
             SUB_SYNAPSES,
             self.chunk.index as u32,
         );
-        let (mut words, mut steps) = ([0u32; BATCH_WORDS], [0u32; BATCH_WORDS / 2]);
-        for targets in scratch.picked[..k].chunks(BATCH_WORDS / 2) {
+        let (mut words, mut steps) = ([0u32; BATCH_WORDS], [0u32; BATCH_WORDS]);
+        for targets in scratch.picked[..k].chunks(BATCH_WORDS) {
             ws.next_words(&mut words);
             delays(law, &words, &mut steps);
             emit(targets, &steps[..targets.len()]);
@@ -84,13 +83,11 @@ impl RowGen {
     }
 }
 
-/// Sixteen delays in steps from 32 words (see the invariant).
+/// 32 delays in steps from 32 words (see the invariant).
 #[inline]
-fn delays(law: &UniformDelays, words: &[u32; BATCH_WORDS], steps: &mut [u32; BATCH_WORDS / 2]) {
-    for (d, w) in steps.iter_mut().zip(words.chunks_exact(2)) {
-        let hi = u64::from(w[0]) << 21;
-        let lo = u64::from(w[1]) >> 11;
-        let u = ((hi | lo) as f64) * (1.0 / 9_007_199_254_740_992.0);
+fn delays(law: &UniformDelays, words: &[u32; BATCH_WORDS], steps: &mut [u32; BATCH_WORDS]) {
+    for (d, &w) in steps.iter_mut().zip(words) {
+        let u = f64::from(w) * (1.0 / 4_294_967_296.0);
         let ms = law.low + (law.high - law.low) * u;
         *d = ((ms / law.dt + 0.5) as u32).max(1);
     }
