@@ -57,8 +57,13 @@ pub fn file_name(source: &str, target: &str, i: usize) -> String {
 /// the layout.
 pub fn canonical_order(rows: &[(u64, u64, f64, f64)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| (rows[i].0, rows[i].1));
+    order.sort_by_key(|&i| canonical_key(&rows[i]));
     order
+}
+
+/// What the canonical order sorts by (stably): source, then target.
+fn canonical_key(row: &(u64, u64, f64, f64)) -> (u64, u64) {
+    (row.0, row.1)
 }
 
 /// Writes the attributes of `/edges` and its `source_node_id`,
@@ -95,7 +100,7 @@ pub(crate) fn write_edges(
 /// with millions of plastic synapses the rows are the largest thing in
 /// memory. Returns the path.
 pub fn write_weights(path: &Path, table: &mut WeightTable) -> Result<PathBuf, IoError> {
-    table.rows.sort_by_key(|r| (r.0, r.1));
+    table.rows.sort_by_key(canonical_key);
     let table = &*table;
     let rows = &table.rows;
     let tmp = path.with_extension("h5.tmp");

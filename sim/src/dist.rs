@@ -102,6 +102,14 @@ impl WeightSampler {
     }
 }
 
+/// A delay of `ms` >= dt > 0 (or a constant validated >= dt) in whole
+/// steps, at least 1: adding 0.5 and truncating rounds half up without a
+/// libm call.
+#[inline(always)]
+pub fn steps_of(ms: f64, dt: f64) -> u32 {
+    ((ms / dt + 0.5) as u32).max(1)
+}
+
 /// Draws delays in whole steps (>= 1).
 #[derive(Clone, Debug)]
 pub struct DelaySampler {
@@ -129,9 +137,7 @@ impl DelaySampler {
             d = self.draw_ms(s);
             tries += 1;
         }
-        // d >= dt > 0 here (or a constant validated >= dt): adding 0.5 and
-        // truncating rounds half up without a libm call.
-        ((d / self.dt + 0.5) as u32).max(1)
+        steps_of(d, self.dt)
     }
 
     /// One delay in ms, not yet on the grid. A uniform delay takes one

@@ -73,6 +73,12 @@ fn eight_blocks(c: [u32; 4], key: [u32; 2], out: &mut [u32; BATCH_WORDS]) {
     }
 }
 
+/// A word as a uniform on [0, 1): w / 2^32, exact (`uniform32`).
+#[inline(always)]
+pub fn unit32(w: u32) -> f64 {
+    f64::from(w) * (1.0 / 4_294_967_296.0)
+}
+
 /// A word as a uniform on (0, 1): (w + 1/2) / 2^32 (`uniform_open32`).
 #[inline(always)]
 pub fn open_unit(w: u32) -> f64 {
@@ -164,7 +170,7 @@ impl Stream {
     /// (exact). For draws put on a coarse grid, as delays on dt's.
     #[inline]
     pub fn uniform32(&mut self) -> f64 {
-        f64::from(self.next_u32()) * (1.0 / 4_294_967_296.0)
+        unit32(self.next_u32())
     }
 
     /// Uniform in [0, 1) with 53 bits of resolution.

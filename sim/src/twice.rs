@@ -1,9 +1,9 @@
 //! One function body compiled twice: a portable variant and an AVX2
 //! variant (`portable_and_avx2!`), for the loops that vectorise (the
 //! neuron models' chunk loop, Nengo's LIF common path, the decoder solve's
-//! rates), or three times with an AVX-512 variant (`fn p / a / b`; all of
-//! them use it: 3% off the 512-D array's run, 8-13% off NEF builds, a
-//! little off Brunel). Callers run the widest the CPU has (`widest`)
+//! rates, the plastic weight updates), or three times with an AVX-512
+//! variant (`fn p / a / b`; all of them use it: 3% off the 512-D array's
+//! run, 8-13% off NEF builds, a little off Brunel). Callers run the widest the CPU has (`widest`)
 //! through `call_at!`, which holds the one unsafe dispatch.
 //!
 //! Invariant (what the callers rely on): the variants compute the same

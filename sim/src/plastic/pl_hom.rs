@@ -12,11 +12,13 @@
 //!    its window (rare) is facilitated here, one spike after the other;
 //! 2. update (vectorised, `crate::twice`, in slices padded to whole
 //!    vectors): round after round, the weights of its synapses packed,
-//!    facilitated and put back, then every weight of the block depressed, with `crate::vmath`'s exp and ln, where
-//!    libm's pow and exp were 36% of plastic Brunel's samples;
+//!    facilitated and put back, then every weight of the block depressed,
+//!    with `crate::vmath`'s exp and ln, where libm's pow and exp were 36%
+//!    of plastic Brunel's samples;
 //! 3. send (scalar): each weight into the ring (`Sink`).
 //!
-//! Invariant: `facilitate` and `depress` are the only arithmetic of the
+//! Invariant: `facilitate` and `depress` (with their arguments from
+//! `facilitation_arg` and `depression_args`) are the only arithmetic of the
 //! rule, in the general path (`Rule::synapse_memo`) as here, in the scalar
 //! and the vectorised passes alike, and a factor 0 (no spike before the
 //! window) leaves a weight's bits as they are (w - 0 = w for w >= 0). So
@@ -56,6 +58,20 @@ fn pow(w: f64, mu: f64) -> f64 {
 #[inline(always)]
 pub fn facilitate(p: &PlHomParams, w: f64, kplus: f64, arg: f64) -> f64 {
     w + (p.lambda * pow(w, p.mu)) * (kplus * exp(arg))
+}
+
+/// The argument of `facilitate` for post-synaptic spike `e` of a row whose
+/// last spike was at `row.t_last`, through delay `d`.
+#[inline(always)]
+pub fn facilitation_arg(p: &PlHomParams, row: &RowState, d: Delay, e: &Entry) -> f64 {
+    (row.t_last - (e.t + d.ms)) * p.inv_tau_plus
+}
+
+/// The arguments (arg, k) of `depress` for the post-synaptic spike
+/// `before` the pre-synaptic spike's arrival `t_u` ((0, 0) for none).
+#[inline(always)]
+pub fn depression_args(before: Option<&Entry>, t_u: f64, inv_tau_minus: f64) -> (f64, f64) {
+    before.map_or((0.0, 0.0), |e| ((e.t - t_u) * inv_tau_minus, e.k))
 }
 
 /// `w` depressed by K_minus = k e^arg (k = 0: no spike before), not below 0.
@@ -119,7 +135,8 @@ pub fn deliver_row(
         }
         let w = &mut weight[start..end];
         gather(s, offset, start, w, h, &mut args);
-        for r in 0..ROUNDS {
+        // Round r + 1 packs a subset of round r's synapses: stop at an empty one.
+        for r in (0..ROUNDS).take_while(|&r| args.len[r] > 0) {
             let (c, at) = (args.len[r], &args.at[r]);
             for (x, &k) in packed[..c].iter_mut().zip(at) {
                 *x = w[usize::from(k)];
@@ -162,7 +179,7 @@ fn gather(
     let (p, row, d) = (s.p, s.row, s.d);
     let (lo, hi) = (row.last - d.steps, s.pre.stamp - d.steps);
     let t_u = s.pre.t - d.ms;
-    let fac_arg = |e: &Entry| (row.t_last - (e.t + d.ms)) * p.inv_tau_plus;
+    let fac_arg = |e: &Entry| facilitation_arg(p, row, d, e);
     args.len = [0; ROUNDS];
     for (k, w) in w.iter_mut().enumerate() {
         let i = start + k;
@@ -191,8 +208,7 @@ fn gather(
                 *w = facilitate(p, *w, row.kplus, fac_arg(e));
             }
         }
-        (args.dep[k], args.dep_k[k]) =
-            before.map_or((0.0, 0.0), |e| ((e.t - t_u) * s.inv_tau_minus, e.k));
+        (args.dep[k], args.dep_k[k]) = depression_args(before, t_u, s.inv_tau_minus);
     }
 }
 

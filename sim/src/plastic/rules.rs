@@ -240,10 +240,10 @@ impl Rule {
             Rule::StdpPlHom(p) => {
                 let (window, before) = history.lookup(lo, hi);
                 for e in window {
-                    let arg = (row.t_last - (e.t + d.ms)) * p.inv_tau_plus;
+                    let arg = pl_hom::facilitation_arg(p, row, d, e);
                     *w = pl_hom::facilitate(p, *w, row.kplus, arg);
                 }
-                let (arg, k) = before.map_or((0.0, 0.0), |e| ((e.t - t_u) * inv_tau_minus, e.k));
+                let (arg, k) = pl_hom::depression_args(before, t_u, inv_tau_minus);
                 *w = pl_hom::depress(p, *w, k, arg);
                 *w
             }

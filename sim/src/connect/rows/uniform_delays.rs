@@ -9,12 +9,14 @@
 //! the same `bernoulli_targets`; synapse j's delay takes word j of the
 //! row's synapse stream (`SUB_SYNAPSES`), as `Stream::uniform32` takes it,
 //! through the same operations as `sample_steps` (low plus (high minus
-//! low) times u, divided by dt, plus 0.5, truncated, at least 1). The weight, being a constant, draws no word; no delay is redrawn,
-//! since both ends exceed dt by more than that sum's rounding can take.
+//! low) times u, then `dist::steps_of`). The weight, being a constant,
+//! draws no word; no delay is redrawn, since both ends exceed dt by more
+//! than that sum's rounding can take.
 
 use super::{RowGen, RowKind, RowScratch, SUB_ROW, SUB_SYNAPSES};
 use crate::connect::RawSynapse;
-use crate::rng::{Stream, BATCH_WORDS};
+use crate::dist::steps_of;
+use crate::rng::{unit32, Stream, BATCH_WORDS};
 
 /// The delay law of such rows (see the module doc).
 #[derive(Clone, Copy, Debug)]
@@ -87,9 +89,7 @@ impl RowGen {
 #[inline]
 fn delays(law: &UniformDelays, words: &[u32; BATCH_WORDS], steps: &mut [u32; BATCH_WORDS]) {
     for (d, &w) in steps.iter_mut().zip(words) {
-        let u = f64::from(w) * (1.0 / 4_294_967_296.0);
-        let ms = law.low + (law.high - law.low) * u;
-        *d = ((ms / law.dt + 0.5) as u32).max(1);
+        *d = steps_of(law.low + (law.high - law.low) * unit32(w), law.dt);
     }
 }
 
