@@ -25,15 +25,20 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# A port p with p and p+1 free (slurmctld, slurmd).
+# A port p with p and p+1 free (slurmctld, slurmd), below the kernel's
+# ephemeral range: a port there that is free now can become the source
+# port of any connection (other tests' MPI and Slurm traffic) before slurmd
+# binds it.
 pick_port() {
   if [ -n "${SLURM_LOCAL_PORT:-}" ]; then
     echo "$SLURM_LOCAL_PORT"
     return
   fi
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 20100 ] || low=32768
   for _ in $(seq 50); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % (low - 20001)))
     if port_free "$p" && port_free $((p + 1)); then
       echo "$p"
       return
@@ -96,21 +101,21 @@ start() {
   [ -f "$dir/munge.key" ] || mungekey --create --keyfile="$dir/munge.key"
   munged --socket="$dir/munge.sock" --key-file="$dir/munge.key" \
     --log-file="$dir/munged.log" --pid-file="$dir/munged.pid" --seed-file="$dir/munged.seed"
-  write_conf "$(pick_port)"
   export SLURM_CONF=$dir/slurm.conf
-  # -D keeps them in the foreground of their own background job; the PIDs go
-  # to files so `stop` can end exactly these processes.
-  setsid slurmctld -D -i -f "$SLURM_CONF" >>"$dir/slurmctld.out" 2>&1 </dev/null &
-  echo $! >"$dir/slurmctld.pid.launch"
-  setsid slurmd -D -N localhost -f "$SLURM_CONF" >>"$dir/slurmd.out" 2>&1 </dev/null &
-  echo $! >"$dir/slurmd.pid.launch"
-  # Ready when the node is idle (it registered and the controller accepts jobs).
-  for _ in $(seq 150); do
-    if sinfo -h -n localhost -o %T 2>/dev/null | grep -q '^idle'; then
+  # A port taken between pick_port and the bind (another test's daemons):
+  # the daemons are started again on another pair, up to 3 times.
+  for attempt in 1 2 3; do
+    if [ "$attempt" -gt 1 ]; then
+      grep -qs "Address already in use" "$dir/slurmd.log" "$dir/slurmctld.log" || break
+      end_pids slurmd.pid.launch slurmctld.pid.launch
+      mv "$dir/slurmd.log" "$dir/slurmd.log.taken" 2>/dev/null || true
+      mv "$dir/slurmctld.log" "$dir/slurmctld.log.taken" 2>/dev/null || true
+    fi
+    write_conf "$(pick_port)"
+    if launch; then
       echo "export SLURM_CONF=$SLURM_CONF"
       return
     fi
-    sleep 0.2
   done
   echo "slurm_local: the node did not become idle within 30 s; logs in $dir" >&2
   tail -n 5 "$dir/slurmctld.log" "$dir/slurmd.log" >&2 || true
@@ -118,9 +123,33 @@ start() {
   exit 1
 }
 
+# Starts slurmctld and slurmd on $SLURM_CONF; true once the node is idle
+# (it registered and the controller accepts jobs), false after 30 s.
+launch() {
+  # -D keeps them in the foreground of their own background job; the PIDs go
+  # to files so `stop` can end exactly these processes.
+  setsid slurmctld -D -i -f "$SLURM_CONF" >>"$dir/slurmctld.out" 2>&1 </dev/null &
+  echo $! >"$dir/slurmctld.pid.launch"
+  setsid slurmd -D -N localhost -f "$SLURM_CONF" >>"$dir/slurmd.out" 2>&1 </dev/null &
+  echo $! >"$dir/slurmd.pid.launch"
+  for _ in $(seq 150); do
+    sinfo -h -n localhost -o %T 2>/dev/null | grep -q '^idle' && return 0
+    # slurmd ends at once when its port is taken.
+    kill -0 "$(cat "$dir/slurmd.pid.launch")" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
 stop() {
+  end_pids slurmd.pid.launch slurmctld.pid.launch munged.pid
+}
+
+# Ends the processes whose PIDs are in the files $@ of $dir: TERM, up to
+# 10 s to go, then KILL; the files are removed.
+end_pids() {
   local f pid
-  for f in slurmd.pid.launch slurmctld.pid.launch munged.pid; do
+  for f in "$@"; do
     [ -f "$dir/$f" ] || continue
     pid=$(cat "$dir/$f")
     kill -TERM "$pid" 2>/dev/null || true
@@ -128,14 +157,14 @@ stop() {
   # Wait up to 10 s for them to go, then KILL what is left.
   for _ in $(seq 50); do
     local alive=0
-    for f in slurmd.pid.launch slurmctld.pid.launch munged.pid; do
-      [ -f "$dir/$f" ] && kill -0 "$(cat "$dir/$f")" 2>/dev/null && alive=1
+    for f in "$@"; do
+      [ -f "$dir/$f" ] && kill -0 "$(cat "$dir/$f" 2>/dev/null)" 2>/dev/null && alive=1
     done
     [ $alive = 0 ] && break
     sleep 0.2
   done
-  for f in slurmd.pid.launch slurmctld.pid.launch munged.pid; do
-    [ -f "$dir/$f" ] && kill -KILL "$(cat "$dir/$f")" 2>/dev/null || true
+  for f in "$@"; do
+    [ -f "$dir/$f" ] && kill -KILL "$(cat "$dir/$f" 2>/dev/null)" 2>/dev/null || true
     rm -f "$dir/$f"
   done
 }
