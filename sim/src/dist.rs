@@ -110,6 +110,20 @@ pub fn steps_of(ms: f64, dt: f64) -> u32 {
     ((ms / dt + 0.5) as u32).max(1)
 }
 
+/// `steps_of(ms, dt)` for a finite `ms / dt`, in operations that vectorise
+/// (Rust's saturating `as u32` does not: it compiles to one scalar
+/// conversion per lane). Equal to `steps_of` for every finite `ms / dt`
+/// below 2^31 - 1: the clamp to [0, 2^31 - 1] changes nothing there, and
+/// delays are far below it (a ring of 2^31 slots would not fit).
+#[inline(always)]
+pub fn steps_of_finite(ms: f64, dt: f64) -> u32 {
+    let x = (ms / dt + 0.5).clamp(0.0, f64::from(i32::MAX));
+    // SAFETY: x is in [0, 2^31 - 1] (finite by the caller's contract), so
+    // its truncation fits an i32.
+    let i = unsafe { x.to_int_unchecked::<i32>() };
+    (i as u32).max(1)
+}
+
 /// Draws delays in whole steps (>= 1).
 #[derive(Clone, Debug)]
 pub struct DelaySampler {
@@ -209,6 +223,33 @@ mod tests {
         assert!(steps.iter().all(|&k| k >= 1));
         let c = DelaySampler::new(&Distribution::Constant(1.5), 0.1);
         assert_eq!(c.sample_steps(&mut s), 15);
+    }
+
+    /// The vectorising conversion gives `steps_of`'s steps for finite
+    /// quotients below 2^31 - 1: across each rounding boundary k - 1/2 (to
+    /// the neighbouring doubles), at 0 and below, and up to 2^31 - 2.
+    #[test]
+    fn steps_of_finite_is_steps_of() {
+        let mut ms = vec![
+            0.0,
+            -0.0,
+            -3.0,
+            -1e300,
+            1e-300,
+            2.0e8,
+            2.1e9,
+            2_147_483_645.6,
+        ];
+        for k in 0..200u32 {
+            let b = f64::from(k) - 0.5;
+            ms.extend([b.next_down(), b, b.next_up(), f64::from(k)]);
+        }
+        for dt in [0.1, 0.025, 1.0, 0.3] {
+            for &m in &ms {
+                let m = m * dt;
+                assert_eq!(steps_of_finite(m, dt), steps_of(m, dt), "{m} ms at dt {dt}");
+            }
+        }
     }
 
     /// A uniform delay takes one word, w / 2^32 of the range, and lands on
