@@ -60,22 +60,43 @@ pub fn philox4x32_lanes<const L: usize>(ctr: [[u32; L]; 4], key: [u32; 2]) -> [[
     [c0, c1, c2, c3]
 }
 
-/// Eight blocks at once (`philox4x32_lanes::<8>`), compiled for AVX-512 or
-/// AVX2 when the CPU has it (integer code: the same words either way;
-/// AVX-512 multiplies the eight lanes' 64-bit products in one instruction).
+/// Eight blocks at once (`philox4x32_lanes::<8>`), compiled for AVX2 when
+/// the CPU has it (integer code: the same words either way).
 #[inline]
-pub fn philox4x32_x8(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked above).
-        return unsafe { philox_x8_avx512(ctr, key) };
-    }
+fn philox4x32_x8(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked above).
         return unsafe { philox_x8_avx2(ctr, key) };
     }
     philox4x32_lanes::<8>(ctr, key)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod blocks_avx512;
+
+/// The words of the eight blocks of counters (`c[0]` + l wrapping, `c[1]`,
+/// `c[2]`, `c[3]`), l = 0..8, under `key`, into `out`, block by block
+/// (block l at words 4l..4l + 4).
+#[inline]
+pub fn blocks_x8(c: [u32; 4], key: [u32; 2], out: &mut [u32; 32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { blocks_avx512::blocks_x8(c, key, out) };
+    }
+    blocks_x8_lanes(c, key, out);
+}
+
+/// `blocks_x8` on CPUs without AVX-512: eight lanes, then a transpose.
+fn blocks_x8_lanes(c: [u32; 4], key: [u32; 2], out: &mut [u32; 32]) {
+    let first: [u32; 8] = std::array::from_fn(|l| c[0].wrapping_add(l as u32));
+    let r = philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], key);
+    for (l, block) in out.chunks_exact_mut(4).enumerate() {
+        for (w, word) in block.iter_mut().enumerate() {
+            *word = r[w][l];
+        }
+    }
 }
 
 /// `philox4x32_lanes::<8>` compiled for AVX2.
@@ -85,16 +106,6 @@ pub fn philox4x32_x8(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn philox_x8_avx2(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
-    philox4x32_lanes::<8>(ctr, key)
-}
-
-/// `philox4x32_lanes::<8>` compiled for AVX-512.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn philox_x8_avx512(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
     philox4x32_lanes::<8>(ctr, key)
 }
 
@@ -131,6 +142,34 @@ mod tests {
     }
 
     /// Known-answer vectors of Random123 (`kat_vectors`, philox4x32 10 rounds).
+    /// `blocks_x8` (AVX-512 where the CPU has it) and its lane version
+    /// give the blocks one at a time would, counter word 0 wrapping past 2^32 included.
+    #[test]
+    fn eight_blocks_equal_single_blocks() {
+        let mut x = 0x9abc_def0u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for i in 0..200 {
+            let mut c = [next(), next(), next(), next()];
+            if i % 10 == 0 {
+                c[0] = u32::MAX - (i as u32 / 10) % 8;
+            }
+            let key = [next(), next()];
+            let (mut out, mut lanes) = ([0u32; 32], [0u32; 32]);
+            blocks_x8(c, key, &mut out);
+            blocks_x8_lanes(c, key, &mut lanes);
+            assert_eq!(out, lanes);
+            for l in 0..8 {
+                let ctr = [c[0].wrapping_add(l as u32), c[1], c[2], c[3]];
+                assert_eq!(out[4 * l..4 * l + 4], philox4x32(ctr, key), "block {l}");
+            }
+        }
+    }
+
     #[test]
     fn random123_known_answers() {
         assert_eq!(

@@ -61,16 +61,10 @@ pub struct Stream {
 pub const BATCH_WORDS: usize = 32;
 
 /// The words of the eight Philox blocks from counter `c` (word 0 counting
-/// up, wrapping, the other words as they are) into `out`, block by block:
-/// through the vectorised Philox.
+/// up, wrapping, the other words as they are) into `out`, block by block.
+#[inline]
 fn eight_blocks(c: [u32; 4], key: [u32; 2], out: &mut [u32; BATCH_WORDS]) {
-    let first: [u32; 8] = std::array::from_fn(|l| c[0].wrapping_add(l as u32));
-    let r = crate::philox::philox4x32_x8([first, [c[1]; 8], [c[2]; 8], [c[3]; 8]], key);
-    for (l, block) in out.chunks_exact_mut(4).enumerate() {
-        for (w, word) in block.iter_mut().enumerate() {
-            *word = r[w][l];
-        }
-    }
+    crate::philox::blocks_x8(c, key, out);
 }
 
 /// A word as a uniform on [0, 1): w / 2^32, exact (`uniform32`).
