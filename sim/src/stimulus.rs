@@ -16,80 +16,21 @@
 //! emission step) — one Philox block covers four consecutive steps of one
 //! target — so inputs are the same for any rank or thread layout.
 
-use crate::philox::{philox4x32, philox4x32_lanes};
+use crate::philox::{philox4x32, philox4x32_lanes, philox4x32_x16};
 use crate::rng::{stream_id, Purpose, Stream};
 
 pub mod coding;
+mod poisson_table;
 pub(crate) mod setup;
 pub mod step_current;
 pub mod target_trains;
 pub mod varying_poisson;
 
+pub use poisson_table::PoissonTable;
 pub use setup::device_cost;
 use step_current::StepCurrentInput;
 use target_trains::TargetTrainsInput;
 use varying_poisson::VaryingPoissonInput;
-
-/// Poisson(lambda) by inversion against a precomputed CDF in 32-bit fixed
-/// point, started from a guide table (Chen & Asau) indexed by the top bits of
-/// the uniform, so a draw is one lookup and rarely a comparison: the walk of
-/// the CDF from 0 costs a mispredicted branch per draw.
-#[derive(Clone, Debug)]
-pub struct PoissonTable {
-    thresholds: Vec<u64>,
-    guide: Vec<u8>,
-}
-
-const GUIDE_BITS: u32 = 10;
-
-impl PoissonTable {
-    /// The table of Poisson(`lambda`), at most 255 counts (the last one takes
-    /// the rest of the tail).
-    pub fn new(lambda: f64) -> Self {
-        let mut thresholds = Vec::new();
-        let mut pk = (-lambda).exp();
-        let mut cdf = pk;
-        let mut k = 0.0;
-        loop {
-            let t = (cdf * 4_294_967_296.0).min(4_294_967_296.0) as u64;
-            thresholds.push(t);
-            if t >= 4_294_967_296 || (cdf > 0.5 && pk < 1e-12) {
-                break;
-            }
-            k += 1.0;
-            pk *= lambda / k;
-            cdf += pk;
-        }
-        // Everything above the last threshold maps to the last count.
-        *thresholds.last_mut().unwrap() = u64::MAX;
-        thresholds.truncate(255);
-        *thresholds.last_mut().unwrap() = u64::MAX;
-        // guide[j] = the smallest k whose threshold exceeds the bucket's lowest u.
-        let guide = (0..1u64 << GUIDE_BITS)
-            .map(|j| {
-                let lowest = j << (32 - GUIDE_BITS);
-                thresholds.iter().position(|&t| t > lowest).unwrap() as u8
-            })
-            .collect();
-        Self { thresholds, guide }
-    }
-
-    /// The largest count the table can return.
-    pub fn max_count(&self) -> u32 {
-        self.thresholds.len() as u32 - 1
-    }
-
-    /// The count for the uniform 32-bit `word`.
-    #[inline]
-    pub fn sample(&self, word: u32) -> u32 {
-        let u = u64::from(word);
-        let mut k = usize::from(self.guide[(word >> (32 - GUIDE_BITS)) as usize]);
-        while u >= self.thresholds[k] {
-            k += 1;
-        }
-        k as u32
-    }
-}
 
 /// Largest mean drawn from one table; larger means are sums of equal parts.
 const MAX_PART_LAMBDA: f64 = 30.0;
@@ -166,7 +107,7 @@ impl PoissonInput {
                 return;
             }
         }
-        self.refill_lanes::<8>(block);
+        self.refill_lanes::<8>(block, philox4x32_lanes);
     }
 
     /// `refill_lanes` compiled for AVX2 (integer code: same results).
@@ -176,7 +117,7 @@ impl PoissonInput {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn refill_avx2(&mut self, block: u64) {
-        self.refill_lanes::<8>(block);
+        self.refill_lanes::<8>(block, philox4x32_lanes);
     }
 
     /// `refill_lanes` on 16 lanes compiled for AVX-512 (same results).
@@ -186,19 +127,24 @@ impl PoissonInput {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn refill_avx512(&mut self, block: u64) {
-        self.refill_lanes::<16>(block);
+        self.refill_lanes::<16>(block, philox4x32_x16);
     }
 
-    /// Eight targets' Philox blocks at a time (vectorised), the rest one by
-    /// one; each target's counts are those of its own block either way.
+    /// `L` targets' Philox blocks at a time (`philox`: vectorised), the
+    /// rest one by one; each target's counts are those of its own block
+    /// either way.
     #[inline(always)]
-    fn refill_lanes<const L: usize>(&mut self, block: u64) {
+    fn refill_lanes<const L: usize>(
+        &mut self,
+        block: u64,
+        philox: impl Fn([[u32; L]; 4], [u32; 2]) -> [[u32; L]; 4],
+    ) {
         let m = self.targets.len();
         let (lo, hi) = (block as u32, (block >> 32) as u32);
         let mut j = 0;
         while j + L <= m {
             let ids: [u32; L] = std::array::from_fn(|l| self.first_gid + self.targets[j + l]);
-            let out = philox4x32_lanes([[lo; L], ids, [hi; L], [0; L]], self.key);
+            let out = philox([[lo; L], ids, [hi; L], [0; L]], self.key);
             for (k, words) in out.iter().enumerate() {
                 for (l, &word) in words.iter().enumerate() {
                     self.cache[k * m + j + l] = self.table.sample(word) as u8;
@@ -272,7 +218,7 @@ pub fn poisson_cost(lambda: f64, weight: f64, m: usize) -> (f64, usize) {
     let parts = (lambda / MAX_PART_LAMBDA).ceil().max(1.0) as u32;
     let table = PoissonTable::new(lambda / f64::from(parts));
     let most = f64::from(table.max_count() * parts) * weight.abs();
-    let tables = table.thresholds.len() * 8 + table.guide.len();
+    let tables = table.bytes();
     (
         most,
         m * (4 + 4) + tables + std::mem::size_of::<PoissonInput>(),
@@ -458,28 +404,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn poisson_table_matches_the_pmf() {
-        let lambda = 2.0;
-        let table = PoissonTable::new(lambda);
-        let mut s = Stream::new(9, 9, 9, 9);
-        let n = 1_000_000;
-        let mut hist = [0u32; 12];
-        for _ in 0..n {
-            let k = table.sample(s.next_u32()) as usize;
-            hist[k.min(11)] += 1;
-        }
-        let mut pk = (-lambda).exp();
-        for (k, &h) in hist.iter().enumerate().take(8) {
-            let expected = pk * n as f64;
-            assert!(
-                (f64::from(h) - expected).abs() < 5.0 * expected.sqrt() + 1.0,
-                "k={k}: {h} vs {expected}"
-            );
-            pk *= lambda / (k + 1) as f64;
-        }
-    }
-
-    #[test]
     fn split_poisson_has_the_right_mean_and_variance() {
         // lambda = 75 is drawn as the sum of three Poisson(25) parts.
         let mut p = PoissonInput::new(1, 0, (0..2000).collect(), 0, 0, 1.0, 1, 75.0);
@@ -555,10 +479,10 @@ mod tests {
                 })
             })
             .collect();
-        p.refill_lanes::<8>(block);
+        p.refill_lanes::<8>(block, philox4x32_lanes);
         assert_eq!(p.cache, want);
         p.cache.fill(0);
-        p.refill_lanes::<16>(block);
+        p.refill_lanes::<16>(block, philox4x32_lanes);
         assert_eq!(p.cache, want);
         p.cache.fill(0);
         p.refill(block);

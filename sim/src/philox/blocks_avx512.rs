@@ -24,22 +24,9 @@ pub(super) fn blocks_x8(c: [u32; 4], key: [u32; 2], out: &mut [u32; 32]) {
     let word = |x: u32| _mm512_set1_epi64(i64::from(x));
     let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     // The low halves count up and wrap as u32 words do.
-    let (mut c0, mut c1) = (_mm512_add_epi64(word(c[0]), lane), word(c[1]));
-    let (mut c2, mut c3) = (word(c[2]), word(c[3]));
-    let (m0, m1) = (word(M0), word(M1));
-    let mut k = key;
-    for round in 0..10 {
-        if round > 0 {
-            k[0] = k[0].wrapping_add(W0);
-            k[1] = k[1].wrapping_add(W1);
-        }
-        let p0 = _mm512_mul_epu32(m0, c0);
-        let p1 = _mm512_mul_epu32(m1, c2);
-        // 0x96: a ^ b ^ c.
-        c0 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), c1, word(k[0]));
-        c2 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), c3, word(k[1]));
-        (c1, c3) = (p1, p0);
-    }
+    let (c0, c1) = (_mm512_add_epi64(word(c[0]), lane), word(c[1]));
+    let (c2, c3) = (word(c[2]), word(c[3]));
+    let [c0, c1, c2, c3] = rounds([c0, c1, c2, c3], key);
     // Pairs (c0, c1) and (c2, c3) of each block in one 64-bit lane ...
     let pair = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
     let c01 = _mm512_permutex2var_epi32(c0, pair, c1);
@@ -57,4 +44,70 @@ pub(super) fn blocks_x8(c: [u32; 4], key: [u32; 2], out: &mut [u32; 32]) {
         _mm512_storeu_si512(first.as_mut_ptr().cast(), a);
         _mm512_storeu_si512(second.as_mut_ptr().cast(), b);
     }
+}
+
+/// `philox4x32_lanes::<16>`: sixteen blocks, counter word w of block l in
+/// `ctr[w][l]`, result words the same way; two sets of eight 64-bit lanes
+/// whose rounds interleave (each waits on its multiplies' latency).
+#[target_feature(enable = "avx512f")]
+pub(super) fn lanes_x16(ctr: [[u32; 16]; 4], key: [u32; 2]) -> [[u32; 16]; 4] {
+    // SAFETY: each `ctr[w]` holds 16 u32, one 512-bit load (unaligned).
+    let v = ctr.map(|w| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) });
+    let low = v.map(|x| _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x)));
+    let high = v.map(|x| _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64::<1>(x)));
+    let (low, high) = rounds2(low, high, key);
+    std::array::from_fn(|w| {
+        let both = _mm512_inserti64x4::<1>(
+            _mm512_castsi256_si512(_mm512_cvtepi64_epi32(low[w])),
+            _mm512_cvtepi64_epi32(high[w]),
+        );
+        let mut out = [0u32; 16];
+        // SAFETY: `out` holds 16 u32, one 512-bit store (unaligned).
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), both) };
+        out
+    })
+}
+
+/// The ten rounds on one set of eight blocks (see the invariant).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn rounds(c: [__m512i; 4], key: [u32; 2]) -> [__m512i; 4] {
+    let mut c = c;
+    let mut k = key;
+    for r in 0..10 {
+        if r > 0 {
+            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+        }
+        c = round(c, k);
+    }
+    c
+}
+
+/// `rounds` on two sets at once, round by round.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn rounds2(a: [__m512i; 4], b: [__m512i; 4], key: [u32; 2]) -> ([__m512i; 4], [__m512i; 4]) {
+    let (mut a, mut b) = (a, b);
+    let mut k = key;
+    for r in 0..10 {
+        if r > 0 {
+            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+        }
+        (a, b) = (round(a, k), round(b, k));
+    }
+    (a, b)
+}
+
+/// One Philox round under round key `k`: words (c0, c1, c2, c3) become
+/// (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0)).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn round([c0, c1, c2, c3]: [__m512i; 4], k: [u32; 2]) -> [__m512i; 4] {
+    let word = |x: u32| _mm512_set1_epi64(i64::from(x));
+    let p0 = _mm512_mul_epu32(word(M0), c0);
+    let p1 = _mm512_mul_epu32(word(M1), c2);
+    // 0x96: a ^ b ^ c.
+    let n0 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), c1, word(k[0]));
+    let n2 = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), c3, word(k[1]));
+    [n0, p1, n2, p0]
 }
