@@ -129,26 +129,8 @@ impl ProceduralRows {
                         continue;
                     }
                 }
-                if let Some((offset0, w, law)) = &self.uniform {
-                    // encode's offset: (delay * lanes + lane) * n + target.
-                    let per_delay = u64::from(self.enc.n_lanes) * u64::from(self.enc.n_targets);
-                    let start = base + u64::from(*offset0);
-                    // Each batch's ring entries are fetched a batch before
-                    // they are added to (the adds are scattered misses).
-                    let mut pending = Pending::default();
-                    self.rows
-                        .row_delays(sp.gid, scratch, law, |targets, delays| {
-                            let mut next = Pending::default();
-                            for (&i, &d) in targets.iter().zip(delays) {
-                                let pos = start + u64::from(d) * per_delay + u64::from(i);
-                                let pos = if pos >= len { pos - len } else { pos };
-                                next.push(pos as usize);
-                                prefetch_line::<TO_L1, _>(ring.as_ptr().wrapping_add(pos as usize));
-                            }
-                            events += pending.add_into(ring, *w);
-                            pending = next;
-                        });
-                    events += pending.add_into(ring, *w);
+                if let Some(uniform) = &self.uniform {
+                    events += self.deliver_uniform(sp.gid, base, uniform, ring, scratch);
                     continue;
                 }
                 self.rows.row(sp.gid, scratch, |s| {
@@ -167,6 +149,85 @@ impl ProceduralRows {
             }
         });
         events
+    }
+}
+
+impl ProceduralRows {
+    /// Adds the row of `gid` into `ring`, whose slot of the spike starts
+    /// at `base`, for rows of one weight and uniform delays (`uniform`);
+    /// the events.
+    #[inline]
+    fn deliver_uniform(
+        &self,
+        gid: u32,
+        base: u64,
+        (offset0, w, law): &(u32, i32, UniformDelays),
+        ring: &mut [i32],
+        scratch: &mut RowScratch,
+    ) -> u64 {
+        // encode's offset: (delay * lanes + lane) * n + target.
+        let per_delay = u64::from(self.enc.n_lanes) * u64::from(self.enc.n_targets);
+        let start = base + u64::from(*offset0);
+        let len = ring.len() as u64;
+        // Positions in 32 bits: start + d * per_delay + i < 2 len (the
+        // spike's slot plus one synapse's offset, each below len).
+        let small = 2 * len <= u64::from(u32::MAX);
+        let at = Positions {
+            start: start as u32,
+            per_delay: per_delay as u32,
+            len: len as u32,
+        };
+        let mut events = 0;
+        // Each batch's ring entries are fetched a batch before they are
+        // added to (the adds are scattered misses).
+        let mut pending = Pending::default();
+        self.rows
+            .row_delays(gid, scratch, law, |targets, delays| {
+                if !small {
+                    for (&i, &d) in targets.iter().zip(delays) {
+                        let pos = start + u64::from(d) * per_delay + u64::from(i);
+                        ring[if pos >= len { pos - len } else { pos } as usize] += *w;
+                    }
+                    events += targets.len() as u64;
+                    return;
+                }
+                let mut next = Pending::default();
+                crate::twice::call_at!(law.width();
+                    positions_portable, positions_avx2, positions_avx512(&at, targets, delays, &mut next.pos));
+                next.n = targets.len();
+                for &p in &next.pos[..next.n] {
+                    prefetch_line::<TO_L1, _>(ring.as_ptr().wrapping_add(p as usize));
+                }
+                events += pending.add_into(ring, *w);
+                pending = next;
+            });
+        events + pending.add_into(ring, *w)
+    }
+}
+
+/// Where a row's synapses land in a ring of fewer than 2^31 entries.
+struct Positions {
+    /// Position of a synapse of delay 0 onto target 0 (< 2 x `len`).
+    start: u32,
+    /// Entries per step of delay.
+    per_delay: u32,
+    /// The ring's entries.
+    len: u32,
+}
+
+crate::twice::portable_and_avx2! {
+    /// The ring positions of synapses onto `targets` with `delays` (steps):
+    /// start + d x per_delay + i, wrapped once around the ring.
+    fn positions_portable / positions_avx2 / positions_avx512(
+        at: &Positions,
+        targets: &[u32],
+        delays: &[u32],
+        out: &mut [u32; BATCH_WORDS],
+    ) {
+        for ((o, &i), &d) in out.iter_mut().zip(targets).zip(delays) {
+            let pos = at.start + d * at.per_delay + i;
+            *o = if pos >= at.len { pos - at.len } else { pos };
+        }
     }
 }
 
@@ -195,26 +256,67 @@ fn add_constant(ring: &mut [i32], start: u64, n: u32, targets: &[u32], w: i32) {
 }
 
 /// Ring positions of one batch of a row (`RowGen::row_delays`'s
-/// `BATCH_WORDS`), waiting to be added to.
+/// `BATCH_WORDS`), waiting to be added to; rings of fewer than 2^31
+/// entries (`Positions`).
 #[derive(Default)]
 struct Pending {
-    pos: [usize; BATCH_WORDS],
+    pos: [u32; BATCH_WORDS],
     n: usize,
 }
 
 impl Pending {
-    #[inline(always)]
-    fn push(&mut self, pos: usize) {
-        self.pos[self.n] = pos;
-        self.n += 1;
-    }
-
     /// Adds `w` at every position; the count.
     #[inline(always)]
     fn add_into(&self, ring: &mut [i32], w: i32) -> u64 {
         for &p in &self.pos[..self.n] {
-            ring[p] += w;
+            ring[p as usize] += w;
         }
         self.n as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::twice::{widest, Width};
+
+    /// Every vector width computes start + d x per_delay + i wrapped once,
+    /// as 64-bit arithmetic does, up to rings of 2^31 - 1 entries.
+    #[test]
+    fn positions_wrap_once_at_every_width() {
+        let mut s = crate::rng::Stream::new(1, 2, 3, 4);
+        for (len, per_delay) in [(64 * 16384, 16384), (1000, 10), ((1 << 31) - 1, 1 << 24)] {
+            let slots = len / per_delay;
+            for _ in 0..200 {
+                let mut targets = [0u32; BATCH_WORDS];
+                let mut delays = [0u32; BATCH_WORDS];
+                for (i, d) in targets.iter_mut().zip(&mut delays) {
+                    *i = s.next_u32() % per_delay;
+                    *d = s.next_u32() % slots;
+                }
+                let start = s.next_u32() % len;
+                let at = Positions {
+                    start,
+                    per_delay,
+                    len,
+                };
+                let want: Vec<u32> = targets
+                    .iter()
+                    .zip(&delays)
+                    .map(|(&i, &d)| {
+                        let pos =
+                            u64::from(start) + u64::from(d) * u64::from(per_delay) + u64::from(i);
+                        (pos % u64::from(len)) as u32
+                    })
+                    .collect();
+                let widths = [Width::Portable, Width::Avx2, Width::Avx512];
+                for width in widths.into_iter().filter(|&w| w <= widest()) {
+                    let mut out = [0u32; BATCH_WORDS];
+                    crate::twice::call_at!(width;
+                        positions_portable, positions_avx2, positions_avx512(&at, &targets, &delays, &mut out));
+                    assert_eq!(out.to_vec(), want, "{width:?}, ring of {len}");
+                }
+            }
+        }
     }
 }

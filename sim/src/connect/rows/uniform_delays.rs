@@ -29,6 +29,13 @@ pub struct UniformDelays {
     width: Width,
 }
 
+impl UniformDelays {
+    /// The vectors the delays are computed in (the widest the CPU has).
+    pub(crate) fn width(&self) -> Width {
+        self.width
+    }
+}
+
 impl RowGen {
     /// The synapse every row's synapses share but for target and delay
     /// (its weight and receptor), and their delay law, when the rows are
