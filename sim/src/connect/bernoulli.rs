@@ -14,6 +14,7 @@
 //! `seen` is all clear between rows.
 
 use crate::rng::{Stream, BATCH_WORDS};
+use crate::twice::Width;
 
 /// Rows of at least this many targets draw their words in batches; smaller
 /// ones word by word (the same words: see the invariant).
@@ -31,6 +32,8 @@ pub(super) struct Uniform {
     pub n: u32,
     half_words: bool,
     reject_below: u32,
+    /// The vectors a batch's draws are computed in.
+    width: Width,
 }
 
 impl Uniform {
@@ -45,6 +48,7 @@ impl Uniform {
             n,
             half_words,
             reject_below,
+            width: crate::twice::widest(),
         }
     }
 }
@@ -81,12 +85,19 @@ pub(super) fn targets(
     };
     if draw >= BATCH_FROM {
         let mut words = [0u32; BATCH_WORDS];
-        while n < draw {
+        let mut c = Candidates::default();
+        'batches: while n < draw {
             s.next_words(&mut words);
-            for &w in &words {
-                n = take(w, seen, picked, n);
+            let halves = c.fill(t, &words);
+            // Word k's draws in order: its low half (or the word), then its
+            // high half.
+            for k in 0..BATCH_WORDS {
+                n = mark(c.index[0][k], c.accept[0][k], seen, picked, n);
+                if halves {
+                    n = mark(c.index[1][k], c.accept[1][k], seen, picked, n);
+                }
                 if n >= draw {
-                    break;
+                    break 'batches;
                 }
             }
         }
@@ -123,6 +134,94 @@ pub(super) fn targets(
     }
 }
 
+/// The draws of a batch of words, computed in vectors: for each word its
+/// low half's (or the word's) target and acceptance by Lemire
+/// (`[0]`), and its high half's (`[1]`, half words only).
+struct Candidates {
+    index: [[u32; BATCH_WORDS]; 2],
+    accept: [[u64; BATCH_WORDS]; 2],
+}
+
+impl Default for Candidates {
+    fn default() -> Self {
+        Self {
+            index: [[0; BATCH_WORDS]; 2],
+            accept: [[0; BATCH_WORDS]; 2],
+        }
+    }
+}
+
+impl Candidates {
+    /// The draws of `words` for `t`; whether they are half words.
+    #[inline]
+    fn fill(&mut self, t: &Uniform, words: &[u32; BATCH_WORDS]) -> bool {
+        let [i0, i1] = &mut self.index;
+        let [a0, a1] = &mut self.accept;
+        if t.half_words {
+            crate::twice::call_at!(t.width; halves_portable, halves_avx2, halves_avx512(t.n, t.reject_below, words, i0, a0, i1, a1));
+        } else {
+            crate::twice::call_at!(t.width; whole_portable, whole_avx2, whole_avx512(t.n, t.reject_below, words, i0, a0));
+        }
+        t.half_words
+    }
+}
+
+crate::twice::portable_and_avx2! {
+    /// Lemire on each word's 16-bit halves (`accept::<16>`'s arithmetic):
+    /// target and acceptance (1 or 0) of the low halves into `i0`, `a0`,
+    /// of the high halves into `i1`, `a1`.
+    fn halves_portable / halves_avx2 / halves_avx512(
+        n: u32,
+        reject_below: u32,
+        words: &[u32; BATCH_WORDS],
+        i0: &mut [u32; BATCH_WORDS],
+        a0: &mut [u64; BATCH_WORDS],
+        i1: &mut [u32; BATCH_WORDS],
+        a1: &mut [u64; BATCH_WORDS],
+    ) {
+        for k in 0..BATCH_WORDS {
+            // Below 2^16 x 2^16: no overflow.
+            let (lo, hi) = ((words[k] & 0xffff) * n, (words[k] >> 16) * n);
+            i0[k] = lo >> 16;
+            a0[k] = u64::from(lo & 0xffff >= reject_below);
+            i1[k] = hi >> 16;
+            a1[k] = u64::from(hi & 0xffff >= reject_below);
+        }
+    }
+}
+
+crate::twice::portable_and_avx2! {
+    /// Lemire on whole words (`accept::<32>`'s arithmetic): targets and
+    /// acceptances (1 or 0).
+    fn whole_portable / whole_avx2 / whole_avx512(
+        n: u32,
+        reject_below: u32,
+        words: &[u32; BATCH_WORDS],
+        i0: &mut [u32; BATCH_WORDS],
+        a0: &mut [u64; BATCH_WORDS],
+    ) {
+        for k in 0..BATCH_WORDS {
+            let m = u64::from(words[k]) * u64::from(n);
+            i0[k] = (m >> 32) as u32;
+            a0[k] = u64::from(m as u32 >= reject_below);
+        }
+    }
+}
+
+/// Takes target `i` (at `picked[n]`, the count returned one more) when it
+/// was accepted (`accepted` 1, else 0) and is new, without a branch: a
+/// rejected draw sets no bit and counts nothing, as `accept`'s early
+/// return.
+#[inline(always)]
+fn mark(i: u32, accepted: u64, seen: &mut [u64], picked: &mut [u32], n: usize) -> usize {
+    let bit = accepted << (i % 64);
+    let word = &mut seen[i as usize / 64];
+    let new = bit & !*word != 0;
+    *word |= bit;
+    picked[n] = i;
+    n + usize::from(new)
+}
+
 /// Draw `x` (`BITS` bits) as a target: Lemire's multiply-shift onto [0,
 /// n), taken (at `picked[n]`, the count returned one more) when Lemire
 /// accepts it (no bias) and the target is new. A repeat (1 in 10 at p =
@@ -151,6 +250,41 @@ fn accept<const BITS: u32>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The batched draws (vectorised Lemire, branch-free marking) pick the
+    /// targets word-by-word `accept` picks from the same words, on half
+    /// words (300, 10240: rejections) and whole words (40000), for rows
+    /// short and long.
+    #[test]
+    fn batches_pick_what_one_word_at_a_time_picks() {
+        for n in [300u32, 10_240, 40_000] {
+            let t = Uniform::new(n);
+            let mut seen = vec![0u64; n.div_ceil(64) as usize];
+            let mut picked = Vec::new();
+            for (row, k) in [8u32, 9, 31, 64, 65, 100, n / 3, n / 2]
+                .into_iter()
+                .enumerate()
+            {
+                let mut s = Stream::new(5, 6, row as u32, n);
+                targets(&mut s, &t, k, &mut seen, &mut picked);
+                let mut s = Stream::new(5, 6, row as u32, n);
+                let (mut want, mut bits) = (vec![0u32; k as usize + 2], vec![0u64; seen.len()]);
+                let mut m = 0;
+                while m < k as usize {
+                    let w = s.next_u32();
+                    if t.half_words {
+                        m = accept::<16>(w & 0xffff, &t, &mut bits, &mut want, m);
+                        if m < k as usize {
+                            m = accept::<16>(w >> 16, &t, &mut bits, &mut want, m);
+                        }
+                    } else {
+                        m = accept::<32>(w, &t, &mut bits, &mut want, m);
+                    }
+                }
+                assert_eq!(picked[..k as usize], want[..k as usize], "n {n}, k {k}");
+            }
+        }
+    }
 
     /// Chunks whose size nearly divides 2^16 draw on half words (10240:
     /// 2^16 mod n = 4096, 1 draw in 16 rejected), and the rejection keeps
