@@ -125,15 +125,19 @@ unsafe fn philox_x8_avx2(ctr: [[u32; 8]; 4], key: [u32; 2]) -> [[u32; 8]; 4] {
 mod tests {
     use super::*;
 
-    #[test]
-    fn lanes_equal_single_blocks() {
-        let mut x = 0x1234_5678u32;
-        let mut next = || {
+    /// Arbitrary test words (Marsaglia's xorshift32 from `x`, nonzero).
+    fn xorshift(mut x: u32) -> impl FnMut() -> u32 {
+        move || {
             x ^= x << 13;
             x ^= x >> 17;
             x ^= x << 5;
             x
-        };
+        }
+    }
+
+    #[test]
+    fn lanes_equal_single_blocks() {
+        let mut next = xorshift(0x1234_5678u32);
         for _ in 0..100 {
             let ctr: [[u32; 8]; 4] = std::array::from_fn(|_| std::array::from_fn(|_| next()));
             let key = [next(), next()];
@@ -158,13 +162,7 @@ mod tests {
     /// give the blocks one at a time would, counter word 0 wrapping past 2^32 included.
     #[test]
     fn eight_blocks_equal_single_blocks() {
-        let mut x = 0x9abc_def0u32;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x
-        };
+        let mut next = xorshift(0x9abc_def0u32);
         for i in 0..200 {
             let mut c = [next(), next(), next(), next()];
             if i % 10 == 0 {
@@ -185,13 +183,7 @@ mod tests {
     /// Sixteen lanes (AVX-512 where the CPU has it) are the lane loop's.
     #[test]
     fn sixteen_lanes_equal_the_lane_loop() {
-        let mut x = 0x1357_9bdfu32;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x
-        };
+        let mut next = xorshift(0x1357_9bdfu32);
         for _ in 0..200 {
             let ctr: [[u32; 16]; 4] = std::array::from_fn(|_| std::array::from_fn(|_| next()));
             let key = [next(), next()];

@@ -4,8 +4,9 @@
 //! distinct targets uniform among the cap. The count costs one table
 //! look-up per row, so a near-empty row costs one Philox block; each
 //! target costs half a word (Lemire's multiply-shift on 16 bits, in chunks
-//! where at most 1 in 16 such draws is rejected) or a word, words drawn 32 at a time from eight Philox
-//! blocks at once.
+//! where at most 1 in 16 such draws is rejected) or a word, words drawn 32
+//! at a time from eight Philox blocks at once, their targets computed in
+//! vectors.
 //!
 //! Invariant: the targets depend only on the words of the row's stream
 //! from block 1 on, taken in order (low half before high half) — drawing
@@ -137,18 +138,10 @@ pub(super) fn targets(
 /// The draws of a batch of words, computed in vectors: for each word its
 /// low half's (or the word's) target and acceptance by Lemire
 /// (`[0]`), and its high half's (`[1]`, half words only).
+#[derive(Default)]
 struct Candidates {
     index: [[u32; BATCH_WORDS]; 2],
     accept: [[u64; BATCH_WORDS]; 2],
-}
-
-impl Default for Candidates {
-    fn default() -> Self {
-        Self {
-            index: [[0; BATCH_WORDS]; 2],
-            accept: [[0; BATCH_WORDS]; 2],
-        }
-    }
 }
 
 impl Candidates {

@@ -157,9 +157,7 @@ impl ProceduralRows {
         }
         events
     }
-}
 
-impl ProceduralRows {
     /// Adds the row of `gid` into `ring`, whose slot of the spike starts
     /// at `base`, for rows of one weight and uniform delays (`uniform`),
     /// but for its last two batches, left fetched in `pending` (whose
