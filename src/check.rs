@@ -27,6 +27,8 @@ pub struct CheckArgs<'a> {
     pub partitioner: Partitioner,
     /// Threads per rank (None: as `run` chooses).
     pub threads: Option<usize>,
+    /// As `run --save-weights`.
+    pub save_weights: bool,
 }
 
 pub fn main(args: CheckArgs) -> ExitCode {
@@ -49,6 +51,7 @@ pub fn main(args: CheckArgs) -> ExitCode {
         ranks: args.ranks,
         threads: crate::run::default_threads(args.threads.or(spec.simulation.threads)),
         partitioner: args.partitioner,
+        save_weights: args.save_weights || loaded.save_weights,
     };
     let available = available_bytes();
     let est = match estimate_ranks(spec, shape, available.map(|a| a as f64)) {

@@ -72,6 +72,9 @@ enum Command {
         /// Threads per rank (default: as `run` chooses them).
         #[arg(long)]
         threads: Option<usize>,
+        /// Count the final weights' gather on rank 0, as `run --save-weights` (also when the config's [simulation] save_weights = true).
+        #[arg(long)]
+        save_weights: bool,
     },
     /// Per-population rate, CV of inter-spike intervals and Fano factor of a run's spikes.h5, plus a raster plot;
     /// per-neuron rates and first-spike latencies over windows, and the decoding of a rate or latency encoder.
@@ -115,11 +118,13 @@ fn main() -> ExitCode {
             ranks,
             partitioner,
             threads,
+            save_weights,
         } => check::main(check::CheckArgs {
             config: &config,
             ranks,
             partitioner,
             threads,
+            save_weights,
         }),
         Command::Analyze(args) => analyze::main(&args),
         Command::Submit(args) => submit::main(args),

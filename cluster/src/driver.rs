@@ -126,6 +126,7 @@ pub fn run(req: RunRequest, progress: &mut dyn FnMut(Progress)) -> Result<RunMet
         ranks: comm.size(),
         threads: req.threads,
         partitioner: req.partitioner,
+        save_weights: req.save_weights,
     };
     let placed = check_memory(req.config, &req.spec, comm, shape, req.memory)?;
     crate::weights::check_weights_from(&req.spec, &placed.decomposition, comm)?;

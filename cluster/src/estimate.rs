@@ -72,6 +72,14 @@ impl RankEstimate {
     }
 }
 
+/// Bytes per synapse of the largest plastic projection that rank 0 holds
+/// while it writes the final weights (`weights::write_plastic_weights`):
+/// the gathered synapses (4 f64) and their rows (u64, u64, f64, f64).
+const FINAL_WEIGHTS_GATHERED: f64 = 64.0;
+/// Bytes per local synapse any rank holds while it sends them: the
+/// synapses (u32, u32, u32, f64 padded to 24) and their packed copy (32).
+const FINAL_WEIGHTS_SENT: f64 = 56.0;
+
 /// What the run looks like besides the spec.
 #[derive(Clone, Copy, Debug)]
 pub struct RunShape {
@@ -81,6 +89,9 @@ pub struct RunShape {
     pub threads: usize,
     /// The chunks' placement.
     pub partitioner: Partitioner,
+    /// Whether the final weights of the plastic projections are written
+    /// (`--save-weights`): gathered on rank 0 at the end of the run.
+    pub save_weights: bool,
 }
 
 /// The placement of a run and every rank's estimate.
@@ -164,6 +175,23 @@ fn recording_bytes(spec: &NetworkSpec, rank: usize, ranks: usize) -> f64 {
     bytes
 }
 
+/// What writing the final weights adds to `rank`'s peak, at the end of the
+/// run, when everything else is still resident: rank 0 gathers the
+/// largest plastic projection whole; every rank first sends its part of
+/// it, at most its `local` synapses.
+fn final_weights_bytes(spec: &NetworkSpec, rank: usize, local: f64) -> f64 {
+    let largest = (0..spec.projections.len())
+        .filter(|&p| spec.projections[p].plastic.is_some())
+        .map(|p| brainsim_sim::connect::expected_synapses(spec, p))
+        .fold(0.0, f64::max);
+    let sent = FINAL_WEIGHTS_SENT * largest.min(local);
+    if rank == 0 {
+        sent.max(FINAL_WEIGHTS_GATHERED * largest)
+    } else {
+        sent
+    }
+}
+
 /// A rank's estimate: sim's share of its chunks plus this crate's parts.
 fn rank_estimate(
     spec: &NetworkSpec,
@@ -185,6 +213,11 @@ fn rank_estimate(
         Phase::Run,
         recording_bytes(spec, rank, shape.ranks),
     );
+    if shape.save_weights {
+        let local = net.synapses(&is_local);
+        let bytes = final_weights_bytes(spec, rank, local);
+        breakdown.add("final weights", Phase::Run, bytes);
+    }
     let slack = SLACK * breakdown.total();
     breakdown.add("allocator slack", Phase::Always, slack);
     breakdown.add(
@@ -240,4 +273,73 @@ pub fn estimate_ranks(
         ranks,
         network: net,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// 400 neurons, 16,000 plastic E -> E synapses (indegree 40) and
+    /// 40,000 static ones (indegree 100), on 2 ranks.
+    const PLASTIC: &str = r#"[simulation]
+dt = 0.1
+t_stop = 10.0
+chunk_size = 50
+
+[[population]]
+name = "E"
+size = 400
+model = "iaf_psc_alpha"
+
+[[projection]]
+source = "E"
+target = "E"
+rule = "fixed_indegree"
+indegree = 40
+weight = 20.0
+delay = 1.5
+synapse_model = "stdp_pl_synapse_hom"
+
+[[projection]]
+source = "E"
+target = "E"
+rule = "fixed_indegree"
+indegree = 100
+weight = 20.0
+delay = 1.5
+"#;
+
+    /// The final weights' bytes of each rank (None: no such component).
+    fn final_weights(save_weights: bool) -> Vec<Option<f64>> {
+        let cfg = brainsim_io::config::parse(Path::new("net.toml"), PLASTIC).unwrap();
+        let shape = RunShape {
+            ranks: 2,
+            threads: 1,
+            partitioner: Partitioner::RoundRobin,
+            save_weights,
+        };
+        let est = estimate_ranks(&cfg.spec, shape, None).unwrap();
+        est.ranks
+            .iter()
+            .map(|r| {
+                let c = r.breakdown.components.iter();
+                c.filter(|c| c.name == "final weights")
+                    .map(|c| c.bytes)
+                    .next()
+            })
+            .collect()
+    }
+
+    /// With --save-weights rank 0 counts the plastic projection gathered
+    /// (64 bytes x 16,000 synapses) and rank 1 its part sent, at most the
+    /// projection (56 x 16,000, below 56 x its 28,000 synapses); without,
+    /// no rank counts anything.
+    #[test]
+    fn saved_weights_are_counted_where_they_are_gathered() {
+        assert_eq!(final_weights(false), vec![None, None]);
+        let got = final_weights(true);
+        assert_eq!(got, vec![Some(64.0 * 16_000.0), Some(56.0 * 16_000.0)]);
+    }
 }

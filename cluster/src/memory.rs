@@ -212,6 +212,7 @@ delay = 1.5
             ranks,
             threads: 1,
             partitioner: Partitioner::RoundRobin,
+            save_weights: false,
         };
         estimate_ranks(&cfg.spec, shape, None).unwrap()
     }

@@ -148,7 +148,7 @@ fn prepare(args: &Args) -> Result<Plan, String> {
     let config_path = absolute(&args.config, "CONFIG")?;
     let loaded = config::load(&config_path).map_err(|e| e.to_string())?;
     let checkpoint_every = checkpoint_every(args, std::slice::from_ref(&loaded))?;
-    let need = node_estimate(args, &loaded.spec)?;
+    let need = node_estimate(args, &loaded.spec, loaded.save_weights)?;
     let mem_line = memory(args, need, opts.mem.as_ref())?;
     check_out_dir(&out, args, checkpoint_every.is_some())?;
     let script = build_script(args, &opts, mem_line, checkpoint_every, &out, None)?;
@@ -173,7 +173,7 @@ pub(crate) fn prepare_array(
     let checkpoint_every = checkpoint_every(args, variants)?;
     let mut need: f64 = 0.0;
     for v in variants {
-        need = need.max(node_estimate(args, &v.spec)?);
+        need = need.max(node_estimate(args, &v.spec, v.save_weights)?);
     }
     let mem_line = memory(args, need, opts.mem.as_ref())?;
     let n = variants.len() as u64;
@@ -372,11 +372,16 @@ fn memory(
 
 /// The estimated peak bytes of the fullest node: ranks placed on nodes in
 /// blocks of `ranks_per_node`, as srun and `mpirun --map-by ppr` do.
-fn node_estimate(args: &Args, spec: &brainsim_sim::NetworkSpec) -> Result<f64, String> {
+fn node_estimate(
+    args: &Args,
+    spec: &brainsim_sim::NetworkSpec,
+    save_weights: bool,
+) -> Result<f64, String> {
     let shape = RunShape {
         ranks: (args.nodes * args.ranks_per_node) as usize,
         threads: args.threads as usize,
         partitioner: args.partitioner,
+        save_weights,
     };
     let est = match estimate_ranks(spec, shape, available_bytes().map(|a| a as f64)) {
         Ok(e) => e,
