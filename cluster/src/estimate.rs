@@ -276,14 +276,14 @@ pub fn estimate_ranks(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use super::*;
 
-    /// 400 neurons, 16,000 plastic E -> E synapses (indegree 40) and
-    /// 40,000 static ones (indegree 100), on 2 ranks.
-    const PLASTIC: &str = r#"[simulation]
+    /// 400 neurons in chunks of 50, 16,000 static E -> E synapses
+    /// (indegree 40).
+    pub(crate) const NET: &str = r#"[simulation]
 dt = 0.1
 t_stop = 10.0
 chunk_size = 50
@@ -291,7 +291,7 @@ chunk_size = 50
 [[population]]
 name = "E"
 size = 400
-model = "iaf_psc_alpha"
+model = "iaf_psc_exp"
 
 [[projection]]
 source = "E"
@@ -300,8 +300,24 @@ rule = "fixed_indegree"
 indegree = 40
 weight = 20.0
 delay = 1.5
-synapse_model = "stdp_pl_synapse_hom"
+"#;
 
+    /// The estimates of the network `toml` on `ranks` ranks (1 thread,
+    /// round robin).
+    pub(crate) fn estimates_of(toml: &str, ranks: usize, save_weights: bool) -> Estimates {
+        let cfg = brainsim_io::config::parse(Path::new("net.toml"), toml).unwrap();
+        let shape = RunShape {
+            ranks,
+            threads: 1,
+            partitioner: Partitioner::RoundRobin,
+            save_weights,
+        };
+        estimate_ranks(&cfg.spec, shape, None).unwrap()
+    }
+
+    /// With `NET`, 40,000 plastic E -> E synapses (indegree 100): 28,000
+    /// synapses on each of 2 ranks.
+    const PLASTIC: &str = r#"
 [[projection]]
 source = "E"
 target = "E"
@@ -309,18 +325,12 @@ rule = "fixed_indegree"
 indegree = 100
 weight = 20.0
 delay = 1.5
+synapse_model = "stdp_pl_synapse_hom"
 "#;
 
     /// The final weights' bytes of each rank (None: no such component).
     fn final_weights(save_weights: bool) -> Vec<Option<f64>> {
-        let cfg = brainsim_io::config::parse(Path::new("net.toml"), PLASTIC).unwrap();
-        let shape = RunShape {
-            ranks: 2,
-            threads: 1,
-            partitioner: Partitioner::RoundRobin,
-            save_weights,
-        };
-        let est = estimate_ranks(&cfg.spec, shape, None).unwrap();
+        let est = estimates_of(&format!("{NET}{PLASTIC}"), 2, save_weights);
         est.ranks
             .iter()
             .map(|r| {
@@ -333,13 +343,13 @@ delay = 1.5
     }
 
     /// With --save-weights rank 0 counts the plastic projection gathered
-    /// (64 bytes x 16,000 synapses) and rank 1 its part sent, at most the
-    /// projection (56 x 16,000, below 56 x its 28,000 synapses); without,
-    /// no rank counts anything.
+    /// (64 bytes x 40,000 synapses) and rank 1 its part sent, at most its
+    /// own synapses (56 x 28,000, below 56 x the projection's 40,000);
+    /// without, no rank counts anything.
     #[test]
     fn saved_weights_are_counted_where_they_are_gathered() {
         assert_eq!(final_weights(false), vec![None, None]);
         let got = final_weights(true);
-        assert_eq!(got, vec![Some(64.0 * 16_000.0), Some(56.0 * 16_000.0)]);
+        assert_eq!(got, vec![Some(64.0 * 40_000.0), Some(56.0 * 28_000.0)]);
     }
 }

@@ -181,40 +181,10 @@ fn refusal(config: &LoadedConfig, spec: &NetworkSpec, message: String) -> Config
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use brainsim_partition::Partitioner;
-
     use super::*;
 
-    const NET: &str = r#"[simulation]
-dt = 0.1
-t_stop = 10.0
-chunk_size = 50
-
-[[population]]
-name = "E"
-size = 400
-model = "iaf_psc_exp"
-
-[[projection]]
-source = "E"
-target = "E"
-rule = "fixed_indegree"
-indegree = 40
-weight = 20.0
-delay = 1.5
-"#;
-
     fn estimates(ranks: usize) -> Estimates {
-        let cfg = brainsim_io::config::parse(Path::new("net.toml"), NET).unwrap();
-        let shape = RunShape {
-            ranks,
-            threads: 1,
-            partitioner: Partitioner::RoundRobin,
-            save_weights: false,
-        };
-        estimate_ranks(&cfg.spec, shape, None).unwrap()
+        crate::estimate::tests::estimates_of(crate::estimate::tests::NET, ranks, false)
     }
 
     /// Ranks on one node share its MemAvailable; on two nodes each has its own.

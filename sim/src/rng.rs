@@ -60,13 +60,6 @@ pub struct Stream {
 /// Words per `Stream::next_words`: eight Philox blocks.
 pub const BATCH_WORDS: usize = 32;
 
-/// The words of the eight Philox blocks from counter `c` (word 0 counting
-/// up, wrapping, the other words as they are) into `out`, block by block.
-#[inline]
-fn eight_blocks(c: [u32; 4], key: [u32; 2], out: &mut [u32; BATCH_WORDS]) {
-    crate::philox::blocks_x8(c, key, out);
-}
-
 /// A word as a uniform on [0, 1): w / 2^32, exact (`uniform32`).
 #[inline(always)]
 pub fn unit32(w: u32) -> f64 {
@@ -110,7 +103,7 @@ impl Stream {
             out.iter_mut().for_each(|w| *w = self.next_u32());
             return;
         }
-        eight_blocks(self.ctr, self.key, out);
+        crate::philox::blocks_x8(self.ctr, self.key, out);
         self.ctr[0] = self.ctr[0].wrapping_add(8);
     }
 
@@ -139,7 +132,7 @@ impl Stream {
         let c = self.ctr;
         if self.refills > 0 && c[0] <= u32::MAX - 8 {
             // No carry into counter word 3 within these eight blocks.
-            eight_blocks(c, self.key, &mut self.buf);
+            crate::philox::blocks_x8(c, self.key, &mut self.buf);
             self.ctr[0] = c[0] + 8;
             self.len = BATCH_WORDS;
         } else {

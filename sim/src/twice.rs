@@ -71,6 +71,15 @@ pub(crate) fn widest() -> Width {
     Width::Portable
 }
 
+/// Every variant this CPU can run, narrowest first (for tests that compare
+/// them).
+#[cfg(test)]
+pub(crate) fn available() -> impl Iterator<Item = Width> {
+    [Width::Portable, Width::Avx2, Width::Avx512]
+        .into_iter()
+        .filter(|&w| w <= widest())
+}
+
 /// `call_at!(width; portable, avx2, avx512 [::<generics>] (args))` calls
 /// the variant of `width` (a `Width` no wider than `widest()`), the
 /// portable one on other architectures.

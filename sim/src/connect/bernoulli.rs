@@ -33,8 +33,6 @@ pub(super) struct Uniform {
     pub n: u32,
     half_words: bool,
     reject_below: u32,
-    /// The vectors a batch's draws are computed in.
-    width: Width,
 }
 
 impl Uniform {
@@ -49,7 +47,6 @@ impl Uniform {
             n,
             half_words,
             reject_below,
-            width: crate::twice::widest(),
         }
     }
 }
@@ -87,9 +84,10 @@ pub(super) fn targets(
     if draw >= BATCH_FROM {
         let mut words = [0u32; BATCH_WORDS];
         let mut c = Candidates::default();
+        let width = crate::twice::widest();
         'batches: while n < draw {
             s.next_words(&mut words);
-            let halves = c.fill(t, &words);
+            let halves = c.fill(t, width, &words);
             // Word k's draws in order: its low half (or the word), then its
             // high half.
             for k in 0..BATCH_WORDS {
@@ -145,15 +143,16 @@ struct Candidates {
 }
 
 impl Candidates {
-    /// The draws of `words` for `t`; whether they are half words.
+    /// The draws of `words` for `t`, in the vectors of `width`; whether
+    /// they are half words.
     #[inline]
-    fn fill(&mut self, t: &Uniform, words: &[u32; BATCH_WORDS]) -> bool {
+    fn fill(&mut self, t: &Uniform, width: Width, words: &[u32; BATCH_WORDS]) -> bool {
         let [i0, i1] = &mut self.index;
         let [a0, a1] = &mut self.accept;
         if t.half_words {
-            crate::twice::call_at!(t.width; halves_portable, halves_avx2, halves_avx512(t.n, t.reject_below, words, i0, a0, i1, a1));
+            crate::twice::call_at!(width; halves_portable, halves_avx2, halves_avx512(t.n, t.reject_below, words, i0, a0, i1, a1));
         } else {
-            crate::twice::call_at!(t.width; whole_portable, whole_avx2, whole_avx512(t.n, t.reject_below, words, i0, a0));
+            crate::twice::call_at!(width; whole_portable, whole_avx2, whole_avx512(t.n, t.reject_below, words, i0, a0));
         }
         t.half_words
     }

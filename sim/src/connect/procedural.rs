@@ -184,6 +184,7 @@ impl ProceduralRows {
             len: len as u32,
         };
         let mut events = 0;
+        let width = crate::twice::widest();
         // Each batch's ring entries are fetched two batches before they
         // are added to (the adds are scattered misses, from DRAM at Spaun
         // scale: one batch ahead was 1-8% slower there, 40 ms, 2 pairs).
@@ -198,7 +199,7 @@ impl ProceduralRows {
                     return;
                 }
                 let mut next = Pending::default();
-                crate::twice::call_at!(law.width();
+                crate::twice::call_at!(width;
                     positions_portable, positions_avx2, positions_avx512(&at, targets, delays, &mut next.pos));
                 next.n = targets.len();
                 for &p in &next.pos[..next.n] {
@@ -284,7 +285,6 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twice::{widest, Width};
 
     /// Every vector width computes start + d x per_delay + i wrapped once,
     /// as 64-bit arithmetic does, up to rings of 2^31 - 1 entries.
@@ -315,8 +315,7 @@ mod tests {
                         (pos % u64::from(len)) as u32
                     })
                     .collect();
-                let widths = [Width::Portable, Width::Avx2, Width::Avx512];
-                for width in widths.into_iter().filter(|&w| w <= widest()) {
+                for width in crate::twice::available() {
                     let mut out = [0u32; BATCH_WORDS];
                     crate::twice::call_at!(width;
                         positions_portable, positions_avx2, positions_avx512(&at, &targets, &delays, &mut out));

@@ -25,15 +25,6 @@ pub struct UniformDelays {
     low: f64,
     high: f64,
     dt: f64,
-    /// The vectors `delays` runs in.
-    width: Width,
-}
-
-impl UniformDelays {
-    /// The vectors the delays are computed in (the widest the CPU has).
-    pub(crate) fn width(&self) -> Width {
-        self.width
-    }
 }
 
 impl RowGen {
@@ -59,16 +50,7 @@ impl RowGen {
             delay_steps: 0,
             weight: w as f32,
         };
-        let width = crate::twice::widest();
-        Some((
-            synapse,
-            UniformDelays {
-                low,
-                high,
-                dt,
-                width,
-            },
-        ))
+        Some((synapse, UniformDelays { low, high, dt }))
     }
 
     /// The synapses of `sg`'s row as target indices and delays in steps,
@@ -96,19 +78,25 @@ impl RowGen {
             self.chunk.index as u32,
         );
         let (mut words, mut steps) = ([0u32; BATCH_WORDS], [0u32; BATCH_WORDS]);
+        let width = crate::twice::widest();
         for targets in scratch.picked[..k].chunks(BATCH_WORDS) {
             ws.next_words(&mut words);
-            delays(law, &words, &mut steps);
+            delays(law, width, &words, &mut steps);
             emit(targets, &steps[..targets.len()]);
         }
     }
 }
 
-/// 32 delays in steps from 32 words, in the widest vectors the CPU has.
+/// 32 delays in steps from 32 words, in the vectors of `width`.
 #[inline]
-fn delays(law: &UniformDelays, words: &[u32; BATCH_WORDS], steps: &mut [u32; BATCH_WORDS]) {
+fn delays(
+    law: &UniformDelays,
+    width: Width,
+    words: &[u32; BATCH_WORDS],
+    steps: &mut [u32; BATCH_WORDS],
+) {
     let (low, span, dt) = (law.low, law.high - law.low, law.dt);
-    crate::twice::call_at!(law.width;
+    crate::twice::call_at!(width;
         delays_portable, delays_avx2, delays_avx512(low, span, dt, words, steps));
 }
 
@@ -189,18 +177,12 @@ mod tests {
         let mut s = Stream::new(9, 8, 7, 6);
         let mut words = [0u32; BATCH_WORDS];
         for (low, high, dt) in [(0.5, 1.5, 0.1), (2.0, 4.0, 0.1), (0.15, 7.3, 0.05)] {
-            let widths = [Width::Portable, Width::Avx2, Width::Avx512];
-            for width in widths.into_iter().filter(|&w| w <= crate::twice::widest()) {
-                let law = UniformDelays {
-                    low,
-                    high,
-                    dt,
-                    width,
-                };
+            let law = UniformDelays { low, high, dt };
+            for width in crate::twice::available() {
                 for _ in 0..1000 {
                     s.next_words(&mut words);
                     let mut steps = [0u32; BATCH_WORDS];
-                    delays(&law, &words, &mut steps);
+                    delays(&law, width, &words, &mut steps);
                     for (&w, &d) in words.iter().zip(&steps) {
                         let want = crate::dist::steps_of(low + (high - low) * unit32(w), dt);
                         assert_eq!(d, want, "{width:?}, word {w}");
