@@ -248,7 +248,7 @@ pub(crate) fn prefetch_line<const LEVEL: i32, T>(p: *const T) {
 
 /// Hints the cache to load `data` (at most 1 KiB of it).
 #[inline(always)]
-fn prefetch_range<T>(data: &[T]) {
+pub(crate) fn prefetch_range<T>(data: &[T]) {
     let bytes = std::mem::size_of_val(data).min(1024);
     let p = data.as_ptr() as *const u8;
     for off in (0..bytes).step_by(64) {

@@ -29,7 +29,7 @@
 //! - d are complete in the histories.
 
 use super::history::Entry;
-use super::recent::Histories;
+use super::recent::{places_at, Histories, RECENT};
 use super::rules::{Delay, PlHomParams, PreSpike, RowState};
 use super::sink::Sink;
 use crate::ring::{prefetch_line, TO_L1};
@@ -43,7 +43,7 @@ const BLOCK: usize = 64;
 
 /// Facilitations per synapse the vectorised pass makes (as many as a
 /// recent block can hold in a window).
-const ROUNDS: usize = crate::plastic::recent::RECENT;
+const ROUNDS: usize = RECENT;
 
 /// w^mu for w >= 0 and mu >= 0: w itself for mu = 1, 1 for mu = 0 (as
 /// libm's pow, exactly), else e^(mu ln w).
@@ -99,8 +99,9 @@ pub struct RowSpike<'a> {
 
 /// The exponentials' arguments of a block's synapses (pass 1's output):
 /// round r's facilitations packed, `fac[r][c]` for the synapse `at[r][c]`
-/// of the block (c < `len[r]`), and every synapse's depression.
-struct Args {
+/// of the block (c < `len[r]`), and every synapse's depression. Scratch
+/// space, made once per delivery (`PlasticStore::deliver`), not per row.
+pub struct Args {
     fac: [[f64; BLOCK]; ROUNDS],
     at: [[u8; BLOCK]; ROUNDS],
     len: [usize; ROUNDS],
@@ -108,8 +109,20 @@ struct Args {
     dep_k: [f64; BLOCK],
 }
 
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            fac: [[0.0; BLOCK]; ROUNDS],
+            at: [[0; BLOCK]; ROUNDS],
+            len: [0; ROUNDS],
+            dep: [0.0; BLOCK],
+            dep_k: [0.0; BLOCK],
+        }
+    }
+}
+
 /// The synapses of a row (`offset`, `weight`: the row's slices) at spike
-/// `s`, into `sink` (see the module doc).
+/// `s`, into `sink` (see the module doc), with `args` as scratch space.
 #[inline]
 pub fn deliver_row(
     s: &RowSpike,
@@ -117,56 +130,71 @@ pub fn deliver_row(
     weight: &mut [f64],
     h: &Histories,
     sink: &mut Sink,
+    args: &mut Args,
 ) {
-    let mut args = Args {
-        fac: [[0.0; BLOCK]; ROUNDS],
-        at: [[0; BLOCK]; ROUNDS],
-        len: [0; ROUNDS],
-        dep: [0.0; BLOCK],
-        dep_k: [0.0; BLOCK],
-    };
     let width = crate::twice::widest();
-    let mut packed = [0.0; BLOCK];
-    for start in (0..offset.len()).step_by(BLOCK) {
-        let end = (start + BLOCK).min(offset.len());
-        // The block's weights are first read after its gather: fetch them now.
-        for line in weight[start..end].iter().step_by(8) {
-            prefetch_line::<TO_L1, _>(line);
-        }
-        let w = &mut weight[start..end];
-        gather(s, offset, start, w, h, &mut args);
-        // Round r + 1 packs a subset of round r's synapses: stop at an empty one.
-        for r in (0..ROUNDS).take_while(|&r| args.len[r] > 0) {
-            let (c, at) = (args.len[r], &args.at[r]);
-            for (x, &k) in packed[..c].iter_mut().zip(at) {
-                *x = w[usize::from(k)];
+    crate::twice::call_at!(width;
+        row_portable, row_avx2, row_avx512(s, offset, weight, h, sink, args, width));
+}
+
+// The three passes, compiled for each width (`crate::twice`: the same
+// bits), so that pass 1 compares a block's stamps in one vector.
+crate::twice::portable_and_avx2! {
+    fn row_portable / row_avx2 / row_avx512(
+        s: &RowSpike,
+        offset: &[u32],
+        weight: &mut [f64],
+        h: &Histories,
+        sink: &mut Sink,
+        args: &mut Args,
+        width: crate::twice::Width,
+    ) {
+        let mut packed = [0.0; BLOCK];
+        for start in (0..offset.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(offset.len());
+            // The block's weights are first read after its gather: fetch them now.
+            for line in weight[start..end].iter().step_by(8) {
+                prefetch_line::<TO_L1, _>(line);
             }
-            // Padding: 0 facilitated by a factor 0 stays 0.
-            let cp = padded(c);
-            packed[c..cp].fill(0.0);
-            args.fac[r][c..cp].fill(f64::NEG_INFINITY);
-            let (x, fac) = (&mut packed[..cp], &args.fac[r][..cp]);
-            crate::twice::call_at!(width;
-                facilitate_portable, facilitate_avx2, facilitate_avx512(s.p, s.row.kplus, x, fac));
-            for (&x, &k) in packed[..c].iter().zip(at) {
-                w[usize::from(k)] = x;
+            let w = &mut weight[start..end];
+            gather(s, offset, start, w, h, args, width);
+            // Round r + 1 packs a subset of round r's synapses: stop at an empty one.
+            for r in (0..ROUNDS).take_while(|&r| args.len[r] > 0) {
+                let (c, at) = (args.len[r], &args.at[r]);
+                for (x, &k) in packed[..c].iter_mut().zip(at) {
+                    *x = w[usize::from(k)];
+                }
+                // Padding: 0 facilitated by a factor 0 stays 0.
+                let cp = padded(c);
+                packed[c..cp].fill(0.0);
+                args.fac[r][c..cp].fill(f64::NEG_INFINITY);
+                let (x, fac) = (&mut packed[..cp], &args.fac[r][..cp]);
+                crate::twice::call_at!(width;
+                    facilitate_portable, facilitate_avx2, facilitate_avx512(s.p, s.row.kplus, x, fac));
+                for (&x, &k) in packed[..c].iter().zip(at) {
+                    w[usize::from(k)] = x;
+                }
             }
-        }
-        let (n, np) = (w.len(), padded(w.len()));
-        packed[..n].copy_from_slice(w);
-        packed[n..np].fill(0.0);
-        args.dep_k[n..np].fill(0.0);
-        args.dep[n..np].fill(0.0);
-        let (x, dep, dep_k) = (&mut packed[..np], &args.dep[..np], &args.dep_k[..np]);
-        crate::twice::call_at!(width; depress_portable, depress_avx2, depress_avx512(s.p, x, dep, dep_k));
-        w.copy_from_slice(&packed[..n]);
-        for (&o, &w) in offset[start..end].iter().zip(w.iter()) {
-            sink.add(o, w);
+            let (n, np) = (w.len(), padded(w.len()));
+            packed[..n].copy_from_slice(w);
+            packed[n..np].fill(0.0);
+            args.dep_k[n..np].fill(0.0);
+            args.dep[n..np].fill(0.0);
+            let (x, dep, dep_k) = (&mut packed[..np], &args.dep[..np], &args.dep_k[..np]);
+            crate::twice::call_at!(width; depress_portable, depress_avx2, depress_avx512(s.p, x, dep, dep_k));
+            w.copy_from_slice(&packed[..n]);
+            for (&o, &w) in offset[start..end].iter().zip(w.iter()) {
+                sink.add(o, w);
+            }
         }
     }
 }
 
-/// Pass 1 for the synapses `start..start + w.len()` of the row.
+/// Pass 1 for the synapses `start..start + w.len()` of the row. A lookup
+/// answered by the target's recent block (`plastic::recent::places`) sets
+/// down its arguments without a branch on the entries: every round gets
+/// the entry its place would give, and a round's length grows only when
+/// the synapse has that many spikes in its window (at most `RECENT` - 1).
 #[inline(always)]
 fn gather(
     s: &RowSpike,
@@ -175,40 +203,61 @@ fn gather(
     w: &mut [f64],
     h: &Histories,
     args: &mut Args,
+    width: crate::twice::Width,
 ) {
     let (p, row, d) = (s.p, s.row, s.d);
     let (lo, hi) = (row.last - d.steps, s.pre.stamp - d.steps);
     let t_u = s.pre.t - d.ms;
-    let fac_arg = |e: &Entry| facilitation_arg(p, row, d, e);
-    args.len = [0; ROUNDS];
+    // The rounds' lengths in registers, not in `args` (a store and a load
+    // per synapse and round otherwise).
+    let mut len = [0; ROUNDS];
     for (k, w) in w.iter_mut().enumerate() {
         let i = start + k;
         if let Some(&ahead) = offset.get(i + AHEAD) {
             h.prefetch(ahead.wrapping_sub(s.base) as usize);
         }
         let j = (offset[i] - s.base) as usize;
-        let recent = h.recent(j, lo, hi);
-        let newest_first = recent.is_some();
-        let (window, before) = match &recent {
-            Some(r) => (r.window, r.before),
-            None => h.get(j).expect("a history per target").lookup(lo, hi),
+        let block = h.block(j);
+        let Some(at) = places_at(width, block, lo, hi) else {
+            let (window, before) = h.get(j).expect("a history per target").lookup(lo, hi);
+            args.len = len;
+            gather_full(s, window, w, k, args);
+            len = args.len;
+            (args.dep[k], args.dep_k[k]) = depression_args(before, t_u, s.inv_tau_minus);
+            continue;
         };
-        let m = window.len();
-        if m <= ROUNDS {
-            for r in 0..m {
-                let e = &window[if newest_first { m - 1 - r } else { r }];
-                let c = args.len[r];
-                (args.fac[r][c], args.at[r][c]) = (fac_arg(e), k as u8);
-                args.len[r] = c + 1;
-            }
-        } else {
-            // Oldest first: a window this long comes from a full History.
-            debug_assert!(!newest_first);
-            for e in window {
-                *w = facilitate(p, *w, row.kplus, fac_arg(e));
-            }
+        // The window is at.a..at.b, newest first: round r takes place b - 1 - r.
+        let m = at.b.saturating_sub(at.a);
+        for (r, len) in len.iter_mut().enumerate().take(RECENT - 1) {
+            let c = *len % BLOCK;
+            let e = block.entry(at.b.wrapping_sub(1 + r) % RECENT);
+            (args.fac[r][c], args.at[r][c]) = (facilitation_arg(p, row, d, &e), k as u8);
+            *len = c + usize::from(r < m);
         }
-        (args.dep[k], args.dep_k[k]) = depression_args(before, t_u, s.inv_tau_minus);
+        let e = block.entry(at.before.unwrap_or(0));
+        let (arg, k_minus) = depression_args(Some(&e), t_u, s.inv_tau_minus);
+        let some = at.before.is_some();
+        (args.dep[k], args.dep_k[k]) = (select(some, arg, 0.0), select(some, k_minus, 0.0));
+    }
+    args.len = len;
+}
+
+/// Pass 1 for synapse `k` of the block (weight `w`) whose `window` (oldest
+/// first) came from its target's full history: packed into the rounds, or
+/// facilitated here when it has more spikes than rounds.
+#[inline(never)]
+fn gather_full(s: &RowSpike, window: &[Entry], w: &mut f64, k: usize, args: &mut Args) {
+    let m = window.len();
+    if m > ROUNDS {
+        for e in window {
+            *w = facilitate(s.p, *w, s.row.kplus, facilitation_arg(s.p, s.row, s.d, e));
+        }
+        return;
+    }
+    for (r, e) in window.iter().enumerate() {
+        let c = args.len[r];
+        (args.fac[r][c], args.at[r][c]) = (facilitation_arg(s.p, s.row, s.d, e), k as u8);
+        args.len[r] = c + 1;
     }
 }
 
@@ -286,8 +335,11 @@ mod tests {
         };
         let base = steps * n;
         let offset: Vec<u32> = (0..n).rev().map(|j| base + j).collect();
-        let mut fast: Vec<f64> = (0..n).map(|j| 45.0 + f64::from(j)).collect();
-        let mut slow = fast.clone();
+        let slow0: Vec<f64> = (0..n).map(|j| 45.0 + f64::from(j)).collect();
+        let mut slow = slow0.clone();
+        // Each width's weights and ring (`crate::twice`: the same bits).
+        let widths: Vec<_> = crate::twice::available().collect();
+        let mut fast = vec![(slow0.clone(), vec![0i32; 4096]); widths.len()];
         let mut h = Histories::new(n as usize);
         let mut row = rule.initial_row(0.0, 0.0, 0.0);
         let mut ring = vec![0i32; 4096];
@@ -301,7 +353,11 @@ mod tests {
             };
             for &o in &offset {
                 let j = (o - base) as usize;
-                match h.recent(j, row.last - d.steps, pre.stamp - d.steps) {
+                match crate::plastic::recent::places(
+                    h.block(j),
+                    row.last - d.steps,
+                    pre.stamp - d.steps,
+                ) {
                     Some(_) => answered += 1,
                     None => fell_back += 1,
                 }
@@ -312,13 +368,7 @@ mod tests {
                 let sent = rule.synapse(w, &row, pre, d, full, inv);
                 want[o as usize] += round_i32(sent * 10.0);
             }
-            let mut sink = Sink {
-                ring: &mut ring,
-                slot: 0,
-                fixed_scale: 10.0,
-                bound: 1e6,
-                overflows: 0,
-            };
+            ring = want;
             let s = RowSpike {
                 p: &p,
                 row: &row,
@@ -327,18 +377,32 @@ mod tests {
                 base,
                 inv_tau_minus: inv,
             };
-            deliver_row(&s, &offset, &mut fast, &h, &mut sink);
-            assert_eq!(sink.overflows, 0);
-            assert_eq!(ring, want, "ring at pre spike {pre_stamp}");
-            let bits = |w: &[f64]| w.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&fast), bits(&slow), "weights at pre spike {pre_stamp}");
+            for (&width, (fast, fast_ring)) in widths.iter().zip(&mut fast) {
+                let mut sink = Sink {
+                    ring: fast_ring,
+                    slot: 0,
+                    fixed_scale: 10.0,
+                    bound: 1e6,
+                    overflows: 0,
+                };
+                let args = &mut Args::default();
+                crate::twice::call_at!(width;
+                    row_portable, row_avx2, row_avx512(&s, &offset, fast, &h, &mut sink, args, width));
+                assert_eq!(sink.overflows, 0);
+                assert_eq!(*fast_ring, ring, "ring at pre spike {pre_stamp}, {width:?}");
+                let bits = |w: &[f64]| w.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(fast),
+                    bits(&slow),
+                    "weights at pre spike {pre_stamp}, {width:?}"
+                );
+            }
             rule.row_after(&mut row, pre);
             h.trim_before(row.last - d.steps);
         }
         assert!(answered > 10 && fell_back > 10, "{answered} / {fell_back}");
-        let first: Vec<f64> = (0..n).map(|j| 45.0 + f64::from(j)).collect();
         assert!(
-            slow.iter().zip(&first).all(|(w, f)| w != f),
+            slow.iter().zip(&slow0).all(|(w, f)| w != f),
             "a weight kept"
         );
     }

@@ -1,9 +1,11 @@
 //! The spike histories of a chunk's neurons (`History`, one per neuron)
 //! plus, in one flat array, each neuron's `RECENT` newest entries, newest
 //! first: what nearly every lookup reads, without following a `Vec`'s
-//! pointer into the heap. A plastic row's lookup (`Histories::recent`)
-//! answers from the block when the entries it needs are all there, and
-//! says so otherwise; the caller then asks the neuron's full `History`.
+//! pointer into the heap. A plastic row's lookup (`places`) answers from
+//! the block when the entries it needs are all there, and says so
+//! otherwise; the caller then asks the neuron's full `History`. A block
+//! keeps its stamps, times and traces in three arrays (`Block`), so that
+//! a lookup compares the four stamps at once.
 //!
 //! Invariant: a block holds the newest `RECENT` entries ever pushed for its
 //! neuron (unused places have the stamp `EMPTY`, below every lookup's
@@ -23,20 +25,11 @@ const TRIM_EVERY: u32 = 16;
 /// The stamp of an unused place in a block.
 const EMPTY: i64 = i64::MIN;
 
-/// A lookup answered from a block (see `Histories::recent`).
-#[derive(Clone, Copy, Debug)]
-pub struct Recent<'a> {
-    /// The entries with `lo < stamp <= hi`, newest first.
-    pub window: &'a [Entry],
-    /// The latest entry strictly before `hi`, if any.
-    pub before: Option<&'a Entry>,
-}
-
 /// The chunk's histories (see the module doc).
 #[derive(Clone, Debug, Default)]
 pub struct Histories {
     full: Vec<History>,
-    recent: Vec<[Entry; RECENT]>,
+    recent: Vec<Block>,
     /// Deliveries since the last trim.
     untrimmed: u32,
 }
@@ -44,14 +37,14 @@ pub struct Histories {
 impl Histories {
     /// Empty histories of `n` neurons.
     pub fn new(n: usize) -> Self {
-        let empty = Entry {
-            stamp: EMPTY,
-            t: 0.0,
-            k: 0.0,
+        let empty = Block {
+            stamp: [EMPTY; RECENT],
+            t: [0.0; RECENT],
+            k: [0.0; RECENT],
         };
         Histories {
             full: vec![History::default(); n],
-            recent: vec![[empty; RECENT]; n],
+            recent: vec![empty; n],
             untrimmed: 0,
         }
     }
@@ -78,8 +71,10 @@ impl Histories {
         h.push(stamp, t, inv_tau_minus);
         let newest = *h.entries().last().expect("just pushed");
         let block = &mut self.recent[i];
-        block.copy_within(0..RECENT - 1, 1);
-        block[0] = newest;
+        block.stamp.copy_within(0..RECENT - 1, 1);
+        block.t.copy_within(0..RECENT - 1, 1);
+        block.k.copy_within(0..RECENT - 1, 1);
+        (block.stamp[0], block.t[0], block.k[0]) = (newest.stamp, newest.t, newest.k);
     }
 
     /// Hints the cache to load neuron `i`'s block (any `i`).
@@ -87,7 +82,7 @@ impl Histories {
     pub fn prefetch(&self, i: usize) {
         let p = self.recent.as_ptr().wrapping_add(i) as *const u8;
         prefetch_line::<TO_L1, _>(p);
-        prefetch_line::<TO_L1, _>(p.wrapping_add(std::mem::size_of::<[Entry; RECENT]>() - 1));
+        prefetch_line::<TO_L1, _>(p.wrapping_add(std::mem::size_of::<Block>() - 1));
     }
 
     /// Counts a delivery; true every `TRIM_EVERY`th. Trimming only bounds
@@ -110,38 +105,110 @@ impl Histories {
         }
     }
 
-    /// Neuron `i`'s `History::lookup(lo, hi)` from its block (the window
-    /// newest first), or None when the block may not hold all of it.
-    #[inline]
-    pub fn recent(&self, i: usize, lo: i64, hi: i64) -> Option<Recent<'_>> {
-        let block = &self.recent[i];
-        let mut a = 0;
-        while a < RECENT && block[a].stamp > hi {
-            a += 1;
-        }
-        let mut b = a;
-        while b < RECENT && block[b].stamp > lo {
-            b += 1;
-        }
-        // An older entry may still be in the window (or be the one before hi).
-        if b == RECENT {
-            return None;
-        }
-        // Entries stamped hi are in the window but not before hi (when
-        // lo < hi, block[b] is below hi and ends the search).
-        let mut j = a;
-        while j < RECENT && block[j].stamp >= hi {
-            j += 1;
-        }
-        if j == RECENT {
-            return None;
-        }
-        let before = (block[j].stamp != EMPTY).then_some(&block[j]);
-        Some(Recent {
-            window: &block[a..b],
-            before,
-        })
+    /// Neuron `i`'s block.
+    #[inline(always)]
+    pub fn block(&self, i: usize) -> &Block {
+        &self.recent[i]
     }
+}
+
+/// A neuron's `RECENT` newest entries, newest first, field by field.
+#[derive(Clone, Copy, Debug)]
+pub struct Block {
+    /// The entries' stamps (`EMPTY` for an unused place).
+    pub stamp: [i64; RECENT],
+    /// Their times (ms).
+    pub t: [f64; RECENT],
+    /// Their traces K_minus.
+    pub k: [f64; RECENT],
+}
+
+impl Block {
+    /// The entry at place `p`.
+    pub fn entry(&self, p: usize) -> Entry {
+        Entry {
+            stamp: self.stamp[p],
+            t: self.t[p],
+            k: self.k[p],
+        }
+    }
+}
+
+/// Where a lookup's entries are in a block (see `places`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Places {
+    /// The window (lo, hi] is `a..b`, newest first (empty when b <= a).
+    pub a: usize,
+    /// See `a`.
+    pub b: usize,
+    /// The place of the latest entry strictly before hi, if any.
+    pub before: Option<usize>,
+}
+
+/// `History::lookup(lo, hi)` as places in `block`, or None when the block
+/// may not hold all of it: counted, not searched, so that no branch
+/// depends on the entries (the stamps decrease along a block, so the
+/// entries above a bound are a prefix whose length is a count).
+#[inline(always)]
+pub fn places(block: &Block, lo: i64, hi: i64) -> Option<Places> {
+    let count = |x: i64| {
+        block
+            .stamp
+            .iter()
+            .map(|&s| usize::from(s > x))
+            .sum::<usize>()
+    };
+    // Entries stamped hi are in the window but not before hi: j counts them.
+    settle(block, count(hi), count(lo), count(hi - 1))
+}
+
+/// `places` in the vectors of `width` (`crate::twice`): the four stamps
+/// compared at once with AVX2 (the same places).
+#[inline(always)]
+pub(crate) fn places_at(
+    width: crate::twice::Width,
+    block: &Block,
+    lo: i64,
+    hi: i64,
+) -> Option<Places> {
+    match width {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a width of AVX2 or wider is at most `widest()`: the CPU has AVX2.
+        crate::twice::Width::Avx2 | crate::twice::Width::Avx512 => unsafe {
+            places_avx2(block, lo, hi)
+        },
+        _ => places(block, lo, hi),
+    }
+}
+
+/// `places` with AVX2: each count is the length of the prefix of stamps
+/// above its bound, the trailing ones of the comparison's mask.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn places_avx2(block: &Block, lo: i64, hi: i64) -> Option<Places> {
+    use std::arch::x86_64::*;
+    // SAFETY: four i64 are 32 bytes, read unaligned.
+    let s = unsafe { _mm256_loadu_si256(block.stamp.as_ptr().cast()) };
+    let count = |x: i64| {
+        let above = _mm256_cmpgt_epi64(s, _mm256_set1_epi64x(x));
+        (_mm256_movemask_pd(_mm256_castsi256_pd(above)) as u32).trailing_ones() as usize
+    };
+    settle(block, count(hi), count(lo), count(hi - 1))
+}
+
+/// The places from the counts of stamps above hi, lo and hi - 1.
+#[inline(always)]
+fn settle(block: &Block, a: usize, b: usize, j: usize) -> Option<Places> {
+    // An older entry may still be in the window (or be the one before hi).
+    if b == RECENT || j == RECENT {
+        return None;
+    }
+    let before = (block.stamp[j] != EMPTY).then_some(j);
+    Some(Places { a, b, before })
 }
 
 #[cfg(test)]
@@ -149,26 +216,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recent_is_lookup_when_it_answers() {
+    fn places_are_lookup_when_they_answer() {
         let stamps = [3, 5, 5, 9, 12, 12, 20, 21, 30];
         for len in 0..=stamps.len() {
             let mut hs = Histories::new(1);
             for &s in &stamps[..len] {
                 hs.push(0, s, s as f64 * 0.1, 1.0 / 30.0);
             }
-            let h = hs.get(0).unwrap().clone();
+            let (h, block) = (hs.get(0).unwrap().clone(), hs.block(0));
             let mut answered = 0;
             for lo in -2..34 {
                 for hi in lo..34 {
-                    let Some(r) = hs.recent(0, lo, hi) else {
+                    for w in crate::twice::available() {
+                        assert_eq!(places_at(w, block, lo, hi), places(block, lo, hi), "{w:?}");
+                    }
+                    let Some(p) = places(block, lo, hi) else {
                         continue;
                     };
                     answered += 1;
                     let (w, b) = h.lookup(lo, hi);
-                    let mut rev = r.window.to_vec();
-                    rev.reverse();
-                    assert_eq!(rev, w, "window ({lo}, {hi}], {len} spikes");
-                    assert_eq!(r.before, b, "before {hi}, {len} spikes");
+                    let window: Vec<Entry> = (p.a..p.b).rev().map(|i| block.entry(i)).collect();
+                    assert_eq!(window, w, "window ({lo}, {hi}], {len} spikes");
+                    assert_eq!(
+                        p.before.map(|i| block.entry(i)).as_ref(),
+                        b,
+                        "before {hi}, {len} spikes"
+                    );
                 }
             }
             assert!(answered > 0);

@@ -208,6 +208,7 @@ impl PlasticStore {
             overflows: 0,
         };
         let mut events = 0;
+        let mut args = pl_hom::Args::default();
         let mut next = spikes.first().and_then(|sp| self.index.row(sp.gid));
         for (k, sp) in spikes.iter().enumerate() {
             let row = next;
@@ -225,7 +226,7 @@ impl PlasticStore {
             self.rule.row_before(&mut state, pre);
             let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
             sink.slot = (sp.step & mask) * stride;
-            self.deliver_row(a..b, &state, pre, t, &mut sink);
+            self.deliver_row(a..b, &state, pre, t, &mut sink, &mut args);
             self.rule.row_after(&mut state, pre);
             self.rows[r] = state;
             events += (b - a) as u64;
@@ -237,11 +238,11 @@ impl PlasticStore {
     /// Hints the cache to load row `r`'s state and first synapses.
     #[inline]
     fn prefetch_row(&self, r: usize) {
-        use crate::ring::{prefetch_line, TO_L1};
-        let a = self.row_start[r] as usize;
+        use crate::ring::{prefetch_line, prefetch_range, TO_L1};
+        let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
         prefetch_line::<TO_L1, _>(self.rows.as_ptr().wrapping_add(r));
-        prefetch_line::<TO_L1, _>(self.offset.as_ptr().wrapping_add(a));
-        prefetch_line::<TO_L1, _>(self.weight.as_ptr().wrapping_add(a));
+        prefetch_range(&self.offset[a..b]);
+        prefetch_range(&self.weight[a..b]);
     }
 
     /// The synapses `range` of a row at spike `pre` (row state `row`),
@@ -255,6 +256,7 @@ impl PlasticStore {
         pre: PreSpike,
         t: &Target,
         sink: &mut Sink,
+        args: &mut pl_hom::Args,
     ) {
         let per_delay = self.lanes * self.n;
         let delay = |steps: u32| Delay {
@@ -274,7 +276,7 @@ impl PlasticStore {
                 inv_tau_minus: t.inv_tau_minus,
             };
             let (offset, weight) = (&self.offset[range.clone()], &mut self.weight[range]);
-            pl_hom::deliver_row(&s, offset, weight, t.history, sink);
+            pl_hom::deliver_row(&s, offset, weight, t.history, sink, args);
             return;
         }
         let empty = History::default();
