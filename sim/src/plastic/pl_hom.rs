@@ -318,15 +318,68 @@ mod tests {
     /// steps, so that lookups are answered by the recent blocks and by the
     /// full histories (both checked to happen), histories trimmed between
     /// spikes as a chunk trims them.
-    #[test]
-    fn fast_path_is_the_rule() {
-        let p = PlHomParams {
+    /// hpc_benchmark's parameters.
+    fn params() -> PlHomParams {
+        PlHomParams {
             tau_plus: 15.0,
             inv_tau_plus: 1.0 / 15.0,
             lambda: 0.1,
             alpha: 0.0513,
             mu: 0.4,
+        }
+    }
+
+    /// Weights beyond the sink's bound are counted and not added, the
+    /// others added, by every width: targets without spikes keep their
+    /// weights, so the ring must hold exactly those within the bound.
+    #[test]
+    fn refused_weights_are_counted_not_added() {
+        let (p, clock) = (params(), Clock::new(0.1));
+        let row = Rule::StdpPlHom(p).initial_row(0.0, 0.0, 0.0);
+        let (n, base) = (8u32, 15 * 8);
+        let offset: Vec<u32> = (0..n).map(|j| base + j).collect();
+        let weights: Vec<f64> = (0..n).map(|j| 45.0 + f64::from(j)).collect();
+        let h = Histories::new(n as usize);
+        let s = RowSpike {
+            p: &p,
+            row: &row,
+            pre: PreSpike {
+                stamp: 40,
+                t: clock.stamp_ms(40),
+            },
+            d: Delay {
+                steps: 15,
+                ms: clock.delay_ms(15),
+            },
+            base,
+            inv_tau_minus: 1.0 / 30.0,
         };
+        let mut want = vec![0i32; 512];
+        for (&o, &w) in offset.iter().zip(&weights) {
+            if w <= 49.5 {
+                want[o as usize] += round_i32(w * 10.0);
+            }
+        }
+        for width in crate::twice::available() {
+            let (mut w, mut ring) = (weights.clone(), vec![0i32; 512]);
+            let mut sink = Sink {
+                ring: &mut ring,
+                slot: 0,
+                fixed_scale: 10.0,
+                bound: 49.5,
+                overflows: 0,
+            };
+            let args = &mut Args::default();
+            crate::twice::call_at!(width;
+                row_portable, row_avx2, row_avx512(&s, &offset, &mut w, &h, &mut sink, args, width));
+            assert_eq!(sink.overflows, 3, "{width:?}");
+            assert_eq!((ring, w), (want.clone(), weights.clone()), "{width:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_is_the_rule() {
+        let p = params();
         let rule = Rule::StdpPlHom(p);
         let (clock, inv, n, steps) = (Clock::new(0.1), 1.0 / 30.0, 8u32, 15u32);
         let d = Delay {
