@@ -318,6 +318,31 @@ mod tests {
     /// steps, so that lookups are answered by the recent blocks and by the
     /// full histories (both checked to happen), histories trimmed between
     /// spikes as a chunk trims them.
+    /// The row at spike `s` by the passes of `width`, into `ring` (fixed
+    /// point 10 units per pA, weights beyond `bound` refused); returns the
+    /// weights refused.
+    fn deliver_at(
+        width: crate::twice::Width,
+        s: &RowSpike,
+        offset: &[u32],
+        w: &mut [f64],
+        h: &Histories,
+        ring: &mut [i32],
+        bound: f64,
+    ) -> u64 {
+        let mut sink = Sink {
+            ring,
+            slot: 0,
+            fixed_scale: 10.0,
+            bound,
+            overflows: 0,
+        };
+        let args = &mut Args::default();
+        crate::twice::call_at!(width;
+            row_portable, row_avx2, row_avx512(s, offset, w, h, &mut sink, args, width));
+        sink.overflows
+    }
+
     /// hpc_benchmark's parameters.
     fn params() -> PlHomParams {
         PlHomParams {
@@ -362,17 +387,8 @@ mod tests {
         }
         for width in crate::twice::available() {
             let (mut w, mut ring) = (weights.clone(), vec![0i32; 512]);
-            let mut sink = Sink {
-                ring: &mut ring,
-                slot: 0,
-                fixed_scale: 10.0,
-                bound: 49.5,
-                overflows: 0,
-            };
-            let args = &mut Args::default();
-            crate::twice::call_at!(width;
-                row_portable, row_avx2, row_avx512(&s, &offset, &mut w, &h, &mut sink, args, width));
-            assert_eq!(sink.overflows, 3, "{width:?}");
+            let overflows = deliver_at(width, &s, &offset, &mut w, &h, &mut ring, 49.5);
+            assert_eq!(overflows, 3, "{width:?}");
             assert_eq!((ring, w), (want.clone(), weights.clone()), "{width:?}");
         }
     }
@@ -431,17 +447,8 @@ mod tests {
                 inv_tau_minus: inv,
             };
             for (&width, (fast, fast_ring)) in widths.iter().zip(&mut fast) {
-                let mut sink = Sink {
-                    ring: fast_ring,
-                    slot: 0,
-                    fixed_scale: 10.0,
-                    bound: 1e6,
-                    overflows: 0,
-                };
-                let args = &mut Args::default();
-                crate::twice::call_at!(width;
-                    row_portable, row_avx2, row_avx512(&s, &offset, fast, &h, &mut sink, args, width));
-                assert_eq!(sink.overflows, 0);
+                let overflows = deliver_at(width, &s, &offset, fast, &h, fast_ring, 1e6);
+                assert_eq!(overflows, 0);
                 assert_eq!(*fast_ring, ring, "ring at pre spike {pre_stamp}, {width:?}");
                 let bits = |w: &[f64]| w.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
