@@ -1,20 +1,24 @@
 //! `stdp_pl_synapse_hom`'s weight update, and the fast path of its
 //! delivery: a row whose synapses all have one delay and lane (the store's
-//! `base`), taken in blocks of `BLOCK` synapses in three passes:
+//! `base`), taken in blocks of `BLOCK` synapses in three passes, compiled
+//! for each vector width (`crate::twice`):
 //!
 //! 1. gather (scalar): each target's history is read from the chunk's flat
-//!    recent blocks (`plastic::recent`; its full `History` only when a
-//!    block may not hold the whole lookup), and the arguments of the
-//!    synapse's exponentials are set down: its facilitations by the
-//!    post-synaptic spikes in its window, oldest first, one per round
-//!    (round r packs the synapses with more than r spikes), and the
-//!    depression's K_minus. A synapse with more than `ROUNDS` spikes in
-//!    its window (rare) is facilitated here, one spike after the other;
-//! 2. update (vectorised, `crate::twice`, in slices padded to whole
-//!    vectors): round after round, the weights of its synapses packed,
-//!    facilitated and put back, then every weight of the block depressed,
-//!    with `crate::vmath`'s exp and ln, where libm's pow and exp were 36%
-//!    of plastic Brunel's samples;
+//!    recent blocks (`plastic::recent`: the four stamps compared with the
+//!    window's bounds at once and the places counted; its full `History`
+//!    only when a block may not hold the whole lookup), and the arguments
+//!    of the synapse's exponentials are set down without a branch on the
+//!    entries: its facilitations by the post-synaptic spikes in its
+//!    window, oldest first, one per round (round r packs the synapses with
+//!    more than r spikes: every round's argument is written, its length
+//!    advanced by 0 or 1), and the depression's K_minus. A synapse with
+//!    more than `ROUNDS` spikes in its window (rare) is facilitated here,
+//!    one spike after the other;
+//! 2. update (vectorised, in slices padded to whole vectors): round after
+//!    round, the weights of its synapses packed, facilitated and put back,
+//!    then every weight of the block depressed, with `crate::vmath`'s exp
+//!    and ln, where libm's pow and exp were 36% of plastic Brunel's
+//!    samples;
 //! 3. send (scalar): each weight into the ring (`Sink`).
 //!
 //! Invariant: `facilitate` and `depress` (with their arguments from
