@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "sim kernels (cargo bench -p brainsim-sim --bench kernels); items/s counts"
 echo "synaptic events (ring_deliver_*), neurons x 1 step (iaf_psc_exp_merged_step),"
-echo "targets x 4 steps (poisson_refill_4_steps); ns per item = 1000 / Mitem/s"
+echo "targets x 4 steps (poisson_refill_4_steps), plastic synaptic events"
+echo "(plastic_pl_hom_interval); ns per item = 1000 / Mitem/s"
 "${CARGO:-cargo}" bench -p brainsim-sim --bench kernels
 exec .venv/bin/python bench/bench.py "$@"

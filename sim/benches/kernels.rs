@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the kernels whose costs sim/DESIGN.md quotes, each on a
-//! Brunel-sized chunk (1,250 neurons, dt = 0.1 ms), through the crate's public
-//! API so they measure the code the simulator runs:
+//! Brunel-sized chunk (1,250 neurons, dt = 0.1 ms; the plastic one on a
+//! plastic Brunel chunk of 500), through the crate's public API so they
+//! measure the code the simulator runs:
 //! - ring delivery: a chunk adding a batch of spikes' rows into its ring, with
 //!   packed (5-byte) and wide (8-byte) synapses; counter = synaptic events;
 //! - `iaf_psc_exp`'s merged step (one lane, branch-free, the model layer's
@@ -8,7 +9,10 @@
 //!   neurons, one step each;
 //! - Poisson input: four steps of one device on every neuron — one Philox
 //!   refill of four steps' counts per target plus the four per-step adds;
-//!   counter = targets (so the figure is per target per 4 steps).
+//!   counter = targets (so the figure is per target per 4 steps);
+//! - plastic delivery: one chunk's `stdp_pl_synapse_hom` store of the
+//!   plastic Brunel (`configs/plastic_brunel.toml`), one local interval's
+//!   spikes at a time, time advancing; counter = plastic synaptic events.
 //!
 //! Run with `cargo bench -p brainsim-sim --bench kernels` (`make bench` does).
 //! Samples hold several iterations (`sample_size`) so that each lasts tens of
@@ -19,6 +23,8 @@ use brainsim_sim::connect::RawSynapse;
 use brainsim_sim::exchange::Spike;
 use brainsim_sim::layout::ChunkInfo;
 use brainsim_sim::model::{self, NeuronModel};
+use brainsim_sim::plastic::rules::PlHomParams;
+use brainsim_sim::plastic::{Clock, Histories, PlasticStore, Rule, Target};
 use brainsim_sim::rng::Stream;
 use brainsim_sim::spec::ParamMap;
 use brainsim_sim::stimulus::{ChunkInputs, PoissonInput};
@@ -189,4 +195,113 @@ fn poisson_refill_4_steps(bencher: Bencher) {
             step += 1;
         }
     });
+}
+
+/// The plastic Brunel's E -> E projection onto one chunk: 500 targets, 400
+/// sources of 4,000 each, delay 15 steps, hpc_benchmark's parameters.
+const PLASTIC_N: u32 = 500;
+const PLASTIC_SOURCES: u32 = 4000;
+/// Sources and targets fire at the network's ~20 Hz: 2e-3 per step.
+const PLASTIC_P_PER_MILLE: u32 = 2;
+/// One local interval (the minimum delay) per iteration.
+const INTERVAL: u64 = 15;
+
+fn plastic_store() -> PlasticStore {
+    let mut s = Stream::new(11, 1, 2, 3);
+    let mut raw: Vec<RawSynapse> = (0..PLASTIC_N * 400)
+        .map(|k| RawSynapse {
+            source: s.below(PLASTIC_SOURCES),
+            target: k / 400,
+            receptor: 0,
+            delay_steps: INTERVAL as u32,
+            weight: 45.61,
+        })
+        .collect();
+    let rule = Rule::StdpPlHom(PlHomParams {
+        tau_plus: 15.0,
+        inv_tau_plus: 1.0 / 15.0,
+        lambda: 0.1,
+        alpha: 0.0513,
+        mu: 0.4,
+    });
+    let row0 = rule.initial_row(0.0, 0.0, 0.0);
+    PlasticStore::build(0, rule, row0, &mut raw, PLASTIC_N, 1, 1e6)
+}
+
+/// Who fires in each step of an interval, `(neuron, step)` by neuron: 64
+/// intervals' patterns, used in turn.
+fn patterns(n: u32, stream: u32) -> Vec<Vec<(u32, u64)>> {
+    let mut s = Stream::new(11, stream, 0, 0);
+    (0..64)
+        .map(|_| {
+            let mut out = Vec::new();
+            for step in 0..INTERVAL {
+                let fire = (0..n).filter(|_| s.below(1000) < PLASTIC_P_PER_MILLE);
+                out.extend(fire.map(|i| (i, step)).collect::<Vec<_>>());
+            }
+            out.sort_unstable();
+            out
+        })
+        .collect()
+}
+
+/// Delivers one interval's spikes per iteration, the targets' spikes of the
+/// interval first pushed into their histories, trimmed as a chunk trims
+/// (the patterns drawn beforehand: only the delivery and the pushes are
+/// timed).
+#[divan::bench(sample_size = 4)]
+fn plastic_pl_hom_interval(bencher: Bencher) {
+    let mut store = plastic_store();
+    let (clock, inv_tau_minus) = (Clock::new(0.1), 1.0 / 30.0);
+    let mut history = Histories::new(PLASTIC_N as usize);
+    let mut ring = vec![0i32; 32 * PLASTIC_N as usize];
+    let (post, pre) = (patterns(PLASTIC_N, 2), patterns(PLASTIC_SOURCES, 3));
+    // The counter: the mean events per interval.
+    let mut per_source = vec![0u64; PLASTIC_SOURCES as usize];
+    for (src, ..) in store.synapses() {
+        per_source[src as usize] += 1;
+    }
+    let events: u64 = pre
+        .iter()
+        .flatten()
+        .map(|&(g, _)| per_source[g as usize])
+        .sum();
+    let (mut k, mut spikes) = (0, Vec::new());
+    let mut interval = || {
+        let t0 = k as u64 * INTERVAL;
+        for &(i, step) in &post[k % post.len()] {
+            let stamp = t0 + step + 1;
+            history.push(
+                i as usize,
+                stamp as i64,
+                clock.stamp_ms(stamp),
+                inv_tau_minus,
+            );
+        }
+        spikes.clear();
+        let fired = pre[k % pre.len()].iter();
+        spikes.extend(fired.map(|&(gid, step)| Spike {
+            step: t0 + step,
+            gid,
+        }));
+        let target = Target {
+            history: &history,
+            inv_tau_minus,
+            clock,
+            fixed_scale: 1000.0,
+        };
+        store.deliver(divan::black_box(&spikes), &target, &mut ring, 32);
+        if history.trim_due() {
+            history.trim_before(store.history_cut());
+        }
+        k += 1;
+    };
+    // 1 s of biological time first: the weights and histories settled.
+    for _ in 0..10_000 / INTERVAL {
+        interval();
+    }
+    bencher
+        .counter(ItemsCount::new(events / pre.len() as u64))
+        .bench_local(&mut interval);
+    assert_eq!(store.overflows, 0, "weights beyond the bound");
 }
