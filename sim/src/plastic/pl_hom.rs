@@ -224,15 +224,14 @@ fn gather(
         let block = h.block(j);
         let Some(at) = places_at(width, block, lo, hi) else {
             let (window, before) = h.get(j).expect("a history per target").lookup(lo, hi);
-            args.len = len;
-            gather_full(s, window, w, k, args);
-            len = args.len;
+            gather_full(s, window, w, k, args, &mut len);
             (args.dep[k], args.dep_k[k]) = depression_args(before, t_u, s.inv_tau_minus);
             continue;
         };
         // The window is at.a..at.b, newest first: round r takes place b - 1 - r.
         let m = at.b.saturating_sub(at.a);
         for (r, len) in len.iter_mut().enumerate().take(RECENT - 1) {
+            // len <= k < BLOCK: the remainder only spares a bounds check.
             let c = *len % BLOCK;
             let e = block.entry(at.b.wrapping_sub(1 + r) % RECENT);
             (args.fac[r][c], args.at[r][c]) = (facilitation_arg(p, row, d, &e), k as u8);
@@ -247,10 +246,17 @@ fn gather(
 }
 
 /// Pass 1 for synapse `k` of the block (weight `w`) whose `window` (oldest
-/// first) came from its target's full history: packed into the rounds, or
-/// facilitated here when it has more spikes than rounds.
+/// first) came from its target's full history: packed into the rounds (of
+/// lengths `len`), or facilitated here when it has more spikes than rounds.
 #[inline(never)]
-fn gather_full(s: &RowSpike, window: &[Entry], w: &mut f64, k: usize, args: &mut Args) {
+fn gather_full(
+    s: &RowSpike,
+    window: &[Entry],
+    w: &mut f64,
+    k: usize,
+    args: &mut Args,
+    len: &mut [usize; ROUNDS],
+) {
     let m = window.len();
     if m > ROUNDS {
         for e in window {
@@ -259,9 +265,9 @@ fn gather_full(s: &RowSpike, window: &[Entry], w: &mut f64, k: usize, args: &mut
         return;
     }
     for (r, e) in window.iter().enumerate() {
-        let c = args.len[r];
+        let c = len[r];
         (args.fac[r][c], args.at[r][c]) = (facilitation_arg(s.p, s.row, s.d, e), k as u8);
-        args.len[r] = c + 1;
+        len[r] = c + 1;
     }
 }
 

@@ -235,7 +235,8 @@ impl PlasticStore {
         events
     }
 
-    /// Hints the cache to load row `r`'s state and first synapses.
+    /// Hints the cache to load row `r`'s state and synapses (up to 1 KiB
+    /// of each array, `ring::prefetch_range`).
     #[inline]
     fn prefetch_row(&self, r: usize) {
         use crate::ring::{prefetch_line, prefetch_range, TO_L1};
