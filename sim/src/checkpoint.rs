@@ -14,6 +14,7 @@
 
 use std::fmt;
 
+use crate::plastic::PlasticChunkState;
 use crate::spec::NetworkSpec;
 
 /// Why a checkpoint cannot be taken back: one line saying what differs.
@@ -175,12 +176,15 @@ pub struct ChunkState {
     pub events: u64,
     /// Spikes of the chunk's neurons before `step` (`Chunk::spikes`).
     pub spikes: u64,
+    /// The plastic synapses' weights and rows and the neurons' spike
+    /// histories (`plastic::snapshot`); empty without plastic synapses.
+    pub plastic: PlasticChunkState,
 }
 
 impl ChunkState {
     /// Bytes of the chunk's arrays and fields (48 bytes besides the arrays).
     pub fn bytes(&self) -> usize {
-        self.state.len() * 8 + self.ring.len() * 8 + 48
+        self.state.len() * 8 + self.ring.len() * 8 + 48 + self.plastic.bytes()
     }
 
     /// Entries of the chunk's ring over `horizon` slots (the positions
@@ -381,6 +385,7 @@ mod tests {
                     ring: RingEntries::default(),
                     events: 0,
                     spikes: 0,
+                    plastic: Default::default(),
                 })
                 .collect(),
         }

@@ -13,7 +13,7 @@ use crate::connect::procedural::ProceduralRows;
 use crate::exchange::Spike;
 use crate::layout::ChunkInfo;
 use crate::model::NeuronModel;
-use crate::plastic::{Clock, Histories, PlasticStore, Target};
+use crate::plastic::{Clock, Histories, PlasticChunkState, PlasticStore, Target};
 use crate::ring::{Ring, RowRef};
 use crate::stimulus::ChunkInputs;
 use crate::synapse::SynapseStore;
@@ -295,6 +295,50 @@ impl Chunk {
             self.history.trim_before(cut.unwrap_or(i64::MIN));
         }
         events
+    }
+
+    /// The plastic stores' and histories' state (`plastic::snapshot`).
+    pub fn capture_plastic(&self) -> PlasticChunkState {
+        let cut = self.plastic.iter().map(PlasticStore::history_cut).min();
+        PlasticChunkState {
+            stores: self.plastic.iter().map(PlasticStore::capture).collect(),
+            history: self.history.capture(cut.unwrap_or(i64::MIN)),
+        }
+    }
+
+    /// Ok when `s` is the plastic state of a chunk like this one (the same
+    /// stores, the histories of its neurons or none as here); else what
+    /// differs.
+    pub fn plastic_fits(&self, s: &PlasticChunkState) -> Result<(), String> {
+        if s.stores.len() != self.plastic.len() {
+            let (a, b) = (s.stores.len(), self.plastic.len());
+            return Err(format!("{a} plastic stores in the checkpoint, {b} here"));
+        }
+        for (mine, theirs) in self.plastic.iter().zip(&s.stores) {
+            mine.fits(theirs)?;
+        }
+        let n = if self.history.is_empty() {
+            0
+        } else {
+            self.history.len()
+        };
+        if s.history.count.len() != n {
+            let a = s.history.count.len();
+            return Err(format!(
+                "spike histories of {a} neurons in the checkpoint, {n} here"
+            ));
+        }
+        s.history.check(n)
+    }
+
+    /// Takes back the plastic state `s` (which `plastic_fits`).
+    pub fn restore_plastic(&mut self, s: &PlasticChunkState) {
+        for (store, st) in self.plastic.iter_mut().zip(&s.stores) {
+            store.restore(st);
+        }
+        if !self.history.is_empty() {
+            self.history.restore(&s.history);
+        }
     }
 
     /// `deliver` without counting the events in the chunk (it is not

@@ -76,6 +76,7 @@ pub fn unpack(words: &[f64]) -> Result<Vec<ChunkState>, String> {
             fixed_scale: h[5],
             events: whole(h[6], h[7]),
             spikes: whole(h[8], h[9]),
+            plastic: Default::default(),
             state: state.to_vec(),
             ring: RingEntries {
                 index: index.iter().map(|&i| i as u32).collect(),
@@ -114,6 +115,7 @@ mod tests {
             ),
             events: u64::MAX - index,
             spikes: (1u64 << 40) + index,
+            plastic: Default::default(),
         }
     }
 

@@ -235,6 +235,7 @@ impl Reader<'_> {
             ring: RingEntries::default(),
             events: self.attr(&g, chunk::EVENTS)?,
             spikes: self.attr(&g, chunk::SPIKES)?,
+            plastic: Default::default(),
         };
         let len = c.len as usize;
         let state = self.group(&g, chunk::STATE)?;

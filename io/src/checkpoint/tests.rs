@@ -57,6 +57,7 @@ pub(super) fn states(
                 ),
                 events: 1_000_000 + index,
                 spikes: 1000 + index,
+                plastic: Default::default(),
             });
             labels.push(ChunkLabels {
                 population: format!("pop{p}"),

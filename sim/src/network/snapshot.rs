@@ -30,20 +30,17 @@ impl Network {
     /// The dynamic state of this rank's chunks at `self.step`, with the
     /// spikes still pending delivered into the rings. Call it between two
     /// `run_epoch`s. The pending spikes are delivered now instead of at the
-    /// start of the next interval — the same sums, so the run goes on as it
-    /// would have, and the capture copies no ring — except with plastic
-    /// synapses (whose delivery must not be repeated and whose state a
-    /// checkpoint does not hold): then into copies, and the network is not
-    /// changed. The chunks are captured in parallel (rayon), each by one
-    /// thread.
+    /// start of the next interval — the same sums and the same plastic
+    /// updates (which depend on spike times only), so the run goes on as
+    /// it would have, and the capture copies no ring. The chunks are
+    /// captured in parallel (rayon), each by one thread.
     pub fn capture(&mut self) -> ChunkStates {
         use rayon::prelude::*;
         // After the last epoch `deliver_pending` leaves the spikes pending
-        // (finish_plastic has applied them to plastic weights); then, as
-        // with plastic synapses, capture_chunk delivers them into copies.
-        if self.chunks.iter().all(|c| c.plastic.is_empty()) {
-            self.deliver_pending();
-        }
+        // (finish_plastic has applied them to the plastic synapses and their
+        // ring); capture_chunk then delivers them into a copy of each ring
+        // through the static synapses.
+        self.deliver_pending();
         let rings = self.rings.views();
         let chunks = self
             .chunks
@@ -103,6 +100,7 @@ impl Network {
             set_entries_ahead(ring, stride(c), step, horizon, &st.ring);
             c.events = st.events;
             c.spikes = st.spikes;
+            c.restore_plastic(&st.plastic);
             c.inputs.restart_at(step);
             c.out_spikes.clear();
             c.out_samples.clear();
@@ -159,6 +157,7 @@ fn capture_chunk(
         ring: ahead,
         events: c.events + flushed,
         spikes: c.spikes,
+        plastic: c.capture_plastic(),
     }
 }
 
@@ -212,6 +211,9 @@ fn chunk_state<'a>(
     }
     if let Err(e) = st.ring.check(st.ring_len(states.network.ring_horizon)) {
         return refuse(format!("ring entries in the checkpoint: {e}"));
+    }
+    if let Err(e) = c.plastic_fits(&st.plastic) {
+        return refuse(format!("plastic synapses in the checkpoint: {e}"));
     }
     Ok(st)
 }

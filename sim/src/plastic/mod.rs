@@ -16,6 +16,7 @@
 //!   ring, `pl_hom` is `stdp_pl_synapse_hom`'s fast path.
 //! - `loaded`: initial weights from a weights file, matched to the
 //!   generated synapses.
+//! - `snapshot`: the stores' and histories' checkpoint state.
 
 pub mod history;
 pub mod index;
@@ -26,11 +27,13 @@ pub mod pl_hom;
 pub mod recent;
 pub mod rules;
 pub mod sink;
+pub mod snapshot;
 pub mod store;
 pub mod time;
 
 pub use history::History;
 pub use recent::Histories;
 pub use rules::{Delay, PreSpike, RowState, Rule};
+pub use snapshot::{HistoryState, PlasticChunkState, StoreState};
 pub use store::{PlasticStore, Target};
 pub use time::Clock;

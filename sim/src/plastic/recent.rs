@@ -77,6 +77,14 @@ impl Histories {
         (block.stamp[0], block.t[0], block.k[0]) = (newest.stamp, newest.t, newest.k);
     }
 
+    /// Sets neuron `i`'s full history and block (a checkpoint's; the
+    /// block must be the newest entries ever pushed, see the module doc).
+    pub fn set(&mut self, i: usize, entries: Vec<Entry>, block: Block) {
+        self.full[i].set_entries(entries);
+        self.recent[i] = block;
+        self.untrimmed = 0;
+    }
+
     /// Hints the cache to load neuron `i`'s block (any `i`).
     #[inline]
     pub fn prefetch(&self, i: usize) {

@@ -143,6 +143,12 @@ impl PlasticStore {
         self.weight = weights;
     }
 
+    /// Replaces the row states (one per row, by source: a checkpoint's).
+    pub fn set_rows(&mut self, rows: Vec<RowState>) {
+        assert_eq!(rows.len(), self.rows.len(), "one state per row");
+        self.rows = rows;
+    }
+
     /// Synapses held.
     pub fn len(&self) -> usize {
         self.offset.len()

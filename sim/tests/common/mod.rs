@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod nengo;
+pub mod plastic;
 pub mod ranks;
 pub mod segments;
 
