@@ -21,6 +21,7 @@
 //! step are agreed), since it is collective.
 
 mod wire;
+mod wire_plastic;
 mod writer;
 
 use std::collections::BTreeMap;

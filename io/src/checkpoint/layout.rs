@@ -7,11 +7,18 @@
 
 use brainsim_sim::checkpoint::ChunkStates;
 
-/// The format version this brainsim writes and the only one it reads.
+/// The format version this brainsim writes, and the newest it reads.
 ///
 /// 2: the ring as its non-zero entries (`ring_mask`, `ring_value`,
 /// `ring_entries`) instead of the dense `ring` of version 1.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: a chunk group's `plastic` group (`checkpoint::plastic`): plastic
+/// synapses and spike histories. A reader of version 2 would miss it, so
+/// the version changes; a version 2 file has no plastic state (those
+/// brainsims refused checkpoints of plastic networks) and is read as is.
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The oldest format version this brainsim reads.
+pub(super) const FIRST_READ_VERSION: u32 = 2;
 
 /// Root attribute `format`: says what the file is.
 pub(super) const FORMAT: &str = "brainsim checkpoint";

@@ -18,6 +18,7 @@ mod dir;
 mod error;
 mod layout;
 mod mask;
+mod plastic;
 mod read;
 mod write;
 

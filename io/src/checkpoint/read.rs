@@ -16,6 +16,7 @@ use hdf5::{Dataset, File, Group, H5Type, IndexType, IterationOrder, Location};
 
 use super::digest::Digest;
 use super::error::{CheckpointFileError, ErrorKind, ReadContext};
+use super::layout::FIRST_READ_VERSION;
 use super::layout::{
     self, chunk, chunk_name, parse_chunk_name, root, CHUNKS, FORMAT, SPIKES_WRITTEN,
 };
@@ -23,7 +24,7 @@ use super::mask::positions;
 use super::{CheckpointMeta, ChunkLabels, VarLabel, FORMAT_VERSION};
 use crate::sonata_spikes::{open_input_file, IoError};
 
-type Result<T> = std::result::Result<T, CheckpointFileError>;
+pub(super) type Result<T> = std::result::Result<T, CheckpointFileError>;
 
 /// Reads and verifies the checkpoint at `path`.
 pub fn read(path: &Path) -> Result<(ChunkStates, CheckpointMeta)> {
@@ -76,7 +77,7 @@ pub fn read(path: &Path) -> Result<(ChunkStates, CheckpointMeta)> {
 
 /// The file being read and the digest of the strings read so far (in the
 /// writer's order, which the reader follows).
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     path: &'a Path,
     text: Digest,
 }
@@ -88,12 +89,17 @@ fn full(loc: &Location, name: &str) -> String {
 }
 
 impl Reader<'_> {
-    fn error(&self, kind: ErrorKind, message: String) -> CheckpointFileError {
+    /// The file's path.
+    pub(super) fn path(&self) -> &Path {
+        self.path
+    }
+
+    pub(super) fn error(&self, kind: ErrorKind, message: String) -> CheckpointFileError {
         CheckpointFileError::new(self.path, kind, message)
     }
 
     /// The scalar attribute `name` of `loc`.
-    fn attr<T: H5Type>(&self, loc: &Location, name: &str) -> Result<T> {
+    pub(super) fn attr<T: H5Type>(&self, loc: &Location, name: &str) -> Result<T> {
         let names = loc
             .attr_names()
             .at(self.path, || format!("in the attributes of {}", loc.name()))?;
@@ -135,10 +141,10 @@ impl Reader<'_> {
             return not_ours(format!("format = {format:?}"));
         }
         let version: u32 = self.attr(file, root::FORMAT_VERSION)?;
-        if version != FORMAT_VERSION {
+        if !(FIRST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             let m = format!(
-                "unsupported format version {version} (this brainsim reads version \
-                 {FORMAT_VERSION})"
+                "unsupported format version {version} (this brainsim reads versions \
+                 {FIRST_READ_VERSION} to {FORMAT_VERSION})"
             );
             return Err(self.error(ErrorKind::UnsupportedFormat, m));
         }
@@ -159,7 +165,7 @@ impl Reader<'_> {
     }
 
     /// The group `name` of `g`.
-    fn group(&self, g: &Group, name: &str) -> Result<Group> {
+    pub(super) fn group(&self, g: &Group, name: &str) -> Result<Group> {
         if !g.link_exists(name) {
             let m = format!("missing group {}", full(g, name));
             return Err(self.error(ErrorKind::MissingData, m));
@@ -250,6 +256,7 @@ impl Reader<'_> {
         }
         c.n_vars = variables.len() as u32;
         c.ring = self.ring(&g, c.ring_len(horizon))?;
+        c.plastic = self.plastic(&g, len)?;
         Ok((
             c,
             ChunkLabels {
@@ -307,7 +314,7 @@ impl Reader<'_> {
     }
 
     /// The dataset `name` of `g`, which must have `shape` and a checksum.
-    fn dataset(&self, g: &Group, name: &str, shape: &[usize]) -> Result<Dataset> {
+    pub(super) fn dataset(&self, g: &Group, name: &str, shape: &[usize]) -> Result<Dataset> {
         let what = full(g, name);
         if !g.link_exists(name) {
             return Err(self.error(ErrorKind::MissingData, format!("missing dataset {what}")));
@@ -334,7 +341,7 @@ impl Reader<'_> {
     }
 
     /// All values of `d`, checksums verified by HDF5.
-    fn values<T: H5Type>(&self, d: &Dataset) -> Result<Vec<T>> {
+    pub(super) fn values<T: H5Type>(&self, d: &Dataset) -> Result<Vec<T>> {
         d.read_raw::<T>()
             .at(self.path, || format!("in dataset {}", d.name()))
     }

@@ -158,7 +158,79 @@ pub(super) fn assert_same(a: &ChunkStates, b: &ChunkStates) {
         assert_eq!(bits(&x.state), bits(&y.state), "{at}");
         assert_eq!(x.ring, y.ring, "{at}");
         assert_eq!((x.events, x.spikes), (y.events, y.spikes), "{at}");
+        let (p, q) = (&x.plastic, &y.plastic);
+        assert_eq!(p.stores.len(), q.stores.len(), "{at}");
+        for (s, t) in p.stores.iter().zip(&q.stores) {
+            assert_eq!(
+                (s.projection, &s.last, s.overflows),
+                (t.projection, &t.last, t.overflows)
+            );
+            for (a, b) in [
+                (&s.weight, &t.weight),
+                (&s.t_last, &t.t_last),
+                (&s.kplus, &t.kplus),
+            ]
+            .into_iter()
+            .chain([(&s.u, &t.u), (&s.x, &t.x)])
+            {
+                assert_eq!(bits(a), bits(b), "{at}");
+            }
+        }
+        let (h, k) = (&p.history, &q.history);
+        assert_eq!(
+            (&h.count, &h.stamp, &h.recent_stamp),
+            (&k.count, &k.stamp, &k.recent_stamp)
+        );
+        for (a, b) in [
+            (&h.t, &k.t),
+            (&h.k, &k.k),
+            (&h.recent_t, &k.recent_t),
+            (&h.recent_k, &k.recent_k),
+        ] {
+            assert_eq!(bits(a), bits(b), "{at}");
+        }
     }
+}
+
+/// Gives chunk 0 (16 neurons) of `s` two plastic stores and histories,
+/// with the extremes they hold (the empty place's stamp, -1, subnormal,
+/// negative zero, NaN), and chunk 1 a store without histories.
+pub(super) fn with_plastic(s: &mut ChunkStates) {
+    use brainsim_sim::plastic::{HistoryState, PlasticChunkState, StoreState};
+    let store = |projection: u32, syn: usize, rows: usize| StoreState {
+        projection,
+        weight: (0..syn).map(|i| 45.0 + i as f64 / 7.0).collect(),
+        last: (0..rows as i64).map(|r| 10 * r - 1).collect(),
+        t_last: (0..rows).map(|r| r as f64 * 0.1 - 0.1).collect(),
+        kplus: vec![f64::from_bits(1); rows],
+        u: vec![-0.0; rows],
+        x: vec![f64::from_bits(0x7ff8_dead_beef_0001); rows],
+        overflows: u64::MAX,
+    };
+    let n = s.chunks[0].len as usize;
+    let count: Vec<u32> = (0..n as u32).map(|i| i % 4).collect();
+    let e: usize = count.iter().map(|&c| c as usize).sum();
+    let mut stamp = Vec::new();
+    for &c in &count {
+        stamp.extend((0..i64::from(c)).map(|k| 100 + 3 * k));
+    }
+    let recent = |i: usize| if i % 4 == 3 { i64::MIN } else { i as i64 };
+    s.chunks[0].plastic = PlasticChunkState {
+        stores: vec![store(2, 30, 6), store(0, 0, 0)],
+        history: HistoryState {
+            count,
+            stamp,
+            t: (0..e).map(|i| i as f64 * 0.3).collect(),
+            k: (0..e).map(|i| 1.0 + i as f64).collect(),
+            recent_stamp: (0..4 * n).map(recent).collect(),
+            recent_t: vec![0.5; 4 * n],
+            recent_k: vec![1.5; 4 * n],
+        },
+    };
+    s.chunks[1].plastic = PlasticChunkState {
+        stores: vec![store(1, 5, 2)],
+        history: HistoryState::default(),
+    };
 }
 
 /// Writes the checkpoint into a fresh directory named after `name`.
@@ -185,6 +257,24 @@ fn round_trip_is_bit_exact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["t4321.h5"]);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// Plastic stores and histories come back bit for bit; a chunk without
+/// them has no `plastic` group.
+#[test]
+fn plastic_state_round_trips_bit_exact() {
+    let (mut s, m) = states(77, &[40, 16], 16, 2, 1, 3);
+    with_plastic(&mut s);
+    let path = written("ckpt-plastic", &s, &m);
+    let (s2, _) = read(&path).unwrap();
+    assert_same(&s, &s2);
+    assert!(!s2.chunks[0].plastic.is_empty() && s2.chunks[2].plastic.is_empty());
+    let file = hdf5::File::open(&path).unwrap();
+    assert!(
+        file.link_exists("chunks/000000/plastic") && !file.link_exists("chunks/000002/plastic")
+    );
+    drop(file);
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 

@@ -85,6 +85,11 @@ fn check_input(path: &Path, states: &ChunkStates, meta: &CheckpointMeta) -> Resu
         if let Err(e) = c.ring.check(c.ring_len(horizon)) {
             return bad(format!("chunk {}: ring entries: {e}", c.index));
         }
+        let stores = c.plastic.stores.iter().map(|s| s.check());
+        let history = c.plastic.history.check(c.plastic.history.count.len());
+        if let Some(Err(e)) = stores.chain([history]).find(Result::is_err) {
+            return bad(format!("chunk {}: plastic state: {e}", c.index));
+        }
         let names: Vec<&str> = labels.variables.iter().map(|v| v.name.as_str()).collect();
         if names.len() != vars {
             return bad(format!(
@@ -219,13 +224,13 @@ fn write_chunk(
     dataset(&g, chunk::RING_MASK, &mask, &[mask.len()], path)?;
     let entries = c.ring.len();
     dataset(&g, chunk::RING_VALUE, &c.ring.value, &[entries], path)?;
-    Ok(())
+    super::plastic::write(&g, path, &c.plastic)
 }
 
 /// A dataset of `shape` holding `data`, chunked along its first axis and
 /// checksummed (Fletcher32); an empty one is contiguous (HDF5 chunks have
 /// at least one element, and there is nothing to checksum).
-fn dataset<T: H5Type>(
+pub(super) fn dataset<T: H5Type>(
     group: &Group,
     name: &str,
     data: &[T],

@@ -173,7 +173,7 @@ fn a_flipped_byte_in_the_config_text_fails_the_string_digest() {
 /// Another version, older (1: the dense ring) or newer, is refused.
 #[test]
 fn another_format_version_is_refused() {
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 3);
     for version in [1u32, 99] {
         let path = good(&format!("ckpt-version-{version}"));
         edit(&path, |f| {
@@ -185,9 +185,60 @@ fn another_format_version_is_refused() {
         refused(
             &path,
             ErrorKind::UnsupportedFormat,
-            &format!("unsupported format version {version} (this brainsim reads version 2)"),
+            &format!("unsupported format version {version} (this brainsim reads versions 2 to 3)"),
         );
     }
+}
+
+/// A version 2 file (no plastic state: those brainsims refused plastic
+/// checkpoints) is read as it is.
+#[test]
+fn a_version_2_file_is_read() {
+    let (s, m) = states(300, &[40, 30], 16, 3, 2, 5);
+    let path = written("ckpt-version-2", &s, &m);
+    edit(&path, |f| {
+        f.attr(root::FORMAT_VERSION)
+            .unwrap()
+            .write_scalar(&2u32)
+            .unwrap()
+    });
+    assert_same(&read(&path).unwrap().0, &s);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// Plastic state that breaks its invariants or its shapes is refused,
+/// naming the group: stamps out of order, a weight missing, a store group
+/// missing.
+#[test]
+fn bad_plastic_state_is_refused() {
+    let plastic_file = |name: &str| {
+        let (mut s, m) = states(300, &[40, 30], 16, 3, 2, 5);
+        with_plastic(&mut s);
+        written(name, &s, &m)
+    };
+    let path = plastic_file("ckpt-plastic-order");
+    rewrite::<i64>(&path, "000000/plastic/history", "stamp", |v| v.swap(1, 2));
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000000/plastic: neuron 2: history stamps not in order",
+    );
+    let path = plastic_file("ckpt-plastic-weight");
+    rewrite::<f64>(&path, "000000/plastic/0", "weight", |v| {
+        v.pop();
+    });
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "dataset /chunks/000000/plastic/0/weight has shape [29], expected [30]",
+    );
+    let path = plastic_file("ckpt-plastic-store");
+    edit(&path, |f| f.unlink("chunks/000000/plastic/1").unwrap());
+    refused(
+        &path,
+        ErrorKind::Inconsistent,
+        "/chunks/000000/plastic: 2 members for 2 stores and a history",
+    );
 }
 
 #[test]
