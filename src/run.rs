@@ -153,21 +153,6 @@ pub(crate) fn checkpoint_policy(
     Ok(policy)
 }
 
-/// Checkpoints do not hold plastic synapses' state yet: a network with
-/// plastic projections and checkpoints on is refused (one line, exit 2)
-/// rather than resumed wrong.
-pub(crate) fn refuse_plastic_checkpoints(
-    spec: &NetworkSpec,
-    checkpoint: Option<&config::CheckpointSpec>,
-) -> Result<(), String> {
-    match (checkpoint, spec.projections.iter().position(|p| p.plastic.is_some())) {
-        (Some(_), Some(i)) => Err(format!(
-            "brainsim: projection[{i}] is plastic: checkpoints of plastic synapses are not offered yet; run without --checkpoint-every / [checkpoint]"
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// What `run` and `resume` hand to `execute` once the input is valid.
 pub(crate) struct Launch {
     pub loaded: config::LoadedConfig,
@@ -202,7 +187,6 @@ fn validated(args: &Args) -> Result<Launch, String> {
         args.checkpoint_keep,
         spec.simulation.dt,
     )?;
-    refuse_plastic_checkpoints(&spec, checkpoint.as_ref())?;
     let out_dir = args
         .out
         .clone()

@@ -176,8 +176,8 @@ fn run_opened(
     let resume_step = req.resume.as_ref().map(|p| p.states.step);
     let mut sinks = create_sinks(spec, &shard, dir, comm, resume_step)?;
     let records = &req.config.weight_records;
-    let mut recorder =
-        WeightRecorder::create(spec, records, &shard.net, dir, comm).map_err(failed)?;
+    let mut recorder = WeightRecorder::create(spec, records, &shard.net, dir, comm, resume_step)
+        .map_err(failed)?;
     let mut checkpointer = create_checkpointer(req, dir, shard.net.step)?;
     let mut looped = Loop {
         sinks: &mut sinks,

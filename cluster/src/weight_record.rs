@@ -74,13 +74,15 @@ fn kept(spec: &NetworkSpec, r: &WeightRecord, s: u32, t: u32) -> bool {
 
 impl WeightRecorder {
     /// Collective: the recorder of `records` for `net` (rank 0 creates the
-    /// files with their edges).
+    /// files with their edges; resuming at `resume_step`, it keeps the
+    /// rows recorded before it, `WeightReportWriter::resume`).
     pub fn create(
         spec: &NetworkSpec,
         records: &[WeightRecord],
         net: &Network,
         dir: &OutputDir,
         comm: &dyn Comm,
+        resume_step: Option<u64>,
     ) -> Result<Self, String> {
         let mut items = Vec::with_capacity(records.len());
         for (r, file) in records.iter().zip(record_files(spec, records)) {
@@ -97,8 +99,13 @@ impl WeightRecorder {
                 let mut table = table_of(spec, r.projection, 0.0);
                 table.rows = order.iter().map(|&i| rows[i]).collect();
                 let path = dir.path().join(file);
-                let w = WeightReportWriter::create(&path, &table).map_err(|e| e.to_string())?;
-                writer = Some(w);
+                let w = match resume_step {
+                    Some(s) => {
+                        WeightReportWriter::resume(&path, &table, s as f64 * spec.simulation.dt)
+                    }
+                    None => WeightReportWriter::create(&path, &table),
+                };
+                writer = Some(w.map_err(|e| e.to_string())?);
             }
             items.push(Item {
                 record: r.clone(),

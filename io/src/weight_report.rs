@@ -84,6 +84,50 @@ impl WeightReportWriter {
         })
     }
 
+    /// The recording of `table`'s edges continued by a resumed run at
+    /// `t_ms` (`brainsim resume`): the rows the file at `path` holds
+    /// before `t_ms` (streamed or finished, up to the rows its `time`
+    /// holds) are read and written again into a new recording, which goes
+    /// on from there (the row at `t_ms` is recorded again by the resumed
+    /// run). A file that is missing or records another number of edges is
+    /// an error naming it.
+    pub fn resume(path: &Path, table: &WeightTable, t_ms: f64) -> Result<Self, IoError> {
+        let (times, rows) = {
+            let f = crate::sonata_spikes::open_input_file(path)?;
+            let times: Vec<f64> = f
+                .dataset("edges/time")
+                .and_then(|d| d.read_raw())
+                .ctx(path, "reading /edges/time")?;
+            let weight = f
+                .dataset("edges/weight")
+                .ctx(path, "reading /edges/weight")?;
+            let shape = weight.shape();
+            let n = table.rows.len();
+            if shape.len() != 2 || shape[1] != n {
+                let m = format!("records {shape:?} weights, this run records {n} edges");
+                return Err(IoError::invalid(path, m));
+            }
+            let keep = times
+                .iter()
+                .take(shape[0])
+                .take_while(|&&t| t < t_ms)
+                .count();
+            let mut rows = Vec::with_capacity(keep);
+            for r in 0..keep {
+                let what = format!("reading row {r} of /edges/weight");
+                let row: ndarray::Array1<f64> = weight.read_slice_1d((r, ..)).ctx(path, &what)?;
+                rows.push(row.to_vec());
+            }
+            (times, rows)
+        };
+        let mut w = Self::create(path, table)?;
+        for (t, row) in times.iter().zip(&rows) {
+            w.append(*t, row)?;
+        }
+        w.flush()?;
+        Ok(w)
+    }
+
     /// Appends the weights at `t_ms` (one per edge, canonical order).
     pub fn append(&mut self, t_ms: f64, weights: &[f64]) -> Result<(), IoError> {
         if weights.len() != self.n_edges {
@@ -184,6 +228,50 @@ mod tests {
             units: "pA".into(),
             rows: vec![(0, 1, 1.0, 0.0), (0, 2, 1.5, 0.0), (3, 0, 1.0, 0.0)],
         }
+    }
+
+    /// A resumed recording keeps the rows before its time, from a
+    /// finished file and from a streamed one, and refuses another edge
+    /// count.
+    #[test]
+    fn a_resumed_recording_keeps_the_rows_before_it() {
+        let dir = test_dir("weight_report_resume");
+        let path = dir.join(file_name("E", "I", 1));
+        let mut w = WeightReportWriter::create(&path, &table()).unwrap();
+        for k in 0..4 {
+            w.append(10.0 * f64::from(k), &[f64::from(k), 2.0, 3.0])
+                .unwrap();
+        }
+        w.finish().unwrap();
+        let mut w = WeightReportWriter::resume(&path, &table(), 20.0).unwrap();
+        w.append(20.0, &[9.0, 9.0, 9.0]).unwrap();
+        w.flush().unwrap();
+        drop(w);
+        let read = |path: &Path| {
+            let f = open_input_file(path).unwrap();
+            let t: Vec<f64> = f.dataset("edges/time").unwrap().read_raw().unwrap();
+            let w: Vec<f64> = f.dataset("edges/weight").unwrap().read_raw().unwrap();
+            (t, w)
+        };
+        let want_w = vec![0.0, 2.0, 3.0, 1.0, 2.0, 3.0, 9.0, 9.0, 9.0];
+        assert_eq!(read(&path), (vec![0.0, 10.0, 20.0], want_w.clone()));
+        // From the streamed (unfinished) file just left behind.
+        let w = WeightReportWriter::resume(&path, &table(), 15.0).unwrap();
+        w.finish().unwrap();
+        assert_eq!(read(&path), (vec![0.0, 10.0], want_w[..6].to_vec()));
+        let mut fewer = table();
+        fewer.rows.pop();
+        let err = WeightReportWriter::resume(&path, &fewer, 15.0)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("records [2, 3] weights, this run records 2 edges"),
+            "{err}"
+        );
+        let missing = dir.join("none.h5");
+        assert!(WeightReportWriter::resume(&missing, &table(), 15.0).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

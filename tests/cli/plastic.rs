@@ -2,7 +2,8 @@
 //! the same spikes, the same final weight file and the same weight
 //! recording (byte for byte) on one rank and under mpirun on 2 and 3 ranks
 //! with either partitioner; recording changes no spike; the weights moved;
-//! checkpoints, which do not hold plastic state yet, are refused. Saved
+//! a run checkpointed and resumed from its oldest checkpoint on 2 ranks
+//! gives the same spikes, final weights and weight recording. Saved
 //! weights loaded by `weights_from` are the next run's initial weights
 //! exactly, and a file that does not match the projection is refused.
 
@@ -42,8 +43,11 @@ fn small_config(t_stop: &str) -> String {
 /// A weight recording of E -> E every 50 ms, sources 0..40, all targets.
 const RECORD: &str = "\n[[record]]\ntype = \"weights\"\nsource = \"E\"\ntarget = \"E\"\ninterval = 50.0\nsource_node_ids = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n";
 
+/// A weight recording's (time, source, target, weight rows as bits).
+type Recording = (Vec<f64>, Vec<u64>, Vec<u64>, Vec<Vec<u64>>);
+
 /// A weight recording's (time, source, target, weight rows) as bits.
-fn recording(dir: &Path) -> (Vec<f64>, Vec<u64>, Vec<u64>, Vec<Vec<u64>>) {
+fn recording(dir: &Path) -> Recording {
     let f = hdf5::File::open(dir.join("weight_report_E_E_0.h5")).unwrap();
     assert_eq!(f.attr("finished").unwrap().read_scalar::<u8>().unwrap(), 1);
     let g = f.group("edges").unwrap();
@@ -134,25 +138,72 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
         let same = std::fs::read(out.join("weight_report_E_E_0.h5")).unwrap() == report;
         assert!(same, "{ranks} ranks, {part}: weight recordings differ");
     }
-    let res = bin()
-        .args([
-            "run",
-            cfg.to_str().unwrap(),
-            "--out",
-            dir.join("ckpt").to_str().unwrap(),
-            "--checkpoint-every",
-            "50",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&res.stderr);
-    assert_eq!(res.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("projection[0] is plastic") && err.lines().count() == 1,
-        "{err}"
-    );
-    assert!(!dir.join("ckpt").exists(), "nothing written");
+    resumed_equals_straight(&cfg, &one, (&spikes, &w, &recording(&one)));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `cfg` run to 120 ms on one rank with checkpoints every 50 ms, then
+/// resumed from the oldest checkpoint (50 ms) to 200 ms on 2 ranks: the
+/// spikes, the final weights and the weight recording equal those of the
+/// run straight to 200 ms (`straight`, with its `want`).
+fn resumed_equals_straight(
+    cfg: &Path,
+    straight: &Path,
+    want: (&[(String, u64, u64)], &[(u64, u64, u64, u64)], &Recording),
+) {
+    let dir = straight.with_file_name("resumed");
+    let extra = [
+        "--t-stop",
+        "120",
+        "--checkpoint-every",
+        "50",
+        "--checkpoint-keep",
+        "5",
+    ];
+    run_ok(
+        &[
+            &[
+                "run",
+                cfg.to_str().unwrap(),
+                "--out",
+                dir.to_str().unwrap(),
+                "--quiet",
+            ],
+            &extra[..],
+        ]
+        .concat(),
+    );
+    let meta = RunMetadata::read(&dir).unwrap();
+    assert!(meta.checkpoints.len() >= 2, "{:?}", meta.checkpoints);
+    let oldest = dir.join(&meta.checkpoints[0]).to_str().unwrap().to_string();
+    let a: Vec<String> = [
+        dir.to_str().unwrap(),
+        "--t-stop",
+        "200",
+        "--checkpoint",
+        &oldest,
+        "--quiet",
+    ]
+    .map(String::from)
+    .to_vec();
+    let res = super::mpi::mpirun_cmd(2, "resume", &a).output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let meta = RunMetadata::read(&dir).unwrap();
+    assert!(
+        meta.is_finished() && meta.segments.len() == 2,
+        "{}",
+        meta.status
+    );
+    assert!(read_spikes(&dir) == want.0, "resumed: spikes differ");
+    assert!(weights(&dir) == want.1, "resumed: final weights differ");
+    assert!(
+        recording(&dir) == *want.2,
+        "resumed: weight recordings differ"
+    );
 }
 
 #[test]
