@@ -269,11 +269,12 @@ impl Chunk {
     }
 
     /// At the end of a run: the pending `spikes` update the plastic
-    /// synapses (and reach the ring, which is not read any more), so the
-    /// final weights hold every pre-synaptic spike before t_stop, whatever
-    /// the layout's epoch.
+    /// synapses (and reach the ring, which is not read any more, and the
+    /// event count, as a run extended from here would have counted them),
+    /// so the final weights hold every pre-synaptic spike before t_stop,
+    /// whatever the layout's epoch.
     pub fn finish_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) {
-        self.deliver_plastic(spikes, ring);
+        self.events += self.deliver_plastic(spikes, ring);
     }
 
     /// The plastic stores' part of `deliver`; then, now and then

@@ -3,9 +3,10 @@
 //! synapses) captured at an epoch boundary and restored into a network
 //! built with another layout continues bit for bit as a run never
 //! stopped: the spikes after the checkpoint, and the whole state at the
-//! end — weights, rows, spike histories, ring, neurons. Also: a capture
-//! changes nothing in the run that took it, and a checkpoint whose plastic
-//! part does not fit the network is refused with a message.
+//! end — weights, rows, spike histories, ring, neurons, event counts.
+//! Also: a capture changes nothing in the run that took it, a finished
+//! run extends from its last state, and a checkpoint whose plastic part
+//! does not fit the network is refused with a message.
 
 mod common;
 use brainsim_sim::plastic::Rule;
@@ -108,6 +109,38 @@ fn a_capture_does_not_change_a_plastic_run() {
         .collect();
     assert!(spikes == after, "spikes after T1");
     assert!(states == through.states, "state at the end");
+}
+
+/// A finished run's last checkpoint extended to a later t_stop continues
+/// as the longer run never stopped (the spikes pending at the end went to
+/// the plastic synapses once, by `finish_plastic`).
+#[test]
+fn a_finished_plastic_run_extends() {
+    for (name, rule, one_delay) in rules() {
+        let spec = plastic_brunel(rule, one_delay);
+        let n_steps = spec.simulation.n_steps();
+        let reference = segment(&spec, ONE, None, n_steps);
+        let mut short = spec.clone();
+        short.simulation.t_stop = T1 as f64 * spec.simulation.dt;
+        let first = segment(&short, Layout::new(2, 1), None, T1);
+        let rest = segment(&spec, Layout::new(1, 2), Some(&first.states), n_steps);
+        let after: Vec<Spike> = reference
+            .spikes
+            .iter()
+            .copied()
+            .filter(|s| s.step >= T1)
+            .collect();
+        assert!(rest.spikes == after, "{name}: spikes after T1");
+        for (x, y) in rest.states.chunks.iter().zip(&reference.states.chunks) {
+            assert!(
+                x.plastic == y.plastic,
+                "{name}: chunk {} plastic state",
+                x.index
+            );
+            assert_eq!(x.events, y.events, "{name}: chunk {} events", x.index);
+        }
+        assert!(rest.states == reference.states, "{name}: state at the end");
+    }
 }
 
 #[test]

@@ -43,11 +43,8 @@ fn small_config(t_stop: &str) -> String {
 /// A weight recording of E -> E every 50 ms, sources 0..40, all targets.
 const RECORD: &str = "\n[[record]]\ntype = \"weights\"\nsource = \"E\"\ntarget = \"E\"\ninterval = 50.0\nsource_node_ids = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n";
 
-/// A weight recording's (time, source, target, weight rows as bits).
-type Recording = (Vec<f64>, Vec<u64>, Vec<u64>, Vec<Vec<u64>>);
-
 /// A weight recording's (time, source, target, weight rows) as bits.
-fn recording(dir: &Path) -> Recording {
+fn recording(dir: &Path) -> (Vec<f64>, Vec<u64>, Vec<u64>, Vec<Vec<u64>>) {
     let f = hdf5::File::open(dir.join("weight_report_E_E_0.h5")).unwrap();
     assert_eq!(f.attr("finished").unwrap().read_scalar::<u8>().unwrap(), 1);
     let g = f.group("edges").unwrap();
@@ -138,18 +135,19 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
         let same = std::fs::read(out.join("weight_report_E_E_0.h5")).unwrap() == report;
         assert!(same, "{ranks} ranks, {part}: weight recordings differ");
     }
-    resumed_equals_straight(&cfg, &one, (&spikes, &w, &recording(&one)));
+    resumed_equals_straight(&cfg, &one, &spikes, &w);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `cfg` run to 120 ms on one rank with checkpoints every 50 ms, then
 /// resumed from the oldest checkpoint (50 ms) to 200 ms on 2 ranks: the
 /// spikes, the final weights and the weight recording equal those of the
-/// run straight to 200 ms (`straight`, with its `want`).
+/// run straight to 200 ms (in `straight`: its `spikes` and weights `w`).
 fn resumed_equals_straight(
     cfg: &Path,
     straight: &Path,
-    want: (&[(String, u64, u64)], &[(u64, u64, u64, u64)], &Recording),
+    spikes: &[(String, u64, u64)],
+    w: &[(u64, u64, u64, u64)],
 ) {
     let dir = straight.with_file_name("resumed");
     let extra = [
@@ -198,10 +196,10 @@ fn resumed_equals_straight(
         "{}",
         meta.status
     );
-    assert!(read_spikes(&dir) == want.0, "resumed: spikes differ");
-    assert!(weights(&dir) == want.1, "resumed: final weights differ");
+    assert!(read_spikes(&dir) == spikes, "resumed: spikes differ");
+    assert!(weights(&dir) == w, "resumed: final weights differ");
     assert!(
-        recording(&dir) == *want.2,
+        recording(&dir) == recording(straight),
         "resumed: weight recordings differ"
     );
 }
