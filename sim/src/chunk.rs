@@ -298,6 +298,18 @@ impl Chunk {
         events
     }
 
+    /// The static and procedural synapses' part of `deliver` into `ring`
+    /// (a copy of the chunk's ring: the chunk is not changed); returns the
+    /// events added. After the last epoch the capture delivers the pending
+    /// spikes so (`finish_plastic` has delivered the plastic part).
+    pub fn deliver_unplastic_into(&self, spikes: &[Spike], ring: &mut [i32]) -> u64 {
+        let mut events = self.deliver_with(spikes, ring, &mut Vec::new());
+        for p in &self.procedural {
+            events += p.deliver(spikes, ring, self.ring_slots);
+        }
+        events
+    }
+
     /// The plastic stores' and histories' state (`plastic::snapshot`).
     pub fn capture_plastic(&self) -> PlasticChunkState {
         let cut = self.plastic.iter().map(PlasticStore::history_cut).min();

@@ -39,7 +39,7 @@ impl Network {
         // After the last epoch `deliver_pending` leaves the spikes pending
         // (finish_plastic has applied them to the plastic synapses and their
         // ring); capture_chunk then delivers them into a copy of each ring
-        // through the static synapses.
+        // through the static and procedural synapses.
         self.deliver_pending();
         let rings = self.rings.views();
         let chunks = self
@@ -134,7 +134,7 @@ fn capture_chunk(
         (std::borrow::Cow::Borrowed(ring), 0)
     } else {
         let mut copy = ring.to_vec();
-        let flushed = c.deliver_with(pending, &mut copy, &mut Vec::new());
+        let flushed = c.deliver_unplastic_into(pending, &mut copy);
         (std::borrow::Cow::Owned(copy), flushed)
     };
     let ahead = entries_ahead(&ring, c.n_lanes() * n, step, horizon);
