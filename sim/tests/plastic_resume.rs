@@ -10,9 +10,9 @@
 
 mod common;
 use brainsim_sim::plastic::Rule;
-use brainsim_sim::Spike;
+use brainsim_sim::ChunkStates;
 use common::plastic::{plastic_brunel, rules, PL_HOM};
-use common::segments::{by_population, segment, Layout};
+use common::segments::{by_population, extended, segment, spikes_from, Layout};
 
 /// The checkpoint's step: an epoch boundary of the source layouts (local
 /// interval and shortest delay 10 steps), not a multiple of 4.
@@ -47,12 +47,7 @@ fn plastic_networks_resume_bit_for_bit_on_other_layouts() {
         let spec = plastic_brunel(rule, one_delay);
         let n_steps = spec.simulation.n_steps();
         let reference = segment(&spec, ONE, None, n_steps);
-        let after: Vec<Spike> = reference
-            .spikes
-            .iter()
-            .copied()
-            .filter(|s| s.step >= T1)
-            .collect();
+        let after = spikes_from(&reference, T1);
         assert!(
             after.len() > 1000,
             "{name}: {} spikes after T1",
@@ -62,28 +57,13 @@ fn plastic_networks_resume_bit_for_bit_on_other_layouts() {
             let what = format!("{name}, {change}");
             let first = segment(&spec, from, None, T1);
             let plastic = &first.states.chunks[0].plastic;
-            assert_eq!(
-                plastic.stores.len(),
-                1,
-                "{what}: chunk 0 holds its E -> E store"
-            );
+            assert_eq!(plastic.stores.len(), 1, "{what}: chunk 0's E -> E store");
             let reads_history = !matches!(rule, Rule::Tsodyks2(_));
-            assert_eq!(
-                !plastic.history.count.is_empty(),
-                reads_history,
-                "{what}: histories"
-            );
+            let held = !plastic.history.count.is_empty();
+            assert_eq!(held, reads_history, "{what}: histories");
             let rest = segment(&spec, to, Some(&first.states), n_steps);
             assert!(rest.spikes == after, "{what}: spikes after T1");
-            let (a, b) = (&rest.states, &reference.states);
-            for (x, y) in a.chunks.iter().zip(&b.chunks) {
-                assert!(
-                    x.plastic == y.plastic,
-                    "{what}: chunk {} plastic state at the end",
-                    x.index
-                );
-            }
-            assert!(a == b, "{what}: state at the end");
+            assert_same_end(&what, &rest.states, &reference.states);
         }
     }
 }
@@ -101,46 +81,39 @@ fn a_capture_does_not_change_a_plastic_run() {
         spikes.extend(part.spikes);
         states = part.states;
     }
-    let after: Vec<Spike> = through
-        .spikes
-        .iter()
-        .copied()
-        .filter(|s| s.step >= T1)
-        .collect();
-    assert!(spikes == after, "spikes after T1");
-    assert!(states == through.states, "state at the end");
+    assert!(spikes == spikes_from(&through, T1), "spikes after T1");
+    assert_same_end("captured", &states, &through.states);
 }
 
 /// A finished run's last checkpoint extended to a later t_stop continues
 /// as the longer run never stopped (the spikes pending at the end went to
-/// the plastic synapses once, by `finish_plastic`).
+/// the plastic synapses once, by `finish_plastic`, and were counted).
 #[test]
 fn a_finished_plastic_run_extends() {
     for (name, rule, one_delay) in rules() {
         let spec = plastic_brunel(rule, one_delay);
-        let n_steps = spec.simulation.n_steps();
-        let reference = segment(&spec, ONE, None, n_steps);
-        let mut short = spec.clone();
-        short.simulation.t_stop = T1 as f64 * spec.simulation.dt;
-        let first = segment(&short, Layout::new(2, 1), None, T1);
-        let rest = segment(&spec, Layout::new(1, 2), Some(&first.states), n_steps);
-        let after: Vec<Spike> = reference
-            .spikes
-            .iter()
-            .copied()
-            .filter(|s| s.step >= T1)
-            .collect();
-        assert!(rest.spikes == after, "{name}: spikes after T1");
-        for (x, y) in rest.states.chunks.iter().zip(&reference.states.chunks) {
-            assert!(
-                x.plastic == y.plastic,
-                "{name}: chunk {} plastic state",
-                x.index
-            );
-            assert_eq!(x.events, y.events, "{name}: chunk {} events", x.index);
-        }
-        assert!(rest.states == reference.states, "{name}: state at the end");
+        let (to_2, to_1x2) = (Layout::new(2, 1), Layout::new(1, 2));
+        let (reference, rest) = extended(&spec, T1, ONE, to_2, to_1x2);
+        assert!(
+            rest.spikes == spikes_from(&reference, T1),
+            "{name}: spikes after T1"
+        );
+        assert_same_end(name, &rest.states, &reference.states);
     }
+}
+
+/// The states at the end are equal; the plastic part and the event
+/// counts are checked first, for a message that names them.
+fn assert_same_end(what: &str, a: &ChunkStates, b: &ChunkStates) {
+    for (x, y) in a.chunks.iter().zip(&b.chunks) {
+        let i = x.index;
+        assert!(
+            x.plastic == y.plastic,
+            "{what}: chunk {i} plastic state at the end"
+        );
+        assert_eq!(x.events, y.events, "{what}: chunk {i} events");
+    }
+    assert!(a == b, "{what}: state at the end");
 }
 
 #[test]

@@ -14,81 +14,16 @@ use std::sync::Arc;
 use brainsim_sim::comm::local::run_ranks;
 use brainsim_sim::comm::SpikeExchange;
 use brainsim_sim::layout::{self, ChunkInfo};
-use brainsim_sim::plastic::rules::StdpParams;
 use brainsim_sim::plastic::Rule;
 use brainsim_sim::spec::*;
 use brainsim_sim::{Comm, EpochOutput, Exchange, Network, Spike};
-use common::*;
+use common::plastic::{sized, uniform_1_3, STDP};
 
-/// 200 E and 50 I neurons, plastic stdp_synapse E -> E (delays 1-3 ms),
-/// Poisson drive, `t_stop` ms.
+/// 200 E and 50 I neurons (chunks of 50), plastic stdp_synapse E -> E
+/// (delays 1-3 ms), Poisson drive, `t_stop` ms (`common::plastic::sized`).
 fn spec(t_stop: f64) -> NetworkSpec {
-    let params = [
-        ("E_L", 0.0),
-        ("V_th", 20.0),
-        ("V_reset", 10.0),
-        ("tau_m", 20.0),
-        ("tau_syn_ex", 0.5),
-        ("tau_syn_in", 0.5),
-    ];
-    let mut sim = simulation(0.1, t_stop);
-    sim.chunk_size = 50;
-    let e = population("E", 200, "iaf_psc_exp", &params);
-    let i = population("I", 50, "iaf_psc_exp", &params);
-    let mut spec = network(sim, vec![e, i]);
-    let delay = Distribution::Uniform {
-        low: 1.0,
-        high: 3.0,
-    };
-    let indegree = ConnRule::FixedIndegree { indegree: 40 };
-    let mut ee = projection(
-        0,
-        0,
-        indegree.clone(),
-        Distribution::Constant(45.0),
-        delay.clone(),
-    );
-    ee.plastic = Some(PlasticSpec {
-        rule: Rule::Stdp(StdpParams {
-            tau_plus: 20.0,
-            lambda: 0.05,
-            alpha: 1.1,
-            mu_plus: 0.4,
-            mu_minus: 0.4,
-            w_max: 90.0,
-        }),
-        kplus: 0.0,
-        u: 0.3,
-        x: 1.0,
-    });
-    spec.projections.push(ee);
-    spec.projections.push(projection(
-        0,
-        1,
-        indegree,
-        Distribution::Constant(45.0),
-        delay.clone(),
-    ));
-    for target in [0, 1] {
-        let inh = ConnRule::FixedIndegree { indegree: 10 };
-        spec.projections.push(projection(
-            1,
-            target,
-            inh,
-            Distribution::Constant(-200.0),
-            delay.clone(),
-        ));
-        spec.stimuli.push(StimulusSpec {
-            kind: StimulusKind::PoissonGenerator {
-                rate: 11000.0,
-                weight: 50.0,
-                delay: 1.0,
-            },
-            target,
-            node_ids: None,
-            receptor: Receptor::BySign,
-        });
-    }
+    let mut spec = sized(Rule::Stdp(STDP), uniform_1_3(), (200, 50), t_stop);
+    spec.simulation.chunk_size = 50;
     spec
 }
 

@@ -349,22 +349,12 @@ fn bernoulli_rows_follow_their_degree_distributions_without_autapses() {
 /// the procedural rows' targets in the captured ring too.
 #[test]
 fn a_finished_procedural_run_extends_bit_for_bit() {
-    use brainsim_sim::Spike;
-    use common::segments::{segment, Layout};
+    use common::segments::{extended, spikes_from, Layout};
     let spec = brunel_by_source(true);
-    let n_steps = spec.simulation.n_steps();
-    let t1 = n_steps / 200 * 100;
-    let reference = segment(&spec, Layout::new(1, 1), None, n_steps);
-    let mut short = spec.clone();
-    short.simulation.t_stop = t1 as f64 * spec.simulation.dt;
-    let first = segment(&short, Layout::new(1, 1), None, t1);
-    let rest = segment(&spec, Layout::new(1, 2), Some(&first.states), n_steps);
-    let after: Vec<Spike> = reference
-        .spikes
-        .iter()
-        .copied()
-        .filter(|s| s.step >= t1)
-        .collect();
+    let t1 = spec.simulation.n_steps() / 200 * 100;
+    let one = Layout::new(1, 1);
+    let (reference, rest) = extended(&spec, t1, one, one, Layout::new(1, 2));
+    let after = spikes_from(&reference, t1);
     assert!(after.len() > 100, "{} spikes after {t1}", after.len());
     assert!(rest.spikes == after, "spikes after {t1}");
     assert!(rest.states == reference.states, "state at the end");

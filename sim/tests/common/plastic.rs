@@ -7,7 +7,7 @@ use brainsim_sim::plastic::rules::{PlHomParams, StdpParams, Tsodyks2Params};
 use brainsim_sim::plastic::Rule;
 use brainsim_sim::spec::*;
 
-const STDP: StdpParams = StdpParams {
+pub const STDP: StdpParams = StdpParams {
     tau_plus: 20.0,
     lambda: 0.05,
     alpha: 1.1,
@@ -43,10 +43,34 @@ pub fn rules() -> Vec<(&'static str, Rule, bool)> {
     ]
 }
 
-/// 400 E and 100 I iaf_psc_exp neurons (tau_minus 30 ms on E), fixed
-/// in-degree 40 from E (plastic E -> E, 45 pA, delays 1-3 ms, or 1.5 ms when
-/// `one_delay`) and 10 from I, Poisson drive; 300 ms.
+/// 400 E and 100 I neurons (`sized`), E -> E delays 1-3 ms or 1.5 ms
+/// when `one_delay`; 300 ms.
 pub fn plastic_brunel(rule: Rule, one_delay: bool) -> NetworkSpec {
+    let ee_delay = if one_delay {
+        Distribution::Constant(1.5)
+    } else {
+        uniform_1_3()
+    };
+    sized(rule, ee_delay, (400, 100), 300.0)
+}
+
+/// Delays uniform in [1, 3) ms.
+pub fn uniform_1_3() -> Distribution {
+    Distribution::Uniform {
+        low: 1.0,
+        high: 3.0,
+    }
+}
+
+/// `n_e` E and `n_i` I iaf_psc_exp neurons (tau_minus 30 ms on E), fixed
+/// in-degree 40 from E (plastic E -> E by `rule`, 45 pA, delays
+/// `ee_delay`) and 10 from I (delays 1-3 ms), Poisson drive; `t_stop` ms.
+pub fn sized(
+    rule: Rule,
+    ee_delay: Distribution,
+    (n_e, n_i): (u32, u32),
+    t_stop: f64,
+) -> NetworkSpec {
     let params = [
         ("E_L", 0.0),
         ("V_th", 20.0),
@@ -55,19 +79,11 @@ pub fn plastic_brunel(rule: Rule, one_delay: bool) -> NetworkSpec {
         ("tau_syn_ex", 0.5),
         ("tau_syn_in", 0.5),
     ];
-    let mut e = population("E", 400, "iaf_psc_exp", &params);
+    let mut e = population("E", n_e, "iaf_psc_exp", &params);
     e.params.insert("tau_minus".into(), 30.0);
-    let i = population("I", 100, "iaf_psc_exp", &params);
-    let mut spec = network(simulation(0.1, 300.0), vec![e, i]);
-    let delay = Distribution::Uniform {
-        low: 1.0,
-        high: 3.0,
-    };
-    let ee_delay = if one_delay {
-        Distribution::Constant(1.5)
-    } else {
-        delay.clone()
-    };
+    let i = population("I", n_i, "iaf_psc_exp", &params);
+    let mut spec = network(simulation(0.1, t_stop), vec![e, i]);
+    let delay = uniform_1_3();
     let mut ee = projection(
         0,
         0,

@@ -128,3 +128,30 @@ fn rank_segment(
     assert_eq!(net.step, until, "stop at an epoch boundary");
     (spikes, samples, net.capture(), net.epoch_steps())
 }
+
+/// The spikes of `seg` at or after step `t1`.
+pub fn spikes_from(seg: &Segment, t1: u64) -> Vec<Spike> {
+    seg.spikes
+        .iter()
+        .copied()
+        .filter(|s| s.step >= t1)
+        .collect()
+}
+
+/// `spec` run to its end on `reference`, and a copy of it that finished at
+/// step `t1` (its t_stop) on `first`, extended to the end on `second` from
+/// its last state: (the reference, the extension).
+pub fn extended(
+    spec: &NetworkSpec,
+    t1: u64,
+    reference: Layout,
+    first: Layout,
+    second: Layout,
+) -> (Segment, Segment) {
+    let n_steps = spec.simulation.n_steps();
+    let whole = segment(spec, reference, None, n_steps);
+    let mut short = spec.clone();
+    short.simulation.t_stop = t1 as f64 * spec.simulation.dt;
+    let stopped = segment(&short, first, None, t1);
+    (whole, segment(spec, second, Some(&stopped.states), n_steps))
+}
