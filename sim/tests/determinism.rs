@@ -14,19 +14,11 @@ use common::*;
 
 /// A small Brunel-like E/I network exercising every rule, distribution and device.
 fn mixed_network() -> NetworkSpec {
-    let lif = [
-        ("E_L", 0.0),
-        ("V_th", 20.0),
-        ("V_reset", 10.0),
-        ("tau_m", 20.0),
-        ("tau_syn_ex", 0.5),
-        ("tau_syn_in", 0.5),
-    ];
     let mut spec = network(
         simulation(0.1, 300.0),
         vec![
-            population("E", 400, "iaf_psc_exp", &lif),
-            population("I", 100, "alif", &lif),
+            population("E", 400, "iaf_psc_exp", LIF),
+            population("I", 100, "alif", LIF),
         ],
     );
     spec.populations[0].initial.insert(

@@ -129,15 +129,6 @@ fn record(spec: &mut NetworkSpec, variable: &str) {
     });
 }
 
-const LIF: &[(&str, f64)] = &[
-    ("E_L", 0.0),
-    ("V_th", 20.0),
-    ("V_reset", 10.0),
-    ("tau_m", 20.0),
-    ("tau_syn_ex", 0.5),
-    ("tau_syn_in", 0.5),
-];
-
 /// One thread, one rank, exchanging every local interval (10 steps).
 const ONE: Layout = Layout {
     threads: 1,

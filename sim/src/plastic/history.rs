@@ -93,10 +93,14 @@ impl History {
     /// Drops the entries no lookup at a stamp >= `cut` needs: all but the
     /// last one before `cut` among those at or before it.
     pub fn trim_before(&mut self, cut: i64) {
+        let from = self.entries.len() - self.needed_from(cut).len();
+        self.entries.drain(..from);
+    }
+
+    /// The entries `trim_before(cut)` keeps.
+    pub fn needed_from(&self, cut: i64) -> &[Entry] {
         let i = self.entries.partition_point(|e| e.stamp < cut);
-        if i > 1 {
-            self.entries.drain(..i - 1);
-        }
+        &self.entries[i.saturating_sub(1)..]
     }
 
     /// Spikes held.

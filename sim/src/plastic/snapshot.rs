@@ -228,10 +228,9 @@ impl Histories {
     pub fn capture(&self, cut: i64) -> HistoryState {
         let mut s = HistoryState::default();
         for i in 0..self.len() {
-            let mut h = self.get(i).expect("a neuron of the chunk").clone();
-            h.trim_before(cut);
-            s.count.push(h.len() as u32);
-            for e in h.entries() {
+            let kept = self.get(i).expect("a neuron of the chunk").needed_from(cut);
+            s.count.push(kept.len() as u32);
+            for e in kept {
                 s.stamp.push(e.stamp);
                 s.t.push(e.t);
                 s.k.push(e.k);

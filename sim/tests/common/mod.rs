@@ -11,6 +11,16 @@ use brainsim_sim::spec::*;
 use brainsim_sim::{EpochOutput, InProcess, Network, Spike};
 use std::collections::BTreeMap;
 
+/// iaf_psc_exp parameters of the Brunel-like test networks (mV, ms).
+pub const LIF: &[(&str, f64)] = &[
+    ("E_L", 0.0),
+    ("V_th", 20.0),
+    ("V_reset", 10.0),
+    ("tau_m", 20.0),
+    ("tau_syn_ex", 0.5),
+    ("tau_syn_in", 0.5),
+];
+
 pub fn simulation(dt: f64, t_stop: f64) -> SimulationSpec {
     SimulationSpec {
         dt,

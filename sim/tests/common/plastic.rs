@@ -71,17 +71,9 @@ pub fn sized(
     (n_e, n_i): (u32, u32),
     t_stop: f64,
 ) -> NetworkSpec {
-    let params = [
-        ("E_L", 0.0),
-        ("V_th", 20.0),
-        ("V_reset", 10.0),
-        ("tau_m", 20.0),
-        ("tau_syn_ex", 0.5),
-        ("tau_syn_in", 0.5),
-    ];
-    let mut e = population("E", n_e, "iaf_psc_exp", &params);
+    let mut e = population("E", n_e, "iaf_psc_exp", LIF);
     e.params.insert("tau_minus".into(), 30.0);
-    let i = population("I", n_i, "iaf_psc_exp", &params);
+    let i = population("I", n_i, "iaf_psc_exp", LIF);
     let mut spec = network(simulation(0.1, t_stop), vec![e, i]);
     let delay = uniform_1_3();
     let mut ee = projection(
