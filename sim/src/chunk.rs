@@ -268,15 +268,6 @@ impl Chunk {
         }
     }
 
-    /// At the end of a run: the pending `spikes` update the plastic
-    /// synapses (and reach the ring, which is not read any more, and the
-    /// event count, as a run extended from here would have counted them),
-    /// so the final weights hold every pre-synaptic spike before t_stop,
-    /// whatever the layout's epoch.
-    pub fn finish_plastic(&mut self, spikes: &[Spike], ring: &mut [i32]) {
-        self.events += self.deliver_plastic(spikes, ring);
-    }
-
     /// The plastic stores' part of `deliver`; then, now and then
     /// (`Histories::trim_due`), the histories are trimmed to what a later
     /// spike can still read.
@@ -294,18 +285,6 @@ impl Chunk {
         if !self.history.is_empty() && self.history.trim_due() {
             let cut = self.plastic.iter().map(PlasticStore::history_cut).min();
             self.history.trim_before(cut.unwrap_or(i64::MIN));
-        }
-        events
-    }
-
-    /// The static and procedural synapses' part of `deliver` into `ring`
-    /// (a copy of the chunk's ring: the chunk is not changed); returns the
-    /// events added. After the last epoch the capture delivers the pending
-    /// spikes so (`finish_plastic` has delivered the plastic part).
-    pub fn deliver_unplastic_into(&self, spikes: &[Spike], ring: &mut [i32]) -> u64 {
-        let mut events = self.deliver_with(spikes, ring, &mut Vec::new());
-        for p in &self.procedural {
-            events += p.deliver(spikes, ring, self.ring_slots);
         }
         events
     }

@@ -407,7 +407,8 @@ impl Network {
         self.pending.extend_from_slice(&remote);
         self.received = remote;
         if s1 == self.n_steps {
-            self.finish_plastic();
+            // The run ends with nothing pending (see `deliver_pending`).
+            self.deliver_pending();
         }
         let t_end = Instant::now();
 
@@ -429,10 +430,13 @@ impl Network {
     /// interval (the same spikes into the same rings, nothing happens in
     /// between), so that every plastic weight has seen every spike emitted
     /// before the current step: the weights then depend on the step alone,
-    /// not on the layout's epochs (a weight recording's invariant). After
-    /// the last epoch `finish_plastic` has done it for the plastic synapses.
+    /// not on the layout's epochs (a weight recording's invariant). The last
+    /// epoch ends with it, so that a finished run's final weights, event
+    /// count and rings (a checkpoint's, extended later) hold every spike
+    /// before t_stop, whatever the layout (NEST leaves the last min-delay
+    /// slice undelivered).
     pub fn deliver_pending(&mut self) {
-        if self.is_done() {
+        if self.pending.is_empty() {
             return;
         }
         self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
@@ -442,18 +446,6 @@ impl Network {
             .into_par_iter()
             .for_each(|(c, ring)| c.deliver(pending, ring));
         self.pending.clear();
-    }
-
-    /// After the last epoch: the spikes still pending update the plastic
-    /// synapses, so the final weights do not depend on the epoch (see
-    /// `Chunk::finish_plastic`).
-    fn finish_plastic(&mut self) {
-        self.pending.sort_unstable_by_key(|s| (s.gid, s.step));
-        for (c, ring) in self.chunks.iter_mut().zip(self.rings.rings()) {
-            if !c.plastic.is_empty() {
-                c.finish_plastic(&self.pending, ring);
-            }
-        }
     }
 
     /// The local intervals of epoch [s0, s1): deliver and update in

@@ -7,26 +7,30 @@
 //! the NEST-validated rule (`tests/nest_plasticity.rs`) gives when replayed
 //! on the run's own pre- and post-synaptic spikes — so the network applies
 //! the rule to the right spikes, with the right delays, in the right order.
+//! The synaptic events counted are, on every layout, every spike before
+//! t_stop times its source's out-degree: none is left undelivered at the
+//! end of the run (spikes of the last min-delay slice or epoch included).
 
 mod common;
 
 use brainsim_sim::comm::local::run_ranks;
 use brainsim_sim::plastic::{Clock, Delay, History, PreSpike, Rule};
 use brainsim_sim::spec::*;
-use brainsim_sim::Spike;
+use brainsim_sim::{InProcess, Network, Spike};
 use common::plastic::{plastic_brunel, rules};
 use common::ranks::{run_rank, union, RankRun};
 
 /// Plastic synapses: (projection, source, target, delay, weight bits).
 type Weights = Vec<(usize, u32, u32, u32, u64)>;
 
-/// Spikes and plastic weights on `ranks` x `threads`, chunks by `place`.
+/// Spikes, plastic weights and synaptic events on `ranks` x `threads`,
+/// chunks by population or round robin.
 fn layout_run(
     spec: &NetworkSpec,
     ranks: usize,
     threads: usize,
     by_pop: bool,
-) -> (Vec<Spike>, Weights) {
+) -> (Vec<Spike>, Weights, u64) {
     let runs: Vec<RankRun> = run_ranks(ranks, |comm| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -43,7 +47,24 @@ fn layout_run(
     });
     let mut weights: Vec<_> = runs.iter().flat_map(|r| r.weights.clone()).collect();
     weights.sort_unstable();
-    (union(&runs), weights)
+    (union(&runs), weights, runs.iter().map(|r| r.events).sum())
+}
+
+/// Every neuron's out-degree (static and plastic synapses), from the
+/// whole network built on one rank.
+fn out_degrees(spec: &NetworkSpec) -> Vec<u64> {
+    let net = Network::build(spec, &|_| true, &mut InProcess);
+    let mut degree = vec![0u64; spec.n_neurons() as usize];
+    for c in &net.chunks {
+        for (g, d) in degree.iter_mut().enumerate() {
+            let (a, b) = c.synapses.row_range(g as u32);
+            *d += u64::from(b - a);
+        }
+        for (src, ..) in c.plastic.iter().flat_map(|p| p.synapses()) {
+            degree[src as usize] += 1;
+        }
+    }
+    degree
 }
 
 /// The final weight of every plastic synapse replayed by `rule` on the
@@ -106,8 +127,11 @@ fn replay(
 fn plastic_networks_are_layout_independent_and_apply_their_rule() {
     for (name, rule, one_delay) in rules() {
         let spec = plastic_brunel(rule, one_delay);
-        let (spikes, weights) = layout_run(&spec, 1, 1, false);
+        let (spikes, weights, events) = layout_run(&spec, 1, 1, false);
         assert!(spikes.len() > 2_000, "{name}: {} spikes", spikes.len());
+        let degree = out_degrees(&spec);
+        let want: u64 = spikes.iter().map(|s| degree[s.gid as usize]).sum();
+        assert_eq!(events, want, "{name}: events against the out-degrees");
         assert_eq!(weights.len(), 400 * 40, "{name}: every E -> E synapse");
         if !matches!(rule, Rule::Tsodyks2(_)) {
             let changed = weights
@@ -127,7 +151,7 @@ fn plastic_networks_are_layout_independent_and_apply_their_rule() {
             (2, 2, true),
             (3, 1, true),
         ] {
-            let (s, w) = layout_run(&spec, ranks, threads, by_pop);
+            let (s, w, e) = layout_run(&spec, ranks, threads, by_pop);
             assert!(
                 s == spikes,
                 "{name}: spikes differ on {ranks}x{threads} (by population: {by_pop})"
@@ -136,6 +160,7 @@ fn plastic_networks_are_layout_independent_and_apply_their_rule() {
                 w == weights,
                 "{name}: weights differ on {ranks}x{threads} (by population: {by_pop})"
             );
+            assert_eq!(e, events, "{name}: events on {ranks}x{threads} ({by_pop})");
         }
         let want = replay(&spec, rule, &spikes, &weights);
         let bad = weights.iter().zip(&want).filter(|(a, b)| a != b).count();

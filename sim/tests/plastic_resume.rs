@@ -87,7 +87,7 @@ fn a_capture_does_not_change_a_plastic_run() {
 
 /// A finished run's last checkpoint extended to a later t_stop continues
 /// as the longer run never stopped (the spikes pending at the end went to
-/// the plastic synapses once, by `finish_plastic`, and were counted).
+/// every synapse once, at the end of the run, and were counted).
 #[test]
 fn a_finished_plastic_run_extends() {
     for (name, rule, one_delay) in rules() {

@@ -22,40 +22,26 @@
 use super::Network;
 use crate::checkpoint::{CheckpointError, ChunkState, ChunkStates, NetworkKey};
 use crate::chunk::Chunk;
-use crate::exchange::Spike;
 use crate::ring::{entries_ahead, set_entries_ahead};
 use crate::spec::NetworkSpec;
 
 impl Network {
     /// The dynamic state of this rank's chunks at `self.step`, with the
-    /// spikes still pending delivered into the rings. Call it between two
-    /// `run_epoch`s. The pending spikes are delivered now instead of at the
+    /// spikes still pending delivered into the rings (`deliver_pending`).
+    /// Call it between two `run_epoch`s or after the last. The pending spikes are delivered now instead of at the
     /// start of the next interval — the same sums and the same plastic
     /// updates (which depend on spike times only), so the run goes on as
     /// it would have, and the capture copies no ring. The chunks are
     /// captured in parallel (rayon), each by one thread.
     pub fn capture(&mut self) -> ChunkStates {
         use rayon::prelude::*;
-        // After the last epoch `deliver_pending` leaves the spikes pending
-        // (finish_plastic has applied them to the plastic synapses and their
-        // ring); capture_chunk then delivers them into a copy of each ring
-        // through the static and procedural synapses.
         self.deliver_pending();
         let rings = self.rings.views();
         let chunks = self
             .chunks
             .par_iter()
             .zip(rings.into_par_iter())
-            .map(|(c, ring)| {
-                capture_chunk(
-                    &self.spec,
-                    c,
-                    ring,
-                    &self.pending,
-                    self.step,
-                    self.max_delay,
-                )
-            })
+            .map(|(c, ring)| capture_chunk(&self.spec, c, ring, self.step, self.max_delay))
             .collect();
         ChunkStates {
             step: self.step,
@@ -118,28 +104,19 @@ fn n_vars(spec: &NetworkSpec, c: &Chunk) -> usize {
     crate::model::lookup(model).map_or(0, |m| m.state.len())
 }
 
-/// Chunk `c`'s state at `step`: `pending` (if any) delivered into a copy of
-/// its `ring`, whose non-zero entries are then saved relative to the step
-/// (`horizon` slots).
+/// Chunk `c`'s state at `step`, nothing pending: the non-zero entries of
+/// its `ring` are saved relative to the step (`horizon` slots).
 fn capture_chunk(
     spec: &NetworkSpec,
     c: &Chunk,
     ring: &[i32],
-    pending: &[Spike],
     step: u64,
     horizon: u64,
 ) -> ChunkState {
     let n = c.info.len as usize;
-    let (ring, flushed) = if pending.is_empty() {
-        (std::borrow::Cow::Borrowed(ring), 0)
-    } else {
-        let mut copy = ring.to_vec();
-        let flushed = c.deliver_unplastic_into(pending, &mut copy);
-        (std::borrow::Cow::Owned(copy), flushed)
-    };
-    let ahead = entries_ahead(&ring, c.n_lanes() * n, step, horizon);
+    let ahead = entries_ahead(ring, c.n_lanes() * n, step, horizon);
     let nonzero = |r: &[i32]| r.iter().filter(|&&x| x != 0).count();
-    debug_assert_eq!(nonzero(&ring), ahead.len(), "events beyond the horizon");
+    debug_assert_eq!(nonzero(ring), ahead.len(), "events beyond the horizon");
     let vars = n_vars(spec, c);
     let model = c.model();
     let mut state = Vec::with_capacity(vars * n);
@@ -155,7 +132,7 @@ fn capture_chunk(
         lanes: c.n_lanes() as u32,
         fixed_scale: c.synapses.fixed_scale,
         ring: ahead,
-        events: c.events + flushed,
+        events: c.events,
         spikes: c.spikes,
         plastic: c.capture_plastic(),
     }

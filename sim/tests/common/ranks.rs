@@ -19,6 +19,8 @@ pub struct RankRun {
     /// The rank's plastic synapses at the end: (projection, source gid,
     /// target gid, delay steps, weight bits).
     pub weights: Vec<(usize, u32, u32, u32, u64)>,
+    /// The synaptic events delivered into the rank's chunks.
+    pub events: u64,
 }
 
 /// Runs `spec` on this rank, chunk c placed on rank `owner(c)`.
@@ -47,6 +49,7 @@ pub fn run_rank(
         epoch_steps: net.epoch_steps(),
         sent: ex.spikes_sent,
         weights: plastic_weights(spec, &net),
+        events: net.events(),
     }
 }
 
