@@ -28,10 +28,11 @@ use crate::spec::NetworkSpec;
 impl Network {
     /// The dynamic state of this rank's chunks at `self.step`, with the
     /// spikes still pending delivered into the rings (`deliver_pending`).
-    /// Call it between two `run_epoch`s or after the last. The pending spikes are delivered now instead of at the
-    /// start of the next interval — the same sums and the same plastic
-    /// updates (which depend on spike times only), so the run goes on as
-    /// it would have, and the capture copies no ring. The chunks are
+    /// Call it between two `run_epoch`s or after the last. The pending
+    /// spikes are delivered now instead of at the start of the next
+    /// interval — the same sums and the same plastic updates (which depend
+    /// on spike times only), so the run goes on as it would have, and the
+    /// capture copies no ring. The chunks are
     /// captured in parallel (rayon), each by one thread.
     pub fn capture(&mut self) -> ChunkStates {
         use rayon::prelude::*;
