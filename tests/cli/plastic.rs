@@ -87,7 +87,8 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
     );
     let moved = w.iter().filter(|x| f64::from_bits(x.3) != 45.61).count();
     assert!(moved > w.len() / 2, "{moved} weights moved");
-    let outputs = RunMetadata::read(&one).unwrap().outputs;
+    let meta = RunMetadata::read(&one).unwrap();
+    let (outputs, events) = (meta.outputs, meta.synaptic_events);
     assert!(outputs.contains(&"weights_E_E_0.h5".to_string()));
     assert!(outputs.contains(&"weight_report_E_E_0.h5".to_string()));
     // The recording: t = 0, 50, ..., 200; its last row is the final weights
@@ -117,6 +118,13 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
         read_spikes(&plain) == spikes,
         "recording changed the spikes"
     );
+    // Every spike before t_stop is delivered, whatever the layout and epochs.
+    let events_of = |dir: &Path| RunMetadata::read(dir).unwrap().synaptic_events;
+    assert_eq!(
+        events_of(&plain),
+        events,
+        "synaptic events, recording or not"
+    );
     let report = std::fs::read(one.join("weight_report_E_E_0.h5")).unwrap();
     for (ranks, part) in [(2, "metis"), (3, "round_robin")] {
         let out = dir.join(format!("r{ranks}"));
@@ -132,6 +140,11 @@ fn a_plastic_network_gives_the_same_spikes_and_weights_on_any_layout() {
             "{ranks} ranks, {part}: spikes differ"
         );
         assert!(weights(&out) == w, "{ranks} ranks, {part}: weights differ");
+        assert_eq!(
+            events_of(&out),
+            events,
+            "{ranks} ranks, {part}: synaptic events"
+        );
         let same = std::fs::read(out.join("weight_report_E_E_0.h5")).unwrap() == report;
         assert!(same, "{ranks} ranks, {part}: weight recordings differ");
     }
