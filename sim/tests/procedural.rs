@@ -17,15 +17,7 @@ use common::*;
 /// stored fixed_indegree projection, random weights and delays (and one
 /// weight with uniform delays), devices.
 fn brunel_by_source(procedural: bool) -> NetworkSpec {
-    let lif = [
-        ("E_L", 0.0),
-        ("V_th", 20.0),
-        ("V_reset", 10.0),
-        ("tau_m", 20.0),
-        ("tau_syn_ex", 0.5),
-        ("tau_syn_in", 0.5),
-        ("t_ref", 2.0),
-    ];
+    let lif: Vec<_> = LIF.iter().copied().chain([("t_ref", 2.0)]).collect();
     let mut spec = network(
         simulation(0.1, 200.0),
         vec![
